@@ -1,0 +1,614 @@
+"""Syntax tree -> checked model: name resolution, constant evaluation and semantic checks.
+
+All problems of a file are collected and reported together (see ``Reporter``); the model is
+only returned when there are none. Forward references are allowed everywhere.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import keyword
+from dataclasses import dataclass
+from typing import Callable, Iterator
+
+from . import model as M
+from . import xdr_ast as A
+from .diagnostics import Reporter, note
+
+_INT32 = (-(1 << 31), (1 << 31) - 1)
+
+
+def python_name(name: str) -> str:
+    """The Python identifier for an XDR identifier: keywords get a trailing underscore (PEP 8)."""
+    return name + "_" if keyword.iskeyword(name) else name
+
+
+@dataclass
+class _Symbol:
+    kind: str  # "constant", "enum value", "type", "program", "version", "procedure"
+    location: A.Location | None
+    node: object
+
+
+class _Checker:
+    def __init__(self, spec: A.Specification, reporter: Reporter):
+        self.spec = spec
+        self.report = reporter
+        self.symbols: dict[str, _Symbol] = {}
+        self.const_values: dict[str, int | str | None] = {}
+        self.evaluating: list[str] = []
+        self.enum_values: dict[int, list[int | None]] = {}  # id(EnumBody) -> values
+        self.enum_of_member: dict[str, A.EnumBody] = {}
+        self.module = M.Module(spec.file)
+        self.pending_inline: list[M.TypeDefinition] = []
+        self.warned_keywords: set[tuple[str, A.Location | None]] = set()
+        self.skipped: set[int] = set()  # ids of definitions not to build (repeats, C-isms)
+
+    # ---- pass 1: collect every global name ------------------------------------------------
+
+    def declare(self, name: str, kind: str, location: A.Location | None, node: object) -> bool:
+        """Enter a global name; False if it was already there (and is to be skipped)."""
+        previous = self.symbols.get(name)
+        if previous is not None:
+            if _same_tree(node, previous.node):
+                # rpcgen accepts a repeated identical definition (ganesha's nfs4.x has two)
+                self.report.warning(location, f"'{name}' is defined again, identically; the repetition is ignored")
+                self.skipped.add(id(node))
+                return False
+            if kind == previous.kind == "procedure" and self._same_procedure_number(node, previous.node):
+                return False  # rpcgen allows one procedure name in several versions, same number
+            if kind == previous.kind == "constant" and self._same_macro(node, previous.node):
+                self.skipped.add(id(node))
+                return False
+            self.report.error(
+                location,
+                f"duplicate definition of '{name}' (already defined as a {previous.kind})",
+                note(previous.location, f"previous definition of '{name}' is here"),
+            )
+            self.skipped.add(id(node))
+            return False
+        self.symbols[name] = _Symbol(kind, location, node)
+        return True
+
+    @staticmethod
+    def _same_procedure_number(a: object, b: object) -> bool:
+        return (
+            isinstance(a, A.Procedure)
+            and isinstance(b, A.Procedure)
+            and isinstance(a.number, A.Literal)
+            and isinstance(b.number, A.Literal)
+            and a.number.value == b.number.value
+        )
+
+    @staticmethod
+    def _same_macro(a: object, b: object) -> bool:
+        # cpp accepts an identical redefinition, e.g. -D X=8 and a file's own #define X 8
+        return isinstance(a, A.MacroConstant) and isinstance(b, A.MacroConstant) and a.value.value == b.value.value
+
+    def collect(self) -> None:
+        for definition in self.spec.definitions():
+            if isinstance(definition, (A.ConstDef, A.MacroConstant)):
+                self.declare(definition.name, "constant", definition.location, definition)
+            elif isinstance(definition, A.ProgramDef):
+                self.declare(definition.name, "program", definition.location, definition)
+                for version in definition.versions:
+                    self.declare(version.name, "version", version.location, version)
+                    for proc in version.procedures:
+                        self.declare(proc.name, "procedure", proc.location, proc)
+            elif _is_c_tag_typedef(definition):
+                self.skipped.add(id(definition))  # "typedef struct foo foo;": C needs it, XDR does not
+            elif self.declare(definition.name, "type", definition.location, definition):
+                self.collect_enums(definition)
+
+    def collect_enums(self, node: object) -> None:
+        """Enum values are global constants, also those of anonymous inline enums."""
+        for body in _enum_bodies(node):
+            for member in body.members:
+                self.declare(member.name, "enum value", member.location, member)
+                self.enum_of_member[member.name] = body
+
+    # ---- constants -----------------------------------------------------------------------
+
+    def value(self, value: A.Value, what: str) -> int | None:
+        if isinstance(value, A.Literal):
+            return value.value
+        return self.constant(value.name, value.location, what)
+
+    def constant(self, name: str, location: A.Location, what: str) -> int | None:
+        result = self.constant_any(name, location, what)
+        if isinstance(result, str):
+            self.report.error(location, f"constant '{name}' is a string; {what} must be an integer")
+            return None
+        return result
+
+    def constant_any(self, name: str, location: A.Location, what: str) -> int | str | None:
+        symbol = self.symbols.get(name)
+        if symbol is None:
+            if name in M.BUILTIN_CONSTANTS:
+                return M.BUILTIN_CONSTANTS[name]
+            self.undefined(name, location, "constant", self.constant_names())
+            return None
+        if symbol.kind == "type":
+            self.report.error(location, f"'{name}' is a type, but {what} must be a constant")
+            return None
+        if name in self.const_values:
+            return self.const_values[name]
+        if name in self.evaluating:
+            cycle = " -> ".join(self.evaluating[self.evaluating.index(name) :] + [name])
+            self.report.error(location, f"constant '{name}' is defined in terms of itself ({cycle})")
+            self.const_values[name] = None
+            return None
+        self.evaluating.append(name)
+        try:
+            node = symbol.node
+            result: int | str | None
+            if isinstance(node, A.ConstDef):
+                result = node.value.value if isinstance(node.value, A.StringLiteral) else self.value(node.value, what)
+            elif isinstance(node, A.MacroConstant):
+                result = node.value.value
+            elif isinstance(node, A.EnumMember):
+                body = self.enum_of_member[name]
+                values = self.evaluate_enum(body)
+                result = values[[m.name for m in body.members].index(name)]
+            elif isinstance(node, (A.ProgramDef, A.Version, A.Procedure)):
+                result = self.value(node.number, what)
+            else:  # pragma: no cover - every symbol kind is handled above
+                raise AssertionError(node)
+        finally:
+            self.evaluating.pop()
+        self.const_values[name] = result
+        return result
+
+    def evaluate_enum(self, body: A.EnumBody) -> list[int | None]:
+        """Values of an enum's members; a member without '= value' is the previous plus one
+        (rpcgen's rule, the first being 0)."""
+        key = id(body)
+        if key in self.enum_values:
+            return self.enum_values[key]
+        values: list[int | None] = []
+        previous: int | None = -1
+        for member in body.members:
+            if member.value is None:
+                current = None if previous is None else previous + 1
+            else:
+                current = self.value(member.value, "an enum value")
+            if current is not None and not _INT32[0] <= current <= _INT32[1]:
+                self.report.error(member.location, f"enum value {member.name} = {current} does not fit in a 32-bit int")
+                current = None
+            values.append(current)
+            previous = current
+        self.enum_values[key] = values
+        return values
+
+    def size(self, value: A.Value | None, what: str) -> int:
+        if value is None:
+            return M.UINT32_MAX
+        size = self.value(value, what)
+        if size is None:
+            return 0
+        if not 0 <= size <= M.UINT32_MAX:
+            self.report.error(value.location, f"{what} {size} is out of range (0 to {M.UINT32_MAX})")
+            return 0
+        return size
+
+    # ---- names ---------------------------------------------------------------------------
+
+    def constant_names(self) -> list[str]:
+        return [n for n, s in self.symbols.items() if s.kind != "type"] + list(M.BUILTIN_CONSTANTS)
+
+    def type_names(self) -> list[str]:
+        return [n for n, s in self.symbols.items() if s.kind == "type"] + list(M.C_TYPE_NAMES)
+
+    def undefined(self, name: str, location: A.Location, kind: str, candidates: list[str]) -> None:
+        message = f"undefined {kind} '{name}'"
+        close = difflib.get_close_matches(name, candidates, n=1, cutoff=0.75)
+        if close:
+            message += f"; did you mean '{close[0]}'?"
+        elif kind == "type" and name in self.symbols:
+            message = f"'{name}' is a {self.symbols[name].kind}, not a type"
+        else:
+            message += " (names from C headers can be given with -D NAME=VALUE)"
+        self.report.error(location, message)
+
+    def py(self, name: str, location: A.Location | None) -> str:
+        result = python_name(name)
+        if result != name and (name, location) not in self.warned_keywords:
+            self.warned_keywords.add((name, location))
+            self.report.warning(location, f"'{name}' is a Python keyword; it is generated as '{result}'")
+        return result
+
+    # ---- types ---------------------------------------------------------------------------
+
+    def type_of(self, spec: A.TypeSpec, owner: str) -> M.TypeExpr:
+        """A type specifier without array/optional shape. ``owner`` names inline types."""
+        if isinstance(spec, A.BuiltinType):
+            return M.BUILTIN_KEYWORD_TYPES[spec.name]
+        if isinstance(spec, A.TypeRef):
+            return self.type_ref(spec)
+        if isinstance(spec, A.OpaqueType):
+            return M.OpaqueType(False, M.UINT32_MAX)
+        if isinstance(spec, A.StringType):
+            return M.StringType(M.UINT32_MAX)
+        if isinstance(spec, A.VoidType):
+            return M.VOID
+        name = self.unique_inline_name(owner)
+        if isinstance(spec, A.InlineEnum):
+            self.pending_inline.append(self.enum(name, spec.body, spec.location, None, synthetic=True))
+        elif isinstance(spec, A.InlineStruct):
+            self.pending_inline.append(self.struct(name, spec.body, spec.location, None, synthetic=True))
+        else:
+            self.pending_inline.append(self.union(name, spec.body, spec.location, None, synthetic=True))
+        return M.NamedType(name)
+
+    def unique_inline_name(self, base: str) -> str:
+        name, n = base, 1
+        while name in self.symbols:
+            n += 1
+            name = f"{base}{n}"
+        self.symbols[name] = _Symbol("type", None, None)
+        return name
+
+    def type_ref(self, spec: A.TypeRef) -> M.TypeExpr:
+        symbol = self.symbols.get(spec.name)
+        if symbol is not None and symbol.kind == "type":
+            node = symbol.node
+            expected = {"struct": A.StructDef, "enum": A.EnumDef, "union": A.UnionDef}.get(spec.keyword or "")
+            if expected is not None and isinstance(node, (A.StructDef, A.EnumDef, A.UnionDef)) and not isinstance(node, expected):
+                actual = {A.StructDef: "struct", A.EnumDef: "enum", A.UnionDef: "union"}[type(node)]
+                self.report.error(spec.location, f"'{spec.keyword} {spec.name}' refers to {actual} '{spec.name}'")
+            return M.NamedType(spec.name)
+        if spec.name in M.C_TYPE_NAMES and spec.keyword is None:
+            return M.C_TYPE_NAMES[spec.name]
+        self.undefined(spec.name, spec.location, "type", self.type_names())
+        return M.INT  # keep checking; the error stops generation
+
+    def declaration(self, decl: A.Declaration, owner: str, context: str) -> M.TypeExpr:
+        base = decl.type
+        shape = decl.shape
+        label = f"'{decl.name}'" if decl.name else "declaration"
+        if isinstance(base, A.VoidType):
+            if context not in ("union arm",):
+                self.report.error(decl.location, f"void is only allowed as a union arm, not as a {context}")
+            return M.VOID
+        if isinstance(base, A.OpaqueType):
+            if isinstance(shape, A.FixedArray):
+                return M.OpaqueType(True, self.size(shape.size, f"size of opaque {label}"))
+            assert isinstance(shape, A.VarArray)
+            return M.OpaqueType(False, self.size(shape.max, f"maximum size of opaque {label}"))
+        if isinstance(base, A.StringType):
+            assert isinstance(shape, A.VarArray)
+            return M.StringType(self.size(shape.max, f"maximum length of string {label}"))
+        element = self.type_of(base, f"{owner}_{decl.name}" if decl.name else owner)
+        if isinstance(shape, A.Scalar):
+            return element
+        if isinstance(shape, A.FixedArray):
+            return M.ArrayType(element, True, self.size(shape.size, f"size of array {label}"))
+        if isinstance(shape, A.VarArray):
+            return M.ArrayType(element, False, self.size(shape.max, f"maximum size of array {label}"))
+        return M.OptionalType(element)
+
+    def field(self, decl: A.Declaration, owner: str, context: str) -> M.Field:
+        assert decl.name is not None
+        type_ = self.declaration(decl, owner, context)
+        return M.Field(decl.name, self.py(decl.name, decl.location), type_, decl.location, decl.comment, decl.annotations)
+
+    def enum(self, name: str, body: A.EnumBody, location: A.Location, comment: str | None, synthetic: bool = False) -> M.EnumDef:
+        values = self.evaluate_enum(body)
+        members = []
+        seen: dict[int, A.EnumMember] = {}
+        for member, value in zip(body.members, values):
+            if value is None:
+                continue
+            if value in seen:
+                # C allows it and real files rely on it (nis_object.x, gss.x): an alias
+                other = seen[value]
+                self.report.warning(
+                    member.location,
+                    f"'{member.name}' repeats the value {value} of '{other.name}' in enum '{name}'; it is generated as an alias",
+                )
+            seen.setdefault(value, member)
+            members.append(M.EnumValue(member.name, self.py(member.name, member.location), value, member.location, member.comment, member.annotations))
+        return M.EnumDef(name, self.py(name, location), members, location, comment, synthetic)
+
+    def struct(self, name: str, body: A.StructBody, location: A.Location, comment: str | None, synthetic: bool = False) -> M.StructDef:
+        fields = [self.field(decl, name, "struct member") for decl in body.fields]
+        self.no_duplicate_fields(name, fields)
+        return M.StructDef(name, self.py(name, location), fields, location, comment, synthetic)
+
+    def no_duplicate_fields(self, owner: str, fields: list[M.Field]) -> None:
+        seen: dict[str, M.Field] = {}
+        for f in fields:
+            if f.name in seen:
+                self.report.error(f.location, f"duplicate member '{f.name}' in '{owner}'", note(seen[f.name].location, "first declared here"))
+            else:
+                seen[f.name] = f
+
+    def union(self, name: str, body: A.UnionBody, location: A.Location, comment: str | None, synthetic: bool = False) -> M.UnionDef:
+        discriminant = self.field(body.discriminant, name, "union discriminant")
+        allowed = self.discriminant_values(discriminant, name)
+        arms: list[M.UnionArm] = []
+        default: M.UnionArm | None = None
+        seen: dict[int, A.Location] = {}
+        for arm in body.arms:
+            decl = arm.declaration
+            field = None if isinstance(decl.type, A.VoidType) else self.field(decl, name, "union arm")
+            if isinstance(decl.type, A.VoidType):
+                self.declaration(decl, name, "union arm")
+            if arm.is_default:
+                if default is not None:
+                    self.report.error(arm.location, f"union '{name}' has more than one default arm", note(default.location, "first default is here"))
+                default = M.UnionArm([], [], field, arm.location)
+                continue
+            values, labels = [], []
+            for case in arm.cases:
+                value = self.value(case, "a case value")
+                label = case.text if isinstance(case, A.Literal) else case.name
+                if value is None:
+                    continue
+                if value in seen:
+                    self.report.error(case.location, f"duplicate case value {label} in union '{name}'", note(seen[value], "first used here"))
+                    continue
+                problem = allowed(value)
+                if problem:
+                    self.report.error(case.location, f"case {label} = {value} {problem}")
+                    continue
+                seen[value] = case.location
+                values.append(value)
+                labels.append(label)
+            arms.append(M.UnionArm(values, labels, field, arm.location))
+        arm_fields = [a.field for a in arms + ([default] if default else []) if a.field is not None]
+        self.no_duplicate_fields(name, [f for f in arm_fields if f.name != discriminant.name] + [discriminant])
+        return M.UnionDef(name, self.py(name, location), discriminant, arms, default, location, comment, synthetic)
+
+    def discriminant_values(self, discriminant: M.Field, union: str) -> Callable[[int], str | None]:
+        """A test that says why a case value does not fit the discriminant, or None."""
+        resolved = self.resolve(discriminant.type)
+        if isinstance(resolved, M.BoolType):
+            return lambda v: None if v in (0, 1) else "does not fit the bool discriminant (only TRUE and FALSE)"
+        if isinstance(resolved, M.IntType):
+            lo, hi = resolved.min, resolved.max
+            return lambda v: None if lo <= v <= hi else f"does not fit the discriminant type {resolved.name} ({lo} to {hi})"
+        if isinstance(resolved, M.EnumDef):
+            members = {v.value for v in resolved.values}
+            return lambda v: None if v in members else f"is not a value of enum '{resolved.name}'"
+        if resolved is not None:
+            self.report.error(discriminant.location, f"the discriminant of union '{union}' must be an integer, bool or enum type")
+        return lambda v: None
+
+    def resolve(self, expr: M.TypeExpr) -> M.TypeExpr | A.EnumDef | M.EnumDef | None:
+        """Follow names through the syntax tree (the model may not be built yet)."""
+        for _ in range(1000):
+            if not isinstance(expr, M.NamedType):
+                return expr
+            symbol = self.symbols.get(expr.name)
+            node = symbol.node if symbol else None
+            if isinstance(node, A.TypedefDef):
+                decl = node.declaration
+                if not isinstance(decl.shape, A.Scalar) or isinstance(decl.type, (A.OpaqueType, A.StringType, A.VoidType)):
+                    return M.VOID  # not an integer type
+                inner = decl.type
+                if isinstance(inner, A.BuiltinType):
+                    return M.BUILTIN_KEYWORD_TYPES[inner.name]
+                if isinstance(inner, A.TypeRef):
+                    if inner.name not in self.symbols and inner.name in M.C_TYPE_NAMES:
+                        return M.C_TYPE_NAMES[inner.name]
+                    expr = M.NamedType(inner.name)
+                    continue
+                if isinstance(inner, A.InlineEnum):
+                    return self.enum(expr.name, inner.body, inner.location, None)
+                return M.VOID
+            if isinstance(node, A.EnumDef):
+                return M.EnumDef(node.name, node.name, [M.EnumValue(m.name, m.name, v, m.location) for m, v in zip(node.body.members, self.evaluate_enum(node.body)) if v is not None], node.location)
+            for pending in self.pending_inline:
+                if pending.name == expr.name and isinstance(pending, M.EnumDef):
+                    return pending
+            return None if node is None else M.VOID
+        return None
+
+    # ---- definitions ---------------------------------------------------------------------
+
+    def add_type(self, definition: M.TypeDefinition) -> None:
+        for inline in self.pending_inline:
+            self.module.add_type(inline)
+        self.pending_inline.clear()
+        self.module.add_type(definition)
+
+    def build(self) -> M.Module:
+        self.collect()
+        module = self.module
+        for item in _flatten(self.spec.items):
+            if id(item) in self.skipped:
+                continue
+            if isinstance(item, A.Passthrough):
+                module.passthrough.append(item.text)
+            elif isinstance(item, A.Pragma):
+                module.pragmas.append(item.words)
+            elif isinstance(item, (A.ConstDef, A.MacroConstant)):
+                value = self.constant_any(item.name, item.location, "a constant")
+                if value is not None:
+                    origin = "const" if isinstance(item, A.ConstDef) else ("command line" if item.location.line == 0 else "#define")
+                    module.constants.append(M.Constant(item.name, self.py(item.name, item.location), value, item.location, origin, getattr(item, "comment", None)))
+            elif isinstance(item, A.TypedefDef):
+                decl = item.declaration
+                type_ = self.declaration(decl, item.name, "typedef")
+                if isinstance(decl.type, A.InlineEnum | A.InlineStruct | A.InlineUnion) and isinstance(decl.shape, A.Scalar):
+                    # C style "typedef struct { ... } name;": the inline type takes the name
+                    inline = self.pending_inline.pop()
+                    inline.name, inline.py_name, inline.synthetic, inline.comment = item.name, self.py(item.name, item.location), False, item.comment
+                    self.add_type(inline)
+                else:
+                    self.add_type(M.AliasDef(item.name, self.py(item.name, item.location), type_, item.location, item.comment))
+            elif isinstance(item, A.EnumDef):
+                self.add_type(self.enum(item.name, item.body, item.location, item.comment))
+            elif isinstance(item, A.StructDef):
+                self.add_type(self.struct(item.name, item.body, item.location, item.comment))
+            elif isinstance(item, A.UnionDef):
+                self.add_type(self.union(item.name, item.body, item.location, item.comment))
+            elif isinstance(item, A.ProgramDef):
+                module.programs.append(self.program(item))
+        self.check_recursion()
+        return module
+
+    def program(self, node: A.ProgramDef) -> M.Program:
+        number = self.value(node.number, "a program number") or 0
+        self.module.constants.append(M.Constant(node.name, self.py(node.name, node.location), number, node.location, "program", node.comment))
+        versions: list[M.Version] = []
+        seen_versions: dict[int, A.Location] = {}
+        for version in node.versions:
+            vnum = self.value(version.number, "a version number") or 0
+            if vnum in seen_versions:
+                self.report.error(version.location, f"duplicate version number {vnum} in program '{node.name}'", note(seen_versions[vnum], "first used here"))
+            seen_versions[vnum] = version.location
+            self.module.constants.append(M.Constant(version.name, self.py(version.name, version.location), vnum, version.location, "version"))
+            procedures = []
+            seen_procs: dict[int, A.Location] = {}
+            for proc in version.procedures:
+                pnum = self.value(proc.number, "a procedure number") or 0
+                if pnum in seen_procs:
+                    self.report.error(proc.number.location, f"duplicate procedure number {pnum} in version '{version.name}'", note(seen_procs[pnum], "first used here"))
+                seen_procs[pnum] = proc.location
+                if not any(c.name == proc.name for c in self.module.constants):
+                    self.module.constants.append(M.Constant(proc.name, self.py(proc.name, proc.location), pnum, proc.location, "procedure"))
+                args = [self.type_of(a, f"{proc.name}_arg{i + 1}") for i, a in enumerate(proc.arguments)]
+                if len(args) > 1 and any(isinstance(a, M.VoidType) for a in args):
+                    self.report.error(proc.location, f"procedure '{proc.name}' mixes void with other arguments")
+                args = [a for a in args if not isinstance(a, M.VoidType)]
+                result = self.type_of(proc.result, f"{proc.name}_result")
+                for inline in self.pending_inline:
+                    self.module.add_type(inline)
+                self.pending_inline.clear()
+                procedures.append(M.Procedure(proc.name, self.py(proc.name, proc.location), pnum, args, result, proc.location, proc.comment, proc.annotations))
+            versions.append(M.Version(version.name, self.py(version.name, version.location), vnum, procedures, version.location))
+        return M.Program(node.name, self.py(node.name, node.location), number, versions, node.location, node.comment)
+
+    # ---- recursion -----------------------------------------------------------------------
+
+    def check_recursion(self) -> None:
+        """Every type needs a finite value: a type that contains itself must be able to stop,
+        through an optional ('*'), a variable-length array ('<>') or a union arm that does
+        not recurse. Computed as a least fixpoint, so mutual recursion is covered too."""
+        types = {d.name: d for d in self.module.types}
+        finite = {name: isinstance(d, M.EnumDef) for name, d in types.items()}
+
+        def expr_finite(expr: M.TypeExpr) -> bool:
+            while isinstance(expr, M.ArrayType) and expr.fixed and expr.size > 0:
+                expr = expr.element
+            if isinstance(expr, M.NamedType):
+                return finite.get(expr.name, True)
+            return True
+
+        def definition_finite(d: M.TypeDefinition) -> bool:
+            if isinstance(d, M.StructDef):
+                return all(expr_finite(f.type) for f in d.fields)
+            if isinstance(d, M.UnionDef):
+                arms = d.arms + ([d.default] if d.default else [])
+                return expr_finite(d.discriminant.type) and any(a.field is None or expr_finite(a.field.type) for a in arms)
+            if isinstance(d, M.AliasDef):
+                return expr_finite(d.type)
+            return True
+
+        changed = True
+        while changed:
+            changed = False
+            for name, d in types.items():
+                if not finite[name] and definition_finite(d):
+                    finite[name] = changed = True
+        reported: set[frozenset[str]] = set()
+        for name in types:
+            if finite[name]:
+                continue
+            # walk through infinite parts until a name repeats: that loop is the cause
+            path = [name]
+            while True:
+                step = next(n for n in _direct_names(types[path[-1]]) if not finite.get(n, True))
+                if step in path:
+                    cycle = path[path.index(step) :]
+                    break
+                path.append(step)
+            if frozenset(cycle) in reported:
+                continue
+            reported.add(frozenset(cycle))
+            chain = " -> ".join(cycle + [cycle[0]])
+            self.report.error(
+                types[cycle[0]].location,
+                f"recursive type '{cycle[0]}' has no finite value ({chain}); "
+                "recursion must be able to end through an optional ('*'), a variable-length array ('<>') or a union arm",
+            )
+
+
+def _direct_names(definition: M.TypeDefinition) -> Iterator[str]:
+    """Names a definition holds by value (not behind '*' or '<>')."""
+    if isinstance(definition, M.StructDef):
+        exprs = [f.type for f in definition.fields]
+    elif isinstance(definition, M.UnionDef):
+        exprs = [definition.discriminant.type] + [a.field.type for a in definition.arms + ([definition.default] if definition.default else []) if a.field]
+    elif isinstance(definition, M.AliasDef):
+        exprs = [definition.type]
+    else:
+        exprs = []
+    for expr in exprs:
+        while isinstance(expr, M.ArrayType) and expr.fixed and expr.size > 0:
+            expr = expr.element
+        if isinstance(expr, M.NamedType):
+            yield expr.name
+
+
+def _same_tree(a: object, b: object) -> bool:
+    """Equal definitions, ignoring where they were written."""
+    return type(a) is type(b) and _without_locations(a) == _without_locations(b)
+
+
+def _without_locations(node: object) -> object:
+    if isinstance(node, A.Location):
+        return None
+    if isinstance(node, tuple):
+        return tuple(_without_locations(n) for n in node)
+    if dataclasses.is_dataclass(node) and not isinstance(node, type):
+        return (type(node).__name__,) + tuple(
+            _without_locations(getattr(node, f.name)) for f in dataclasses.fields(node) if f.name not in ("comment", "annotations")
+        )
+    return node
+
+
+def _is_c_tag_typedef(definition: object) -> bool:
+    if not isinstance(definition, A.TypedefDef):
+        return False
+    decl = definition.declaration
+    return isinstance(decl.type, A.TypeRef) and decl.type.keyword is not None and decl.type.name == decl.name and isinstance(decl.shape, A.Scalar)
+
+
+def _flatten(items: tuple[A.Item, ...]) -> Iterator[A.Item]:
+    for item in items:
+        if isinstance(item, A.Namespace):
+            yield from _flatten(item.items)
+        elif isinstance(item, A.Include):
+            yield from _flatten(item.specification.items)
+        else:
+            yield item
+
+
+def _enum_bodies(node: object) -> Iterator[A.EnumBody]:
+    """Every enum body inside a definition, inline ones included."""
+    if isinstance(node, A.EnumDef):
+        yield node.body
+    elif isinstance(node, A.InlineEnum):
+        yield node.body
+    elif isinstance(node, A.TypedefDef):
+        yield from _enum_bodies(node.declaration.type)
+    elif isinstance(node, (A.StructDef, A.InlineStruct)):
+        for decl in node.body.fields:
+            yield from _enum_bodies(decl.type)
+    elif isinstance(node, (A.UnionDef, A.InlineUnion)):
+        yield from _enum_bodies(node.body.discriminant.type)
+        for arm in node.body.arms:
+            yield from _enum_bodies(arm.declaration.type)
+
+
+def check(spec: A.Specification, reporter: Reporter | None = None) -> M.Module:
+    """Check a parsed file. Raises XdrgenError with every error found; warnings stay in
+    ``reporter`` for the caller to print."""
+    reporter = reporter if reporter is not None else Reporter()
+    module = _Checker(spec, reporter).build()
+    reporter.raise_if_errors()
+    return module

@@ -1,0 +1,51 @@
+"""The pipeline as one call: .x file -> syntax tree -> checked model -> Python source."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+from . import model as M
+from . import xdr_ast as A
+from .checker import check
+from .diagnostics import Reporter, SourceCache
+from .parser import parse_file
+
+
+@dataclass
+class Options:
+    include_dirs: Sequence[str | Path] = ()
+    defines: dict[str, str] = field(default_factory=dict)
+    pre_includes: Sequence[str | Path] = ()
+    target: str | None = None
+
+
+@dataclass
+class Compiled:
+    path: Path
+    specification: A.Specification
+    model: M.Module
+    sources: SourceCache
+    reporter: Reporter
+
+    @property
+    def text(self) -> str:
+        return self.sources.texts[str(self.path)]
+
+
+def compile_file(path: str | Path, options: Options | None = None, sources: SourceCache | None = None) -> Compiled:
+    """Parse and check ``path``. Raises XdrgenError; warnings are in ``.reporter``."""
+    options = options or Options()
+    sources = sources if sources is not None else SourceCache()
+    reporter = Reporter()
+    spec = parse_file(
+        path,
+        include_dirs=options.include_dirs,
+        defines=options.defines,
+        target=options.target,
+        sources=sources,
+        pre_includes=options.pre_includes,
+    )
+    model = check(spec, reporter)
+    return Compiled(Path(path), spec, model, sources, reporter)

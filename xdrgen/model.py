@@ -1,0 +1,315 @@
+"""The checked model: what the generator renders.
+
+Every name is resolved, every size and value is an integer, inline types are hoisted into
+named definitions, and every identifier has the Python name it will be generated under.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Union
+
+from .xdr_ast import Annotation, Location
+
+UINT32_MAX = 0xFFFFFFFF
+
+
+# ---- type expressions ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IntType:
+    """An integer on the wire: 4 bytes (``bits=32``) or 8 (``bits=64``), with the value range
+    of the type as declared (``char`` and ``short`` travel in 4 bytes but keep C's range)."""
+
+    name: str  # as known to rpcgen: "int", "unsigned int", "hyper", "u_char", "uint64_t" ...
+    bits: int
+    signed: bool
+    min: int
+    max: int
+
+
+@dataclass(frozen=True)
+class FloatType:
+    name: str  # "float", "double", "quadruple"
+    bits: int
+
+
+@dataclass(frozen=True)
+class BoolType:
+    pass
+
+
+@dataclass(frozen=True)
+class VoidType:
+    pass
+
+
+@dataclass(frozen=True)
+class OpaqueType:
+    fixed: bool
+    size: int  # exact length if fixed, else the maximum
+
+
+@dataclass(frozen=True)
+class StringType:
+    max: int
+
+
+@dataclass(frozen=True)
+class ArrayType:
+    element: TypeExpr
+    fixed: bool
+    size: int  # exact count if fixed, else the maximum
+
+
+@dataclass(frozen=True)
+class OptionalType:
+    element: TypeExpr
+
+
+@dataclass(frozen=True)
+class NamedType:
+    """A reference to a definition of this module, by its XDR name."""
+
+    name: str
+
+
+TypeExpr = Union[
+    IntType, FloatType, BoolType, VoidType, OpaqueType, StringType, ArrayType, OptionalType, NamedType
+]
+
+
+def _int(name: str, bits: int, signed: bool, width: int | None = None) -> IntType:
+    w = width or bits
+    if signed:
+        return IntType(name, bits, True, -(1 << (w - 1)), (1 << (w - 1)) - 1)
+    return IntType(name, bits, False, 0, (1 << w) - 1)
+
+
+INT = _int("int", 32, True)
+UNSIGNED_INT = _int("unsigned int", 32, False)
+HYPER = _int("hyper", 64, True)
+UNSIGNED_HYPER = _int("unsigned hyper", 64, False)
+BOOL = BoolType()
+VOID = VoidType()
+
+# Spellings of the RPC language proper (keywords), by their normalised text.
+BUILTIN_KEYWORD_TYPES: dict[str, TypeExpr] = {
+    "int": INT,
+    "unsigned int": UNSIGNED_INT,
+    "unsigned": UNSIGNED_INT,
+    "hyper": HYPER,
+    "unsigned hyper": UNSIGNED_HYPER,
+    "char": _int("char", 32, True, 8),
+    "unsigned char": _int("unsigned char", 32, False, 8),
+    "short": _int("short", 32, True, 16),
+    "unsigned short": _int("unsigned short", 32, False, 16),
+    # xdr_long and xdr_u_long put 4 bytes on the wire and reject wider values
+    "long": _int("long", 32, True),
+    "unsigned long": _int("unsigned long", 32, False),
+    "float": FloatType("float", 32),
+    "double": FloatType("double", 64),
+    "quadruple": FloatType("quadruple", 128),
+    "bool": BOOL,
+}
+
+# C type names that rpcgen passes to libtirpc's xdr_<name> routines. Used only when the file
+# does not define the name itself.
+C_TYPE_NAMES: dict[str, TypeExpr] = {
+    "u_int": _int("u_int", 32, False),
+    "u_long": _int("u_long", 32, False),
+    "u_short": _int("u_short", 32, False, 16),
+    "u_char": _int("u_char", 32, False, 8),
+    "int8_t": _int("int8_t", 32, True, 8),
+    "uint8_t": _int("uint8_t", 32, False, 8),
+    "u_int8_t": _int("u_int8_t", 32, False, 8),
+    "int16_t": _int("int16_t", 32, True, 16),
+    "uint16_t": _int("uint16_t", 32, False, 16),
+    "u_int16_t": _int("u_int16_t", 32, False, 16),
+    "int32_t": _int("int32_t", 32, True),
+    "uint32_t": _int("uint32_t", 32, False),
+    "u_int32_t": _int("u_int32_t", 32, False),
+    "int64_t": _int("int64_t", 64, True),
+    "uint64_t": _int("uint64_t", 64, False),
+    "u_int64_t": _int("u_int64_t", 64, False),
+    "quad_t": _int("quad_t", 64, True),
+    "u_quad_t": _int("u_quad_t", 64, False),
+    "longlong_t": _int("longlong_t", 64, True),
+    "u_longlong_t": _int("u_longlong_t", 64, False),
+    "enum_t": _int("enum_t", 32, True),
+    "bool_t": BOOL,
+    "rpcprog_t": _int("rpcprog_t", 32, False),
+    "rpcvers_t": _int("rpcvers_t", 32, False),
+    "rpcproc_t": _int("rpcproc_t", 32, False),
+    "rpcport_t": _int("rpcport_t", 32, False),
+    # libtirpc's xdr_netobj (MAX_NETOBJ_SZ = 1024) and xdr_des_block (8 opaque bytes)
+    "netobj": OpaqueType(False, 1024),
+    "des_block": OpaqueType(True, 8),
+}
+
+# Constants every rpcgen output can use: they come from <rpc/types.h>.
+BUILTIN_CONSTANTS = {"TRUE": 1, "FALSE": 0}
+
+
+# ---- definitions -----------------------------------------------------------------------
+
+
+@dataclass
+class Constant:
+    name: str
+    py_name: str
+    value: int | str
+    location: Location | None
+    origin: str  # "const", "#define", "command line", "program", "version", "procedure"
+    comment: str | None = None
+
+
+@dataclass
+class EnumValue:
+    name: str
+    py_name: str
+    value: int
+    location: Location
+    comment: str | None = None
+    annotations: tuple[Annotation, ...] = ()
+
+
+@dataclass
+class Field:
+    name: str
+    py_name: str
+    type: TypeExpr
+    location: Location
+    comment: str | None = None
+    annotations: tuple[Annotation, ...] = ()
+
+
+@dataclass
+class EnumDef:
+    name: str
+    py_name: str
+    values: list[EnumValue]
+    location: Location
+    comment: str | None = None
+    synthetic: bool = False  # hoisted from an anonymous inline enum
+
+    kind = "enum"
+
+
+@dataclass
+class StructDef:
+    name: str
+    py_name: str
+    fields: list[Field]
+    location: Location
+    comment: str | None = None
+    synthetic: bool = False
+
+    kind = "struct"
+
+
+@dataclass
+class UnionArm:
+    """One arm; ``field`` is None for a ``void`` arm. ``values`` is empty for ``default``."""
+
+    values: list[int]
+    labels: list[str]  # the case labels as written, for documentation
+    field: Field | None
+    location: Location
+
+
+@dataclass
+class UnionDef:
+    name: str
+    py_name: str
+    discriminant: Field
+    arms: list[UnionArm]
+    default: UnionArm | None
+    location: Location
+    comment: str | None = None
+    synthetic: bool = False
+
+    kind = "union"
+
+
+@dataclass
+class AliasDef:
+    """``typedef``: a new name for a type expression."""
+
+    name: str
+    py_name: str
+    type: TypeExpr
+    location: Location
+    comment: str | None = None
+    synthetic: bool = False
+
+    kind = "typedef"
+
+
+TypeDefinition = Union[EnumDef, StructDef, UnionDef, AliasDef]
+
+
+@dataclass
+class Procedure:
+    name: str
+    py_name: str
+    number: int
+    arguments: list[TypeExpr]  # empty for ``void``
+    result: TypeExpr
+    location: Location
+    comment: str | None = None
+    annotations: tuple[Annotation, ...] = ()
+
+
+@dataclass
+class Version:
+    name: str
+    py_name: str
+    number: int
+    procedures: list[Procedure]
+    location: Location
+
+
+@dataclass
+class Program:
+    name: str
+    py_name: str
+    number: int
+    versions: list[Version]
+    location: Location
+    comment: str | None = None
+
+
+@dataclass
+class Module:
+    """One checked .x file, with everything it includes."""
+
+    source: str
+    constants: list[Constant] = field(default_factory=list)
+    types: list[TypeDefinition] = field(default_factory=list)
+    programs: list[Program] = field(default_factory=list)
+    passthrough: list[str] = field(default_factory=list)
+    pragmas: list[tuple[str, ...]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._by_name: dict[str, TypeDefinition] = {}
+
+    def add_type(self, definition: TypeDefinition) -> None:
+        self.types.append(definition)
+        self._by_name[definition.name] = definition
+
+    def type_named(self, name: str) -> TypeDefinition:
+        return self._by_name[name]
+
+    def resolve(self, expr: TypeExpr) -> TypeExpr | TypeDefinition:
+        """Follow typedef aliases until a non-alias: a builtin expression or a definition."""
+        seen = 0
+        while isinstance(expr, NamedType):
+            definition = self._by_name[expr.name]
+            if not isinstance(definition, AliasDef):
+                return definition
+            expr = definition.type
+            seen += 1
+            assert seen < 10_000, "alias cycle survived the checker"
+        return expr
