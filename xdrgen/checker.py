@@ -312,7 +312,12 @@ class _Checker:
         return M.EnumDef(name, self.py(name, location), members, location, comment, synthetic)
 
     def struct(self, name: str, body: A.StructBody, location: A.Location, comment: str | None, synthetic: bool = False) -> M.StructDef:
-        fields = [self.field(decl, name, "struct member") for decl in body.fields]
+        fields = []
+        for decl in body.fields:
+            if decl.name is None:
+                self.declaration(decl, name, "struct member")  # reports the misplaced void
+            else:
+                fields.append(self.field(decl, name, "struct member"))
         self.no_duplicate_fields(name, fields)
         return M.StructDef(name, self.py(name, location), fields, location, comment, synthetic)
 
@@ -351,7 +356,8 @@ class _Checker:
                     continue
                 problem = allowed(value)
                 if problem:
-                    self.report.error(case.location, f"case {label} = {value} {problem}")
+                    shown = label if label == str(value) else f"{label} = {value}"
+                    self.report.error(case.location, f"case {shown} {problem}")
                     continue
                 seen[value] = case.location
                 values.append(value)
