@@ -364,6 +364,11 @@ class _Checker:
                 labels.append(label)
             arms.append(M.UnionArm(values, labels, field, arm.location))
         arm_fields = [a.field for a in arms + ([default] if default else []) if a.field is not None]
+        for f in arm_fields:
+            if f.name == discriminant.name:
+                # gssproxy's gp_rpc.x does this; both must be attributes of one Python object
+                f.py_name = discriminant.py_name + "_"
+                self.report.warning(f.location, f"arm '{f.name}' has the name of the discriminant of '{name}'; it is generated as '{f.py_name}'")
         self.no_duplicate_fields(name, [f for f in arm_fields if f.name != discriminant.name] + [discriminant])
         return M.UnionDef(name, self.py(name, location), discriminant, arms, default, location, comment, synthetic)
 
@@ -479,14 +484,23 @@ class _Checker:
                 args = [self.type_of(a, f"{proc.name}_arg{i + 1}") for i, a in enumerate(proc.arguments)]
                 if len(args) > 1 and any(isinstance(a, M.VoidType) for a in args):
                     self.report.error(proc.location, f"procedure '{proc.name}' mixes void with other arguments")
-                args = [a for a in args if not isinstance(a, M.VoidType)]
-                result = self.type_of(proc.result, f"{proc.name}_result")
+                args = [self.named(a, f"{proc.name}_arg{i + 1}", proc.location) for i, a in enumerate(args) if not isinstance(a, M.VoidType)]
+                result = self.named(self.type_of(proc.result, f"{proc.name}_result"), f"{proc.name}_result", proc.location)
                 for inline in self.pending_inline:
                     self.module.add_type(inline)
                 self.pending_inline.clear()
                 procedures.append(M.Procedure(proc.name, self.py(proc.name, proc.location), pnum, args, result, proc.location, proc.comment, proc.annotations))
             versions.append(M.Version(version.name, self.py(version.name, version.location), vnum, procedures, version.location))
         return M.Program(node.name, self.py(node.name, node.location), number, versions, node.location, node.comment)
+
+    def named(self, expr: M.TypeExpr, base: str, location: A.Location) -> M.TypeExpr:
+        """A procedure's unnamed argument or result type (``string``, ``unsigned int``) gets a
+        typedef of its own, so every procedure type has a codec of its own."""
+        if isinstance(expr, (M.NamedType, M.VoidType)):
+            return expr
+        name = self.unique_inline_name(base)
+        self.pending_inline.append(M.AliasDef(name, name, expr, location, synthetic=True))
+        return M.NamedType(name)
 
     # ---- recursion -----------------------------------------------------------------------
 

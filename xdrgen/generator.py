@@ -229,7 +229,7 @@ class _Renderer:
         return self.render("program.py.j2", p={"name": p.name, "py_name": p.py_name, "number": p.number, "versions": versions})
 
     def codec_ref(self, expr: M.TypeExpr) -> str:
-        assert isinstance(expr, M.NamedType), "procedure types are named by generate()"
+        assert isinstance(expr, M.NamedType), "the checker names every procedure type"
         return f'CODECS["{expr.name}"]'
 
     def block(self, t: M.TypeDefinition) -> str:
@@ -252,41 +252,9 @@ class _Renderer:
         return sorted(set(names))
 
 
-def _name_procedure_types(module: M.Module) -> M.Module:
-    """Give each unnamed procedure argument or result type (``string``, ``unsigned int``) a
-    typedef of its own, so every procedure type has a codec in CODECS."""
-    taken = {t.name for t in module.types} | {c.name for c in module.constants}
-    result = dataclasses.replace(module, types=list(module.types), programs=[])
-    result._by_name = dict(module._by_name)
-
-    def named(expr: M.TypeExpr, base: str, location: Any) -> M.TypeExpr:
-        if isinstance(expr, (M.NamedType, M.VoidType)):
-            return expr
-        name, n = base, 1
-        while name in taken:
-            n += 1
-            name = f"{base}{n}"
-        taken.add(name)
-        result.add_type(M.AliasDef(name, name, expr, location, synthetic=True))
-        return M.NamedType(name)
-
-    for program in module.programs:
-        versions = []
-        for version in program.versions:
-            procedures = []
-            for proc in version.procedures:
-                args = [named(a, f"{proc.name}_arg{i + 1}", proc.location) for i, a in enumerate(proc.arguments)]
-                res = named(proc.result, f"{proc.name}_result", proc.location)
-                procedures.append(dataclasses.replace(proc, arguments=args, result=res))
-            versions.append(dataclasses.replace(version, procedures=procedures))
-        result.programs.append(dataclasses.replace(program, versions=versions))
-    return result
-
-
 def generate(module: M.Module, source_name: str, source_text: str, module_name: str | None = None, *, format: bool = True) -> str:
     """Render ``module`` as Python source. ``source_text`` is hashed into the header."""
     module_name = module_name or module_name_for(source_name)
-    module = _name_procedure_types(module)
     renderer = _Renderer(module, module_name)
     blocks = [renderer.block(t) for t in module.types]
     program_blocks = [renderer.program(p) for p in module.programs]

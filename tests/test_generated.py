@@ -1,0 +1,49 @@
+"""The committed generated/ folder: up to date with the CLI, and mypy --strict clean."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_committed_module_is_not_stale() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "xdrgen", "protocols/lxc_monitor_protocol.x", "-o", "generated", "--check"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_check_reports_a_stale_file(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    shutil.copytree(ROOT / "generated", out)
+    target = out / "lxc_monitor_protocol.py"
+    target.write_text(target.read_text().replace("VIR_LXC_MONITOR_PROGRAM_VERSION: Final = 1", "VIR_LXC_MONITOR_PROGRAM_VERSION: Final = 2"))
+    result = subprocess.run(
+        [sys.executable, "-m", "xdrgen", str(ROOT / "protocols/lxc_monitor_protocol.x"), "-o", str(out), "--check"],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 1
+    assert "-VIR_LXC_MONITOR_PROGRAM_VERSION: Final = 2" in result.stdout
+    assert "+VIR_LXC_MONITOR_PROGRAM_VERSION: Final = 1" in result.stdout
+
+
+def test_output_is_deterministic(tmp_path: Path) -> None:
+    for run in ("a", "b"):
+        subprocess.run([sys.executable, "-m", "xdrgen", str(ROOT / "protocols/lxc_monitor_protocol.x"), "-o", str(tmp_path / run), "-q"], check=True)
+    assert (tmp_path / "a/lxc_monitor_protocol.py").read_bytes() == (tmp_path / "b/lxc_monitor_protocol.py").read_bytes()
+
+
+@pytest.mark.skipif(shutil.which("mypy") is None and subprocess.run([sys.executable, "-m", "mypy", "--version"], capture_output=True).returncode, reason="mypy not installed")
+def test_mypy_strict_on_generated(tmp_path: Path) -> None:
+    result = subprocess.run([sys.executable, "-m", "mypy", "--strict", "--no-incremental", "generated"], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout
