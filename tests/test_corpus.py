@@ -45,7 +45,7 @@ def test_generates_imports_and_round_trips(relative: str, generated_package) -> 
     strategies = Strategies(compiled.model, module)
     names = sorted(module.CODECS)
 
-    @settings(max_examples=2, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+    @settings(max_examples=1, deadline=None, suppress_health_check=list(HealthCheck), database=None)
     @given(st.data())
     def round_trip(data: st.DataObject) -> None:
         for type_name in names:
