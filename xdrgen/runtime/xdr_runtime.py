@@ -165,19 +165,21 @@ def bad_type(value: object, expected: str, path: str) -> XdrError:
     return XdrError(f"expected {expected}, got {type(value).__name__}", path=path)
 
 
-def enc_int(out: list[bytes], value: int, lo: int, hi: int, path: str) -> None:
-    if type(value) is not int and not (isinstance(value, int) and not isinstance(value, bool)):
+def _check_int(value: object, lo: int, hi: int, path: str) -> None:
+    """An int (IntEnum members too, bool not) within ``lo..hi``."""
+    if not isinstance(value, int) or isinstance(value, bool):
         raise bad_type(value, "int", path)
     if not lo <= value <= hi:
         raise XdrError(f"value {value} out of range {lo}..{hi}", path=path)
+
+
+def enc_int(out: list[bytes], value: int, lo: int, hi: int, path: str) -> None:
+    _check_int(value, lo, hi, path)
     out.append(_I32.pack(value) if lo < 0 else _U32.pack(value))
 
 
 def enc_int64(out: list[bytes], value: int, lo: int, hi: int, path: str) -> None:
-    if type(value) is not int and not (isinstance(value, int) and not isinstance(value, bool)):
-        raise bad_type(value, "int", path)
-    if not lo <= value <= hi:
-        raise XdrError(f"value {value} out of range {lo}..{hi}", path=path)
+    _check_int(value, lo, hi, path)
     out.append(_I64.pack(value) if lo < 0 else _U64.pack(value))
 
 
