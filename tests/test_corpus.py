@@ -14,6 +14,7 @@ from xdrgen.compiler import Options, compile_file
 from xdrgen.diagnostics import XdrgenError
 
 FILES = corpus_files()
+CHUNK = 16
 
 
 def _compile(relative: str):  # type: ignore[no-untyped-def]
@@ -41,17 +42,20 @@ def test_generates_imports_and_round_trips(relative: str, generated_package) -> 
     compiled = _compile(relative)
     name = re.sub(r"\W", "_", relative.removesuffix(".x"))
     module = generated_package.load(compiled, name)
-    assert set(module.CODECS) == {t.name for t in compiled.model.types if not t.name.startswith("_")} | set(module.CODECS)
+    assert {t.name for t in compiled.model.types} <= set(module.CODECS)
     strategies = Strategies(compiled.model, module)
     names = sorted(module.CODECS)
 
     @settings(max_examples=1, deadline=None, suppress_health_check=list(HealthCheck), database=None)
-    @given(st.data())
-    def round_trip(data: st.DataObject) -> None:
-        for type_name in names:
+    @given(data=st.data())
+    def round_trip(chunk: list[str], data: st.DataObject) -> None:
+        for type_name in chunk:
             value = data.draw(strategies.for_name(type_name), label=type_name)
             encoded = module.encode(type_name, value)
             assert len(encoded) % 4 == 0
             assert module.decode(type_name, encoded) == value
 
-    round_trip()
+    # One example per type; types are drawn in small groups so that no single example
+    # outgrows hypothesis's per-example budget on files with hundreds of deep types.
+    for start in range(0, len(names), CHUNK):
+        round_trip(chunk=names[start : start + CHUNK])
