@@ -78,7 +78,7 @@ def test_recursion_broken_by_a_finite_value_is_accepted(tmp_path: Path, text: st
 @pytest.mark.parametrize(
     "text",
     [
-        "struct node { int v; node next; };\n",
+        "struct node { int v; wrap next; };\ntypedef node wrap;\n",
         "struct a { b x; };\nstruct b { a y[2]; };\n",
         "union u switch (int d) { case 1: u again; };\n",
     ],
@@ -112,3 +112,10 @@ def test_procedure_argument_types_get_synthetic_names(tmp_path: Path) -> None:
     (procedure,) = model.programs[0].versions[0].procedures
     assert procedure.number == 1 and len(procedure.arguments) == 2
     assert [c.name for c in model.constants] == ["P", "V", "GREET"]
+
+
+def test_struct_containing_itself_is_read_as_rfc1057_list(tmp_path: Path) -> None:
+    compiled = check(tmp_path, "struct mapping { int prog; };\nstruct pmaplist { mapping map; pmaplist next; };\n")
+    (warning,) = compiled.reporter.warnings
+    assert "read as an optional ('pmaplist *next')" in warning.message
+    assert compiled.model.type_named("pmaplist").fields[1].type == M.OptionalType(M.NamedType("pmaplist"))  # type: ignore[union-attr]

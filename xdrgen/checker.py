@@ -317,9 +317,23 @@ class _Checker:
             if decl.name is None:
                 self.declaration(decl, name, "struct member")  # reports the misplaced void
             else:
-                fields.append(self.field(decl, name, "struct member"))
+                fields.append(self.self_reference_as_optional(self.field(decl, name, "struct member"), name))
         self.no_duplicate_fields(name, fields)
         return M.StructDef(name, self.py(name, location), fields, location, comment, synthetic)
+
+    def self_reference_as_optional(self, field: M.Field, struct: str) -> M.Field:
+        """RFC 1057 wrote the portmapper list as ``struct *pmaplist { ...; pmaplist next; }``;
+        copies that lost the ``*`` (pynfs) describe a struct that contains itself, which has no
+        finite value. rpcgen accepts the text; the wire format is the optional-chain list, so
+        read the member as ``pmaplist *next`` and say so."""
+        if field.type != M.NamedType(struct):
+            return field
+        self.report.warning(
+            field.location,
+            f"struct '{struct}' contains itself in '{field.name}'; read as an optional ('{struct} *{field.name}'), "
+            f"as RFC 1057's 'struct *{struct}' list",
+        )
+        return dataclasses.replace(field, type=M.OptionalType(field.type))
 
     def no_duplicate_fields(self, owner: str, fields: list[M.Field]) -> None:
         seen: dict[str, M.Field] = {}
