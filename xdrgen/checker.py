@@ -19,9 +19,22 @@ from .diagnostics import Reporter, note
 _INT32 = (-(1 << 31), (1 << 31) - 1)
 
 
-def python_name(name: str) -> str:
-    """The Python identifier for an XDR identifier: keywords get a trailing underscore (PEP 8)."""
-    return name + "_" if keyword.iskeyword(name) else name
+# Names every generated module defines or imports at its top level: a type or constant of the
+# same name would replace them.
+# Builtins the generated code calls or names in annotations count too.
+MODULE_NAMES = frozenset(
+    {"annotations", "enum", "dataclass", "TYPE_CHECKING", "Any", "Final", "TypeAlias", "XdrError", "CODECS", "codec", "encode", "decode"}
+    | {"str", "bytes", "int", "float", "bool", "list", "dict", "tuple", "range", "len", "type", "object", "classmethod", "isinstance"}
+)
+# Names a generated class body uses after its fields (annotations, methods): a field of the
+# same name would shadow them inside the class.
+CLASS_NAMES = frozenset({"to_xdr", "from_xdr", "int", "float", "bool", "bytes", "str", "list"})
+
+
+def python_name(name: str, reserved: frozenset[str] | set[str] = frozenset()) -> str:
+    """The Python identifier for an XDR identifier: keywords and ``reserved`` names get a
+    trailing underscore (PEP 8's convention)."""
+    return name + "_" if keyword.iskeyword(name) or name in reserved else name
 
 
 @dataclass
@@ -44,6 +57,7 @@ class _Checker:
         self.pending_inline: list[M.TypeDefinition] = []
         self.warned_keywords: set[tuple[str, A.Location | None]] = set()
         self.skipped: set[int] = set()  # ids of definitions not to build (repeats, C-isms)
+        self._type_names: set[str] | None = None
 
     # ---- pass 1: collect every global name ------------------------------------------------
 
@@ -212,11 +226,26 @@ class _Checker:
         self.report.error(location, message)
 
     def py(self, name: str, location: A.Location | None) -> str:
-        result = python_name(name)
+        """The Python name of a module-level definition (type, constant, program ...)."""
+        result = python_name(name, MODULE_NAMES)
         if result != name and (name, location) not in self.warned_keywords:
             self.warned_keywords.add((name, location))
-            self.report.warning(location, f"'{name}' is a Python keyword; it is generated as '{result}'")
+            why = "is a Python keyword" if keyword.iskeyword(name) else "would hide a name the generated module uses"
+            self.report.warning(location, f"'{name}' {why}; it is generated as '{result}'")
         return result
+
+    def py_member(self, name: str, location: A.Location | None) -> str:
+        """The Python name of a struct or union field: besides keywords, names that the class
+        body needs (builtins in annotations, to_xdr/from_xdr, the module's type names) are
+        escaped silently, as README documents; only keywords are worth a warning."""
+        if keyword.iskeyword(name):
+            return self.py(name, location)
+        return python_name(name, CLASS_NAMES | self.type_python_names())
+
+    def type_python_names(self) -> set[str]:
+        if self._type_names is None:
+            self._type_names = {python_name(n, MODULE_NAMES) for n, s in self.symbols.items() if s.kind == "type"}
+        return self._type_names
 
     # ---- types ---------------------------------------------------------------------------
 
@@ -247,6 +276,7 @@ class _Checker:
             n += 1
             name = f"{base}{n}"
         self.symbols[name] = _Symbol("type", None, None)
+        self._type_names = None
         return name
 
     def type_ref(self, spec: A.TypeRef) -> M.TypeExpr:
@@ -291,7 +321,7 @@ class _Checker:
     def field(self, decl: A.Declaration, owner: str, context: str) -> M.Field:
         assert decl.name is not None
         type_ = self.declaration(decl, owner, context)
-        return M.Field(decl.name, self.py(decl.name, decl.location), type_, decl.location, decl.comment, decl.annotations)
+        return M.Field(decl.name, self.py_member(decl.name, decl.location), type_, decl.location, decl.comment, decl.annotations)
 
     def enum(self, name: str, body: A.EnumBody, location: A.Location, comment: str | None, synthetic: bool = False) -> M.EnumDef:
         values = self.evaluate_enum(body)

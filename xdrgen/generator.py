@@ -80,6 +80,7 @@ class _Renderer:
         self.module = module
         self.module_name = module_name
         self.env = _environment()
+        self.rendered: set[str] = set()  # python names of the types emitted so far
 
     def path(self, *parts: str) -> str:
         return ".".join((self.module_name,) + parts)
@@ -127,13 +128,23 @@ class _Renderer:
         if not t.fields:
             return None
         last = t.fields[-1]
-        expr: Any = last.type
-        while isinstance(expr, M.NamedType) and isinstance(self.module.type_named(expr.name), M.AliasDef):
-            expr = self.module.type_named(expr.name).type  # type: ignore[union-attr]
+        expr = self.unaliased(last.type)
         if not isinstance(expr, M.OptionalType):
             return None
-        target = self.module.resolve(expr.element)
-        return last if target is t else None
+        return last if self.module.resolve(expr.element) is t else None
+
+    def unaliased(self, expr: M.TypeExpr) -> M.TypeExpr:
+        """``expr`` with typedef names replaced by what they stand for, outermost only."""
+        while isinstance(expr, M.NamedType):
+            definition = self.module.type_named(expr.name)
+            if not isinstance(definition, M.AliasDef):
+                break
+            expr = definition.type
+        return expr
+
+    def may_be_none(self, expr: M.TypeExpr) -> bool:
+        """Whether None is a value of ``expr`` itself (an optional, possibly behind typedefs)."""
+        return isinstance(self.unaliased(expr), (M.OptionalType, M.VoidType))
 
     def union(self, t: M.UnionDef) -> str:
         disc_type = t.discriminant.type
@@ -158,7 +169,10 @@ class _Renderer:
                     annotation += " | None"
                 arm_fields.append(_FieldView(arm.field.name, arm.field.py_name, annotation, "", arm.field.comment))
         arms = []
-        for arm in t.arms + ([t.default] if t.default else []):
+        # one writer for all arms, so temporaries are unique in the function (mypy --strict
+        # sees one scope and would reject a name reused with another type)
+        encode, decode = self.writer(), self.writer()
+        for index, arm in enumerate(t.arms + ([t.default] if t.default else [])):
             labels = [label(v) for v in arm.values]
             if not arm.values:
                 test = "True"
@@ -166,11 +180,16 @@ class _Renderer:
                 test = f"d == {labels[0]}"
             else:
                 test = f"d in ({', '.join(labels)})"
-            encode, decode = self.writer(), self.writer()
+            encode_start, decode_start = len(encode.lines), len(decode.lines)
+            local = f"_arm{index}"
             if arm.field is not None:
                 path = self.path(t.name, arm.field.name)
-                encode.encode(arm.field.type, f"v.{arm.field.py_name}", path, 2)
-                decode.decode(arm.field.type, "value", path, 2)
+                encode.emit(2, f"{local} = v.{arm.field.py_name}")
+                if not self.may_be_none(arm.field.type):
+                    encode.emit(2, f"if {local} is None:")
+                    encode.emit(3, f"raise _rt.XdrError({f'the arm {arm.field.name!r} is not set'!r}, path={path!r})")
+                encode.encode(arm.field.type, local, path, 2)
+                decode.decode(arm.field.type, local, path, 2)
             others = [f.py_name for f in arm_fields if arm.field is None or f.py_name != arm.field.py_name]
             arms.append(
                 {
@@ -179,8 +198,9 @@ class _Renderer:
                     "describe": f"``{arm.field.py_name}``" if arm.field else "no field (void)",
                     "field": arm.field,
                     "others": others,
-                    "encode": "\n".join(encode.lines) or "        pass",
-                    "decode": "\n".join(decode.lines),
+                    "local": local,
+                    "encode": "\n".join(encode.lines[encode_start:]) or "        pass",
+                    "decode": "\n".join(decode.lines[decode_start:]),
                 }
             )
         disc_encode, disc_decode = self.writer(), self.writer()
@@ -199,13 +219,18 @@ class _Renderer:
         )
 
     def typedef(self, t: M.AliasDef) -> str:
+        # A real alias when every name it uses already exists, so that ``isinstance`` and
+        # constructors work through it; a forward reference (a string) otherwise.
+        annotation = python_type(t.type, self.module)
+        if not all(self.module.type_named(n).py_name in self.rendered for n in _names_in(t.type)):
+            annotation = repr(annotation)
         encode, decode = self.writer(), self.writer()
         encode.encode(t.type, "v", self.path(t.name), 1)
         decode.decode(t.type, "value", self.path(t.name), 1)
         return self.render(
             "typedef.py.j2",
             t=t,
-            annotation=python_type(t.type, self.module),
+            annotation=annotation,
             encode_body="\n".join(encode.lines) or "    pass",
             decode_body="\n".join(decode.lines),
         )
@@ -234,12 +259,15 @@ class _Renderer:
 
     def block(self, t: M.TypeDefinition) -> str:
         if isinstance(t, M.EnumDef):
-            return self.enum(t)
-        if isinstance(t, M.StructDef):
-            return self.struct(t)
-        if isinstance(t, M.UnionDef):
-            return self.union(t)
-        return self.typedef(t)
+            text = self.enum(t)
+        elif isinstance(t, M.StructDef):
+            text = self.struct(t)
+        elif isinstance(t, M.UnionDef):
+            text = self.union(t)
+        else:
+            text = self.typedef(t)
+        self.rendered.add(t.py_name)
+        return text
 
     def exports(self) -> list[str]:
         names = [c.py_name for c in self.module.constants]
@@ -250,6 +278,14 @@ class _Renderer:
         names += [f"{p.py_name}_PROGRAM" for p in self.module.programs]
         names += ["CODECS", "XdrError", "codec", "decode", "encode"]
         return sorted(set(names))
+
+
+def _names_in(expr: M.TypeExpr) -> list[str]:
+    if isinstance(expr, M.NamedType):
+        return [expr.name]
+    if isinstance(expr, (M.ArrayType, M.OptionalType)):
+        return _names_in(expr.element)
+    return []
 
 
 def generate(module: M.Module, source_name: str, source_text: str, module_name: str | None = None, *, format: bool = True) -> str:
