@@ -1,0 +1,1 @@
+"""A sample package whose XDR modules are generated at build time."""

@@ -1,0 +1,48 @@
+"""A hatchling build hook: generate a project's XDR modules while its wheel is built.
+
+In the user's pyproject.toml::
+
+    [build-system]
+    requires = ["hatchling", "xdrgen"]
+    build-backend = "hatchling.build"
+
+    [tool.hatch.build.hooks.xdrgen]     # enables the hook
+    # options here (inputs, output, ...) override [tool.xdrgen]
+
+Generated files are written into the source tree (so editable installs see them too) and
+declared as build artifacts, so they are packed even when .gitignore excludes them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from hatchling.builders.hooks.plugin.interface import BuildHookInterface
+from hatchling.plugin import hookimpl
+
+from .diagnostics import SourceCache, XdrgenError, format_diagnostic
+from .project import CONFIG_KEYS, tool_tables, load_config, render, write
+
+
+class XdrgenBuildHook(BuildHookInterface):  # type: ignore[type-arg]
+    PLUGIN_NAME = "xdrgen"
+
+    def initialize(self, version: str, build_data: dict[str, Any]) -> None:
+        pyproject = Path(self.root) / "pyproject.toml"
+        table = {**tool_tables(pyproject).get("xdrgen", {}), **{k: v for k, v in self.config.items() if k in CONFIG_KEYS}}
+        sources = SourceCache()
+        try:
+            outputs = render(load_config(pyproject, table), sources)
+        except XdrgenError as error:
+            text = "\n".join(format_diagnostic(d, sources) for d in error.diagnostics)
+            raise RuntimeError(f"xdrgen could not generate the XDR modules:\n{text}") from None
+        written, unchanged = write(outputs)
+        self.app.display_info(f"xdrgen: wrote {written} file(s), {unchanged} unchanged")
+        for path in outputs:
+            build_data["artifacts"].append(path.relative_to(self.root).as_posix())
+
+
+@hookimpl
+def hatch_register_build_hook() -> type[BuildHookInterface]:  # type: ignore[type-arg]
+    return XdrgenBuildHook
