@@ -103,11 +103,27 @@ def _enc_virLXCMonitorExitEventMsg(v: virLXCMonitorExitEventMsg, out: list[bytes
     _rt.check_instance(
         v, virLXCMonitorExitEventMsg, "lxc_monitor_protocol.virLXCMonitorExitEventMsg"
     )
-    _enc_virLXCMonitorExitStatus(v.status, out)
+    try:
+        _enc_virLXCMonitorExitStatus(v.status, out)
+    except _rt.XdrError as error:
+        _rt.relabel(
+            error,
+            "lxc_monitor_protocol.virLXCMonitorExitStatus",
+            "lxc_monitor_protocol.virLXCMonitorExitEventMsg.status",
+        )
+        raise
 
 
 def _dec_virLXCMonitorExitEventMsg(buf: bytes, pos: int) -> tuple[virLXCMonitorExitEventMsg, int]:
-    _f0, pos = _dec_virLXCMonitorExitStatus(buf, pos)
+    try:
+        _f0, pos = _dec_virLXCMonitorExitStatus(buf, pos)
+    except _rt.XdrError as error:
+        _rt.relabel(
+            error,
+            "lxc_monitor_protocol.virLXCMonitorExitStatus",
+            "lxc_monitor_protocol.virLXCMonitorExitEventMsg.status",
+        )
+        raise
     return virLXCMonitorExitEventMsg(_f0), pos
 
 

@@ -11,6 +11,7 @@ import pytest
 from corpus_options import CORPUS, REJECTED, corpus_files, options_for
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from properties import decodes_exactly_or_rejects
 from strategies import Strategies
 
 from xdrgen.compiler import Options, compile_file
@@ -41,6 +42,21 @@ def test_parses_and_checks(relative: str) -> None:
     assert compiled.model.types or compiled.model.constants
 
 
+def mutated(encoded: bytes) -> st.SearchStrategy[bytes]:
+    """Hostile variants of a valid encoding: a flipped bit (bad bool, enum, discriminant,
+    padding, length), a cut, a word replaced by an extreme value (huge length prefixes,
+    out-of-range values), or bytes appended."""
+    size = len(encoded)
+    flip = st.tuples(st.integers(0, max(size * 8 - 1, 0))).map(
+        lambda t: encoded[: t[0] // 8] + bytes([encoded[t[0] // 8] ^ (1 << (t[0] % 8))]) + encoded[t[0] // 8 + 1 :] if size else b"\x80"
+    )
+    cut = st.integers(0, max(size - 1, 0)).map(lambda n: encoded[:n])
+    words = st.sampled_from([b"\xff\xff\xff\xff", b"\x7f\xff\xff\xff", b"\x00\x00\x00\x02", b"\x80\x00\x00\x00", b"\x00\x01\x00\x00"])
+    replace = st.tuples(st.integers(0, max(size // 4 - 1, 0)), words).map(lambda t: encoded[: 4 * t[0]] + t[1] + encoded[4 * t[0] + 4 :])
+    extend = st.binary(min_size=1, max_size=8).map(lambda tail: encoded + tail)
+    return st.one_of(flip, cut, replace, extend)
+
+
 @pytest.mark.parametrize("relative", [f for f in FILES if f not in REJECTED])
 def test_generates_imports_and_round_trips(relative: str, generated_package) -> None:  # type: ignore[no-untyped-def]
     compiled = _compile(relative)
@@ -58,6 +74,7 @@ def test_generates_imports_and_round_trips(relative: str, generated_package) -> 
             encoded = module.encode(type_name, value)
             assert len(encoded) % 4 == 0
             assert module.decode(type_name, encoded) == value
+            decodes_exactly_or_rejects(module.codec(type_name), module.XdrError, data.draw(mutated(encoded)))
 
     # One example per type; types are drawn in small groups so that no single example
     # outgrows hypothesis's per-example budget on files with hundreds of deep types.

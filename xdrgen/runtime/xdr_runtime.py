@@ -36,12 +36,22 @@ class XdrError(ValueError):
     """
 
     def __init__(self, message: str, *, offset: int | None = None, path: str = "") -> None:
+        super().__init__(message)
         self.message = message
         self.offset = offset
         self.path = path
-        where = f" at offset {offset}" if offset is not None else ""
-        field = f" in {path}" if path else ""
-        super().__init__(f"{message}{field}{where}")
+
+    def __str__(self) -> str:
+        where = f" at offset {self.offset}" if self.offset is not None else ""
+        field = f" in {self.path}" if self.path else ""
+        return f"{self.message}{field}{where}"
+
+
+def relabel(error: XdrError, inner: str, outer: str) -> None:
+    """Re-root an error raised inside the type ``inner`` at the field ``outer`` that holds it,
+    so the path reads from the outermost value: ``mod.point.y`` -> ``mod.shape.origin.y``."""
+    if error.path.startswith(inner):
+        error.path = outer + error.path[len(inner) :]
 
 
 # ---- decoding ------------------------------------------------------------------------------
