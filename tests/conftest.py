@@ -11,7 +11,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 
 from xdrgen.compiler import Compiled  # noqa: E402
-from xdrgen.generator import generate, runtime_source  # noqa: E402
+from xdrgen.generator import RPC_MODULE, RUNTIME_MODULE, generate, runtime_source  # noqa: E402
 
 
 class GeneratedPackage:
@@ -22,7 +22,8 @@ class GeneratedPackage:
         self.dir = root / self.name
         self.dir.mkdir()
         (self.dir / "__init__.py").write_text("")
-        (self.dir / "xdr_runtime.py").write_text(runtime_source())
+        for runtime in (RUNTIME_MODULE, RPC_MODULE):
+            (self.dir / f"{runtime}.py").write_text(runtime_source(runtime))
         if str(root) not in sys.path:
             sys.path.insert(0, str(root))
 

@@ -29,8 +29,13 @@ def module_name_for(path: str | Path) -> str:
     return name + "_" if keyword.iskeyword(name) else name
 
 
-def runtime_source() -> str:
-    return resources.files("xdrgen").joinpath("runtime", f"{RUNTIME_MODULE}.py").read_text(encoding="utf-8")
+RPC_MODULE = "xdr_rpc"
+
+
+def runtime_source(name: str = RUNTIME_MODULE) -> str:
+    """The text of a runtime module written next to generated modules: ``xdr_runtime`` (the
+    codecs' helpers) or ``xdr_rpc`` (libvirt RPC framing over asyncio)."""
+    return resources.files("xdrgen").joinpath("runtime", f"{name}.py").read_text(encoding="utf-8")
 
 
 def _templates_dir() -> Path:
@@ -315,4 +320,4 @@ def format_python(code: str) -> str:
     return black.format_str(code, mode=black.Mode(line_length=100))
 
 
-__all__ = ["generate", "module_name_for", "runtime_source", "GenerationError", "RUNTIME_MODULE"]
+__all__ = ["generate", "module_name_for", "runtime_source", "GenerationError", "RUNTIME_MODULE", "RPC_MODULE"]

@@ -1,0 +1,92 @@
+"""libvirt's LXC controller and driver talking over the monitor protocol, with the module
+xdrgen generated from protocols/lxc_monitor_protocol.x.
+
+The controller listens on a UNIX socket; when the driver connects it sends the INIT event
+(the container's init pid) and, when the container stops, the EXIT event (the shutdown
+reason). It exits only after the EXIT message is written: libvirt's "delayed close".
+The driver records both events and tells a clean exit (EXIT seen, then the socket closes)
+from a crash (the socket closes with no EXIT event).
+
+    python3 examples/lxc_monitor.py controller /tmp/lxc.sock --status shutdown
+    python3 examples/lxc_monitor.py driver /tmp/lxc.sock         # prints a JSON report
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from generated import lxc_monitor_protocol as lxc  # noqa: E402
+from generated import xdr_rpc as rpc  # noqa: E402
+
+PROGRAM, VERSION = lxc.VIR_LXC_MONITOR_PROGRAM, lxc.VIR_LXC_MONITOR_PROGRAM_VERSION
+EXIT_EVENT = lxc.virLXCMonitorProcedure.VIR_LXC_MONITOR_PROC_EXIT_EVENT
+INIT_EVENT = lxc.virLXCMonitorProcedure.VIR_LXC_MONITOR_PROC_INIT_EVENT
+EXIT_CODEC = lxc.codec("virLXCMonitorExitEventMsg")
+INIT_CODEC = lxc.codec("virLXCMonitorInitEventMsg")
+STATUS = {
+    "error": lxc.virLXCMonitorExitStatus.VIR_LXC_MONITOR_EXIT_STATUS_ERROR,
+    "shutdown": lxc.virLXCMonitorExitStatus.VIR_LXC_MONITOR_EXIT_STATUS_SHUTDOWN,
+    "reboot": lxc.virLXCMonitorExitStatus.VIR_LXC_MONITOR_EXIT_STATUS_REBOOT,
+}
+
+
+async def controller(socket_path: str, status: str, crash: bool) -> None:
+    server = rpc.Server(PROGRAM, VERSION)
+    listener = await server.serve_unix(socket_path)
+    print("listening", flush=True)
+    connection = await server.connected.get()
+    await connection.send_event(INIT_EVENT, lxc.virLXCMonitorInitEventMsg(initpid=os.getpid()), INIT_CODEC)
+    if crash:
+        os._exit(3)  # the container's controller dies: no EXIT event, the socket just closes
+    # the container stopped: queue EXIT, then close only once it is flushed to the driver
+    await connection.send_event(EXIT_EVENT, lxc.virLXCMonitorExitEventMsg(STATUS[status]), EXIT_CODEC)
+    await connection.close()
+    listener.close()
+    await listener.wait_closed()
+
+
+async def driver(socket_path: str) -> dict[str, Any]:
+    report: dict[str, Any] = {"init_pid": None, "exit_status": None}
+
+    def on_init(message: Any) -> None:
+        report["init_pid"] = message.initpid
+
+    def on_exit(message: Any) -> None:
+        report["exit_status"] = next(name for name, value in STATUS.items() if value == message.status)
+
+    client = await rpc.Client.connect_unix(
+        socket_path, PROGRAM, VERSION, events={INIT_EVENT: INIT_CODEC, EXIT_EVENT: EXIT_CODEC}
+    )
+    client.on_event(INIT_EVENT, on_init)
+    client.on_event(EXIT_EVENT, on_exit)
+    failure = await client.closed
+    await client.close()
+    # libvirt's rule: a monitor that goes away without an EXIT event means the controller died
+    report["clean_exit"] = report["exit_status"] is not None and failure is None
+    report["failure"] = str(failure) if failure else None
+    return report
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("role", choices=["controller", "driver"])
+    parser.add_argument("socket")
+    parser.add_argument("--status", choices=sorted(STATUS), default="shutdown")
+    parser.add_argument("--crash", action="store_true", help="controller: die after INIT, before EXIT")
+    args = parser.parse_args()
+    if args.role == "controller":
+        asyncio.run(controller(args.socket, args.status, args.crash))
+    else:
+        print(json.dumps(asyncio.run(driver(args.socket))))
+
+
+if __name__ == "__main__":
+    main()
