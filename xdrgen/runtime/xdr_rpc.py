@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import enum
+import os
+import socket
 import struct
+import time
 from dataclasses import dataclass
 from typing import Any, Awaitable, Callable
 
@@ -284,3 +287,232 @@ class Server:
             payload = str(error).encode()
         connection.writer.write(frame(reply, payload))
         await connection.writer.drain()
+
+
+# ---- ONC RPC (RFC 5531) --------------------------------------------------------------------
+
+RPC_VERSION = 2
+AUTH_NONE, AUTH_SYS = 0, 1
+LAST_FRAGMENT = 0x80000000
+RECORD_MAX = 4 * 1024 * 1024  # largest record accepted from a peer (all fragments together)
+_U32 = struct.Struct(">I")
+
+
+class AcceptError(RpcError):
+    """The server accepted the call but did not run it (PROG_UNAVAIL, PROC_UNAVAIL, ...)."""
+
+    STATES = {1: "PROG_UNAVAIL", 2: "PROG_MISMATCH", 3: "PROC_UNAVAIL", 4: "GARBAGE_ARGS", 5: "SYSTEM_ERR"}
+
+    def __init__(self, state: int, detail: str = ""):
+        super().__init__(f"{self.STATES.get(state, f'accept state {state}')}{detail}")
+        self.state = state
+
+
+class Rejected(RpcError):
+    """The server rejected the call (RPC_MISMATCH, or AUTH_ERROR with its auth_stat)."""
+
+    def __init__(self, state: int, detail: str):
+        super().__init__(("RPC_MISMATCH" if state == 0 else "AUTH_ERROR") + detail)
+        self.state = state
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """An opaque_auth: AUTH_NONE by default, or ``Credentials.sys(...)`` for AUTH_SYS."""
+
+    flavor: int = AUTH_NONE
+    body: bytes = b""
+
+    @classmethod
+    def sys(cls, machine: str = "localhost", uid: int = 0, gid: int = 0, gids: tuple[int, ...] = (), stamp: int = 0) -> Credentials:
+        name = machine.encode()
+        if len(name) > 255 or len(gids) > 16:
+            raise RpcError("AUTH_SYS machine name is at most 255 bytes and gids at most 16")
+        out = [_U32.pack(stamp), _U32.pack(len(name)), name, b"\0" * (-len(name) % 4), _U32.pack(uid), _U32.pack(gid), _U32.pack(len(gids))]
+        out += [_U32.pack(g) for g in gids]
+        return cls(AUTH_SYS, b"".join(out))
+
+    def encode(self) -> bytes:
+        return _U32.pack(self.flavor) + _U32.pack(len(self.body)) + self.body + b"\0" * (-len(self.body) % 4)
+
+
+def call_message(xid: int, program: int, version: int, procedure: int, args: bytes, credentials: Credentials = Credentials()) -> bytes:
+    return struct.pack(">IIIIII", xid, 0, RPC_VERSION, program, version, procedure) + credentials.encode() + Credentials().encode() + args
+
+
+def parse_reply(message: bytes) -> tuple[int, bytes]:
+    """(xid, results) of a reply message; the failure states raise AcceptError / Rejected."""
+    try:
+        xid, mtype, reply_stat = struct.unpack_from(">III", message)
+        if mtype != 1:
+            raise RpcError(f"expected a REPLY message, got message type {mtype}")
+        if reply_stat == 1:
+            (reject_stat,) = _U32.unpack_from(message, 12)
+            if reject_stat == 0:
+                low, high = struct.unpack_from(">II", message, 16)
+                raise Rejected(0, f" (server supports RPC versions {low}..{high})")
+            (auth_stat,) = _U32.unpack_from(message, 16)
+            raise Rejected(1, f" (auth_stat {auth_stat})")
+        if reply_stat != 0:
+            raise RpcError(f"bad reply_stat {reply_stat}")
+        (verifier_length,) = _U32.unpack_from(message, 16)
+        position = 20 + verifier_length + (-verifier_length % 4)
+        (accept_stat,) = _U32.unpack_from(message, position)
+        if accept_stat == 2:
+            low, high = struct.unpack_from(">II", message, position + 4)
+            raise AcceptError(2, f" (server has versions {low}..{high})")
+        if accept_stat != 0:
+            raise AcceptError(accept_stat)
+        return xid, message[position + 4 :]
+    except struct.error:
+        raise RpcError(f"truncated reply message ({len(message)} bytes)") from None
+
+
+def record(message: bytes) -> bytes:
+    """One record of record marking (RFC 5531 section 11), as a single last fragment."""
+    if len(message) >= LAST_FRAGMENT:
+        raise RpcError("message too large for one fragment")
+    return _U32.pack(LAST_FRAGMENT | len(message)) + message
+
+
+async def read_record(reader: asyncio.StreamReader, max_size: int = RECORD_MAX) -> bytes:
+    """A whole record, joining fragments; each fragment header is checked against
+    ``max_size`` before its bytes are read."""
+    parts: list[bytes] = []
+    size = 0
+    while True:
+        try:
+            (word,) = _U32.unpack(await reader.readexactly(4))
+            length = word & ~LAST_FRAGMENT
+            size += length
+            if size > max_size:
+                raise RpcError(f"record of {size}+ bytes exceeds the maximum of {max_size}")
+            parts.append(await reader.readexactly(length))
+        except asyncio.IncompleteReadError as error:
+            inside = bool(parts or error.partial)
+            raise ConnectionClosed("connection closed" + (" inside a record" if inside else "")) from None
+        if word & LAST_FRAGMENT:
+            return b"".join(parts)
+
+
+class OncClient:
+    """An asyncio ONC RPC client over TCP: concurrent calls matched by xid, a timeout per call."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, program: int, version: int, *, credentials: Credentials = Credentials(), max_size: int = RECORD_MAX):
+        self.reader, self.writer = reader, writer
+        self.program, self.version = program, version
+        self.credentials = credentials
+        self.max_size = max_size
+        self.xid = int.from_bytes(os.urandom(4), "big")  # unpredictable, as RFC 5531 advises
+        self.pending: dict[int, asyncio.Future[bytes]] = {}
+        self.failure: BaseException | None = None
+        self._task = asyncio.ensure_future(self._read_loop())
+
+    @classmethod
+    async def connect(cls, host: str, port: int, program: int, version: int, **options: Any) -> OncClient:
+        reader, writer = await asyncio.open_connection(host, port)
+        return cls(reader, writer, program, version, **options)
+
+    async def call(self, procedure: int, arguments: bytes = b"", *, timeout: float | None = 30.0) -> bytes:
+        """Send encoded ``arguments``; returns the encoded results."""
+        if self.failure is not None:
+            raise self.failure
+        self.xid = (self.xid + 1) & 0xFFFFFFFF
+        xid = self.xid
+        future: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
+        self.pending[xid] = future
+        try:
+            self.writer.write(record(call_message(xid, self.program, self.version, procedure, arguments, self.credentials)))
+            await self.writer.drain()
+            return await asyncio.wait_for(future, timeout)
+        finally:
+            self.pending.pop(xid, None)
+
+    async def close(self) -> None:
+        self.writer.close()
+        try:
+            await self.writer.wait_closed()
+        except OSError:
+            pass
+        await asyncio.gather(self._task, return_exceptions=True)
+
+    async def _read_loop(self) -> None:
+        failure: BaseException
+        try:
+            while True:
+                message = await read_record(self.reader, self.max_size)
+                if len(message) < 4:
+                    raise RpcError(f"record of {len(message)} bytes holds no reply")
+                (xid,) = _U32.unpack_from(message)
+                future = self.pending.get(xid)
+                if future is None:
+                    raise RpcError(f"reply with unknown xid {xid:#x}")
+                try:
+                    future.set_result(parse_reply(message)[1])
+                except (AcceptError, Rejected) as error:
+                    future.set_exception(error)
+        except (RpcError, OSError) as error:
+            failure = error
+        self.failure = failure
+        for future in self.pending.values():
+            if not future.done():
+                future.set_exception(failure)
+
+
+class BlockingOncClient:
+    """The same calls without asyncio, over TCP (record marking) or UDP (one datagram per
+    message, retransmitted until ``timeout``)."""
+
+    def __init__(self, host: str, port: int, program: int, version: int, *, udp: bool = False, credentials: Credentials = Credentials(), timeout: float = 10.0, max_size: int = RECORD_MAX):
+        self.program, self.version, self.udp = program, version, udp
+        self.credentials, self.timeout, self.max_size = credentials, timeout, max_size
+        self.xid = int.from_bytes(os.urandom(4), "big")
+        self.sock = socket.create_connection((host, port), timeout) if not udp else socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        if udp:
+            self.sock.connect((host, port))
+
+    def call(self, procedure: int, arguments: bytes = b"") -> bytes:
+        self.xid = (self.xid + 1) & 0xFFFFFFFF
+        message = call_message(self.xid, self.program, self.version, procedure, arguments, self.credentials)
+        deadline = time.monotonic() + self.timeout
+        if not self.udp:
+            self.sock.sendall(record(message))
+            while True:
+                xid, results = parse_reply(self._read_record())
+                if xid == self.xid:
+                    return results
+        while True:
+            self.sock.send(message)
+            self.sock.settimeout(min(1.0, max(deadline - time.monotonic(), 0.001)))
+            try:
+                reply = self.sock.recv(65536)
+            except TimeoutError:
+                if time.monotonic() >= deadline:
+                    raise RpcError(f"no reply within {self.timeout} s") from None
+                continue
+            xid, results = parse_reply(reply)
+            if xid == self.xid:  # a late answer to an earlier call is dropped
+                return results
+
+    def _read_record(self) -> bytes:
+        parts, size = [], 0
+        while True:
+            (word,) = _U32.unpack(self._exactly(4))
+            size += word & ~LAST_FRAGMENT
+            if size > self.max_size:
+                raise RpcError(f"record of {size}+ bytes exceeds the maximum of {self.max_size}")
+            parts.append(self._exactly(word & ~LAST_FRAGMENT))
+            if word & LAST_FRAGMENT:
+                return b"".join(parts)
+
+    def _exactly(self, count: int) -> bytes:
+        data = b""
+        while len(data) < count:
+            chunk = self.sock.recv(count - len(data))
+            if not chunk:
+                raise ConnectionClosed("connection closed inside a record")
+            data += chunk
+        return data
+
+    def close(self) -> None:
+        self.sock.close()

@@ -1,0 +1,127 @@
+"""ONC RPC against a real peer: Debian's rpcbind, started on loopback, spoken to with a client
+generated from the corpus's libnfs/portmap.x (portmapper version 2)."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import socket
+import subprocess
+import time
+from types import ModuleType
+from typing import Any, Iterator
+
+import pytest
+from corpus_options import CORPUS
+
+from xdrgen.compiler import compile_file
+
+RPCBIND = shutil.which("rpcbind") or "/usr/sbin/rpcbind"
+RPCINFO = shutil.which("rpcinfo") or "/usr/sbin/rpcinfo"
+FAKE_PROGRAM, FAKE_VERSION, FAKE_PORT = 0x20000099, 3, 40404
+TCP, UDP = 6, 17
+
+def port_open(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+@pytest.fixture(scope="module")
+def rpcbind() -> Iterator[None]:
+    started = None
+    if not port_open(111):
+        started = subprocess.Popen([RPCBIND, "-f", "-i"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 10
+        while not port_open(111):
+            assert started.poll() is None, started.stderr.read() if started.stderr else ""
+            assert time.monotonic() < deadline, "rpcbind did not start listening"
+            time.sleep(0.05)
+    yield
+    if started is not None:
+        started.terminate()
+        started.wait(10)
+
+
+@pytest.fixture(scope="module")
+def pmap(generated_package) -> ModuleType:  # type: ignore[no-untyped-def]
+    return generated_package.load(compile_file(CORPUS / "libnfs" / "portmap.x"), "libnfs_portmap")  # type: ignore[no-any-return]
+
+
+@pytest.fixture(scope="module")
+def rpc(pmap: ModuleType) -> Any:
+    import importlib
+
+    return importlib.import_module(pmap.__name__.rsplit(".", 1)[0] + ".xdr_rpc")
+
+
+def dump_entries(pmap: ModuleType, results: bytes) -> list[tuple[int, int, int, int]]:
+    node = pmap.decode("PMAP2DUMPres", results).list_  # "list" is escaped: it names a builtin
+    entries = []
+    while node is not None:
+        entries.append((node.map.prog, node.map.vers, node.map.prot, node.map.port))
+        node = node.next
+    return entries
+
+
+def rpcinfo_entries() -> list[tuple[int, int, int, int]]:
+    out = subprocess.run([RPCINFO, "-p", "127.0.0.1"], capture_output=True, text=True, check=True).stdout
+    rows = []
+    for line in out.splitlines()[1:]:
+        prog, vers, proto, port = line.split()[:4]
+        rows.append((int(prog), int(vers), TCP if proto == "tcp" else UDP, int(port)))
+    return rows
+
+
+def test_null_getport_set_dump_unset(rpcbind: None, pmap: ModuleType, rpc: Any) -> None:
+    program = pmap.PMAP_PROGRAM_PROGRAM
+    client = rpc.BlockingOncClient("127.0.0.1", 111, program.number, 2, credentials=rpc.Credentials.sys("xdrgen-test", 0, 0))
+    try:
+        v2 = program.version(2)
+        assert client.call(v2.procedure("PMAP2_NULL").number) == b""
+        getport = v2.procedure("PMAP2_GETPORT")
+
+        def port_of(prog: int, vers: int, prot: int) -> int:
+            args = getport.arguments[0].encode(pmap.pmap2_mapping(prog, vers, prot, 0))
+            return int(getport.result.decode(client.call(getport.number, args)))
+
+        assert port_of(100000, 2, TCP) == 111
+        assert port_of(FAKE_PROGRAM, FAKE_VERSION, TCP) == 0
+
+        mapping = pmap.pmap2_mapping(FAKE_PROGRAM, FAKE_VERSION, TCP, FAKE_PORT)
+        set_ = v2.procedure("PMAP2_SET")
+        assert set_.result.decode(client.call(set_.number, set_.arguments[0].encode(mapping))) == 1
+        assert port_of(FAKE_PROGRAM, FAKE_VERSION, TCP) == FAKE_PORT
+
+        dumped = dump_entries(pmap, client.call(v2.procedure("PMAP2_DUMP").number))
+        assert (FAKE_PROGRAM, FAKE_VERSION, TCP, FAKE_PORT) in dumped
+        assert sorted(set(dumped)) == sorted(set(rpcinfo_entries()))  # what rpcinfo -p sees
+
+        unset = v2.procedure("PMAP2_UNSET")
+        assert unset.result.decode(client.call(unset.number, unset.arguments[0].encode(mapping))) == 1
+        assert port_of(FAKE_PROGRAM, FAKE_VERSION, TCP) == 0
+        assert (FAKE_PROGRAM, FAKE_VERSION, TCP, FAKE_PORT) not in rpcinfo_entries()
+    finally:
+        client.close()
+
+
+def test_udp_and_asyncio_clients_and_error_states(rpcbind: None, pmap: ModuleType, rpc: Any) -> None:
+    udp = rpc.BlockingOncClient("127.0.0.1", 111, 100000, 2, udp=True)
+    args = pmap.encode("PMAP2GETPORTargs", pmap.pmap2_mapping(100000, 2, UDP, 0))
+    getport = pmap.PMAP_PROGRAM_PROGRAM.version(2).procedure("PMAP2_GETPORT")
+    assert getport.result.decode(udp.call(getport.number, args)) == 111
+    udp.close()
+
+    async def scenario() -> None:
+        client = await rpc.OncClient.connect("127.0.0.1", 111, 100000, 2)
+        replies = await asyncio.gather(*(client.call(0) for _ in range(20)), client.call(4))
+        assert replies[:20] == [b""] * 20
+        assert (100000, 2, TCP, 111) in dump_entries(pmap, replies[20])
+        with pytest.raises(rpc.AcceptError, match="PROC_UNAVAIL"):
+            await client.call(99)
+        await client.close()
+        wrong_version = await rpc.OncClient.connect("127.0.0.1", 111, 100000, 9)
+        with pytest.raises(rpc.AcceptError, match="PROG_MISMATCH"):
+            await wrong_version.call(0)
+        await wrong_version.close()
+
+    asyncio.run(asyncio.wait_for(scenario(), 30))
