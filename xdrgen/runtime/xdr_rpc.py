@@ -52,7 +52,12 @@ class RpcError(Exception):
 
 
 class ConnectionClosed(RpcError):
-    """The peer closed the connection (cleanly between frames, or in the middle of one)."""
+    """The peer closed the connection: cleanly between frames, or in the middle of one
+    (``mid_message``), which is a broken conversation."""
+
+    def __init__(self, message: str, *, mid_message: bool = False):
+        super().__init__(message)
+        self.mid_message = mid_message
 
 
 class RemoteError(RpcError):
@@ -89,14 +94,14 @@ async def read_frame(reader: asyncio.StreamReader, max_size: int = MESSAGE_MAX) 
     try:
         first = await reader.readexactly(4)
     except asyncio.IncompleteReadError as error:
-        raise ConnectionClosed("connection closed" + (" inside a length word" if error.partial else "")) from None
+        raise ConnectionClosed("connection closed" + (" inside a length word" if error.partial else ""), mid_message=bool(error.partial)) from None
     (length,) = struct.unpack(">I", first)
     if length < HEADER.size or length - 4 > max_size:
         raise RpcError(f"frame length {length} outside {HEADER.size}..{max_size + 4}")
     try:
         rest = await reader.readexactly(length - 4)
     except asyncio.IncompleteReadError as error:
-        raise ConnectionClosed(f"connection closed inside a frame ({len(error.partial)} of {length - 4} bytes)") from None
+        raise ConnectionClosed(f"connection closed inside a frame ({len(error.partial)} of {length - 4} bytes)", mid_message=True) from None
     _, prog, vers, proc, kind, serial, status = HEADER.unpack_from(first + rest[: HEADER.size - 4])
     try:
         header = Header(prog, vers, proc, MessageType(kind), serial, Status(status))
@@ -192,7 +197,7 @@ class Client:
                 else:
                     raise RpcError(f"unexpected {header.type.name} frame from the server")
         except ConnectionClosed as error:
-            failure = error if "inside" in str(error) else None
+            failure = error if error.mid_message else None
         except (RpcError, _rt.XdrError, OSError) as error:
             failure = error
         for future in self.pending.values():
@@ -264,7 +269,7 @@ class Server:
                     raise RpcError(f"unexpected {header.type.name} frame from a client")
                 await self._answer(connection, header, body)
         except ConnectionClosed as error:
-            if "inside" in str(error):
+            if error.mid_message:
                 self.failures.append(error)
         except (RpcError, _rt.XdrError, OSError) as error:
             self.failures.append(error)  # this client is dropped; the others go on
@@ -390,7 +395,7 @@ async def read_record(reader: asyncio.StreamReader, max_size: int = RECORD_MAX) 
             parts.append(await reader.readexactly(length))
         except asyncio.IncompleteReadError as error:
             inside = bool(parts or error.partial)
-            raise ConnectionClosed("connection closed" + (" inside a record" if inside else "")) from None
+            raise ConnectionClosed("connection closed" + (" inside a record" if inside else ""), mid_message=inside) from None
         if word & LAST_FRAGMENT:
             return b"".join(parts)
 
@@ -510,7 +515,7 @@ class BlockingOncClient:
         while len(data) < count:
             chunk = self.sock.recv(count - len(data))
             if not chunk:
-                raise ConnectionClosed("connection closed inside a record")
+                raise ConnectionClosed("connection closed inside a record", mid_message=True)
             data += chunk
         return data
 
