@@ -18,6 +18,7 @@ from lark.lexer import PatternStr
 from lark.tree import Meta
 
 from . import xdr_ast as A
+from .preprocess import DEFAULT_TARGET, IncludeRequest, MacroTable, preprocess
 from .diagnostics import SourceCache, XdrgenError
 
 # ---- the Lark parser -------------------------------------------------------------------
@@ -98,7 +99,8 @@ def _describe_token(token: Token) -> str:
 
 def _syntax_error(parser: Lark, error: UnexpectedInput, file: str, text: str) -> XdrgenError:
     if isinstance(error, UnexpectedCharacters):
-        char = text[error.pos_in_stream] if error.pos_in_stream < len(text) else ""
+        position = error.pos_in_stream or 0
+        char = text[position] if position < len(text) else ""
         if char == "#":
             message = "'#' is only allowed at the start of a preprocessor line"
         else:
@@ -437,14 +439,12 @@ class Loader:
     """Reads a .x file and the files it includes, preprocessing each."""
 
     include_dirs: Sequence[Path]
-    macros: Any  # preprocess.MacroTable
+    macros: MacroTable
     sources: SourceCache
     _stack: list[Path] = dataclasses.field(default_factory=list)
     _loaded: set[Path] = dataclasses.field(default_factory=set)
 
     def load(self, path: Path, display: str | None = None) -> A.Specification:
-        from .preprocess import preprocess
-
         name = display or str(path)
         try:
             raw = path.read_bytes()
@@ -477,7 +477,7 @@ class Loader:
         finally:
             self._stack.pop()
 
-    def _find(self, request: Any, including: Path) -> Path:
+    def _find(self, request: IncludeRequest, including: Path) -> Path:
         candidates = [] if request.system else [including.parent / request.path]
         candidates += [Path(d) / request.path for d in self.include_dirs]
         for candidate in candidates:
@@ -508,8 +508,6 @@ def parse_file(
     ``-D`` integer values become ``MacroConstant`` items at the top of the result;
     ``pre_includes`` are read first, as if ``#include``d at the top (cpp's ``-include``).
     """
-    from .preprocess import DEFAULT_TARGET, MacroTable
-
     macros = MacroTable.initial(defines or {}, target or DEFAULT_TARGET)
     loader = Loader([Path(d) for d in include_dirs], macros, sources if sources is not None else SourceCache())
     command_line = [

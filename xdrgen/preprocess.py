@@ -392,8 +392,8 @@ class _ExprParser:
                 if self.strict:
                     raise XdrgenError.at(self.loc, f"{text!r} is not an integer macro")
                 return 0
-            value = self.macros.integer_value(text, self.seen)
-            if value is None:
+            macro_value = self.macros.integer_value(text, self.seen)
+            if macro_value is None:
                 raise XdrgenError.at(self.loc, f"macro {text!r} is not an integer")
-            return value
+            return macro_value
         raise XdrgenError.at(self.loc, f"unexpected {text!r} in preprocessor expression")
