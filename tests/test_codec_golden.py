@@ -144,3 +144,11 @@ def test_long_linked_list_needs_no_recursion(generated_package, tmp_path) -> Non
         assert (node.fileid, node.name) == (count, f"{count:07d}")
         node, count = node.nextentry, count + 1
     assert count == 100_000 and decoded.eof is True
+    # == and repr walk the chain too (a dataclass's own would recurse 100,000 deep)
+    assert decoded == mod.dirlist(head, True)
+    changed = mod.dirlist.from_xdr(data)
+    changed.entries.nextentry.nextentry.name = "other"
+    assert changed != decoded
+    text = repr(decoded.entries)
+    assert text.startswith("entry(fileid=0, name='0000000', cookie=1, nextentry=...) -> entry(fileid=1,")
+    assert text.count(" -> ") == 99_999
