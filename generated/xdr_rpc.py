@@ -110,6 +110,15 @@ async def read_frame(reader: asyncio.StreamReader, max_size: int = MESSAGE_MAX) 
     return header, rest[HEADER.size - 4 :]
 
 
+async def close_stream(writer: asyncio.StreamWriter) -> None:
+    """Close a stream; a peer that already went away is not an error here."""
+    writer.close()
+    try:
+        await writer.wait_closed()
+    except OSError:
+        pass
+
+
 EventHandler = Callable[[Any], Awaitable[None] | None]
 
 
@@ -172,11 +181,7 @@ class Client:
         return result_codec.decode(body) if result_codec is not None else None
 
     async def close(self) -> None:
-        self.writer.close()
-        try:
-            await self.writer.wait_closed()
-        except OSError:
-            pass
+        await close_stream(self.writer)
         await asyncio.gather(self._task, return_exceptions=True)
 
     async def _read_loop(self) -> None:
@@ -233,11 +238,7 @@ class ServerConnection:
         await self.writer.drain()
         if self.writer.can_write_eof():
             self.writer.write_eof()
-        self.writer.close()
-        try:
-            await self.writer.wait_closed()
-        except OSError:
-            pass
+        await close_stream(self.writer)
 
 
 Handler = Callable[..., Awaitable[Any]]
@@ -380,6 +381,15 @@ def record(message: bytes) -> bytes:
     return _U32.pack(LAST_FRAGMENT | len(message)) + message
 
 
+def _fragment_length(word: int, size: int, max_size: int) -> tuple[int, int]:
+    """The length a fragment header announces and the record size with it, checked against
+    ``max_size`` before any of its bytes are read."""
+    length = word & ~LAST_FRAGMENT
+    if size + length > max_size:
+        raise RpcError(f"record of {size + length}+ bytes exceeds the maximum of {max_size}")
+    return length, size + length
+
+
 async def read_record(reader: asyncio.StreamReader, max_size: int = RECORD_MAX) -> bytes:
     """A whole record, joining fragments; each fragment header is checked against
     ``max_size`` before its bytes are read."""
@@ -388,10 +398,7 @@ async def read_record(reader: asyncio.StreamReader, max_size: int = RECORD_MAX) 
     while True:
         try:
             (word,) = _U32.unpack(await reader.readexactly(4))
-            length = word & ~LAST_FRAGMENT
-            size += length
-            if size > max_size:
-                raise RpcError(f"record of {size}+ bytes exceeds the maximum of {max_size}")
+            length, size = _fragment_length(word, size, max_size)
             parts.append(await reader.readexactly(length))
         except asyncio.IncompleteReadError as error:
             inside = bool(parts or error.partial)
@@ -434,11 +441,7 @@ class OncClient:
             self.pending.pop(xid, None)
 
     async def close(self) -> None:
-        self.writer.close()
-        try:
-            await self.writer.wait_closed()
-        except OSError:
-            pass
+        await close_stream(self.writer)
         await asyncio.gather(self._task, return_exceptions=True)
 
     async def _read_loop(self) -> None:
@@ -503,10 +506,8 @@ class BlockingOncClient:
         parts, size = [], 0
         while True:
             (word,) = _U32.unpack(self._exactly(4))
-            size += word & ~LAST_FRAGMENT
-            if size > self.max_size:
-                raise RpcError(f"record of {size}+ bytes exceeds the maximum of {self.max_size}")
-            parts.append(self._exactly(word & ~LAST_FRAGMENT))
+            length, size = _fragment_length(word, size, self.max_size)
+            parts.append(self._exactly(length))
             if word & LAST_FRAGMENT:
                 return b"".join(parts)
 

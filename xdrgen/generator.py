@@ -133,23 +133,14 @@ class _Renderer:
         if not t.fields:
             return None
         last = t.fields[-1]
-        expr = self.unaliased(last.type)
+        expr = self.module.resolve(last.type)
         if not isinstance(expr, M.OptionalType):
             return None
         return last if self.module.resolve(expr.element) is t else None
 
-    def unaliased(self, expr: M.TypeExpr) -> M.TypeExpr:
-        """``expr`` with typedef names replaced by what they stand for, outermost only."""
-        while isinstance(expr, M.NamedType):
-            definition = self.module.type_named(expr.name)
-            if not isinstance(definition, M.AliasDef):
-                break
-            expr = definition.type
-        return expr
-
     def may_be_none(self, expr: M.TypeExpr) -> bool:
         """Whether None is a value of ``expr`` itself (an optional, possibly behind typedefs)."""
-        return isinstance(self.unaliased(expr), (M.OptionalType, M.VoidType))
+        return isinstance(self.module.resolve(expr), (M.OptionalType, M.VoidType))
 
     def union(self, t: M.UnionDef) -> str:
         disc_type = t.discriminant.type

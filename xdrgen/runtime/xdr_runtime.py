@@ -335,10 +335,7 @@ class Version:
 
     def procedure(self, key: int | str) -> Procedure:
         """A procedure by number or by name."""
-        for proc in self.procedures:
-            if proc.number == key or proc.name == key:
-                return proc
-        raise KeyError(f"no procedure {key!r} in version {self.name}")
+        return _by_number_or_name(self.procedures, key, f"procedure {key!r} in version {self.name}")
 
 
 @dataclass(frozen=True)
@@ -349,7 +346,14 @@ class Program:
 
     def version(self, key: int | str) -> Version:
         """A version by number or by name."""
-        for version in self.versions:
-            if version.number == key or version.name == key:
-                return version
-        raise KeyError(f"no version {key!r} in program {self.name}")
+        return _by_number_or_name(self.versions, key, f"version {key!r} in program {self.name}")
+
+
+N = TypeVar("N", Procedure, Version)
+
+
+def _by_number_or_name(items: tuple[N, ...], key: int | str, what: str) -> N:
+    for item in items:
+        if item.number == key or item.name == key:
+            return item
+    raise KeyError(f"no {what}")
