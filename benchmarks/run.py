@@ -27,7 +27,7 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
     import xdrlib  # removed in Python 3.13: baseline (A) needs 3.11/3.12 or mda-xdrlib
 
-from xdrgen.compiler import compile_file  # noqa: E402
+from xdrgen.compiler import Options, compile_file  # noqa: E402
 from xdrgen.generator import RPC_MODULE, RUNTIME_MODULE, generate, runtime_source  # noqa: E402
 
 
@@ -118,19 +118,39 @@ def a_unpack_chain(u: xdrlib.Unpacker) -> Any:
     return B.dirlist(nodes[0] if nodes else None, u.unpack_bool())
 
 
-def a_codec(pack: Callable[[xdrlib.Packer, Any], None], unpack: Callable[[xdrlib.Unpacker], Any]) -> tuple[Callable[[Any], bytes], Callable[[bytes], Any]]:
+def a_codec(pack: Callable[[xdrlib.Packer, Any], None], unpack: Callable[[xdrlib.Unpacker], Any], lib: Any = xdrlib) -> tuple[Callable[[Any], bytes], Callable[[bytes], Any]]:
     def encode(value: Any) -> bytes:
-        p = xdrlib.Packer()
+        p = lib.Packer()
         pack(p, value)
         return p.get_buffer()
 
     def decode(data: bytes) -> Any:
-        u = xdrlib.Unpacker(data)
+        u = lib.Unpacker(data)
         value = unpack(u)
         u.done()
         return value
 
     return encode, decode
+
+
+def load_py_xdrlib() -> Any:
+    """(B) py-xdrlib, the maintained copy of xdrlib on PyPI; its module is also called
+    ``xdrlib``, so it is loaded from its file under another name. None if not installed."""
+    import importlib.util
+    import site
+
+    for directory in site.getsitepackages():
+        path = Path(directory) / "xdrlib.py"
+        if path.exists():
+            spec = importlib.util.spec_from_file_location("py_xdrlib", path)
+            assert spec is not None and spec.loader is not None
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+            return module
+    return None
+
+
+PY_XDRLIB = load_py_xdrlib()
 
 
 # ---- (C) precompiled struct.Struct, unpack_from on offsets ---------------------------------
@@ -269,11 +289,11 @@ ENTRIES = [B.entry(1_000_000 + i, f"file-{i:05d}.txt", i * 7919) for i in range(
 MEDIUM = B.medium(-5, 7, -(2**40), 2**63, True, 3.25, bytes(range(16)), "medium-name", B.small_opt(9), list(range(10)), 1.5, 42)
 CASES: list[tuple[str, Any, str, Any, tuple[Any, Any], tuple[Any, Any]]] = [
     ("LXC EXIT event", LXC, "virLXCMonitorExitEventMsg", LXC.virLXCMonitorExitEventMsg(LXC.virLXCMonitorExitStatus.VIR_LXC_MONITOR_EXIT_STATUS_SHUTDOWN),
-     a_codec(lambda p, v: p.pack_int(v.status), lambda u: LXC.virLXCMonitorExitEventMsg(LXC.virLXCMonitorExitStatus(u.unpack_int()))), (c_encode_exit, c_decode_exit)),
-    ("medium struct (12 fields)", B, "medium", MEDIUM, a_codec(a_pack_medium, a_unpack_medium), (c_encode_medium, c_decode_medium)),
-    ("union, string arm", B, "shape", B.shape(3, label="a label"), a_codec(a_pack_shape, a_unpack_shape), (c_encode_shape, c_decode_shape)),
-    ("1000 entries, array", B, "entry_list", ENTRIES, a_codec(lambda p, v: p.pack_array(v, lambda e: a_pack_entry(p, e)), lambda u: u.unpack_array(lambda: a_unpack_entry(u))), (c_encode_entries, c_decode_entries)),
-    ("1000 entries, *next chain", B, "dirlist", chain_of(ENTRIES), a_codec(a_pack_chain, a_unpack_chain), (c_encode_chain, c_decode_chain)),
+     (lambda p, v: p.pack_int(v.status), lambda u: LXC.virLXCMonitorExitEventMsg(LXC.virLXCMonitorExitStatus(u.unpack_int()))), (c_encode_exit, c_decode_exit)),
+    ("medium struct (12 fields)", B, "medium", MEDIUM, (a_pack_medium, a_unpack_medium), (c_encode_medium, c_decode_medium)),
+    ("union, string arm", B, "shape", B.shape(3, label="a label"), (a_pack_shape, a_unpack_shape), (c_encode_shape, c_decode_shape)),
+    ("1000 entries, array", B, "entry_list", ENTRIES, (lambda p, v: p.pack_array(v, lambda e: a_pack_entry(p, e)), lambda u: u.unpack_array(lambda: a_unpack_entry(u))), (c_encode_entries, c_decode_entries)),
+    ("1000 entries, *next chain", B, "dirlist", chain_of(ENTRIES), (a_pack_chain, a_unpack_chain), (c_encode_chain, c_decode_chain)),
 ]
 
 
@@ -284,24 +304,46 @@ def ns_per_op(function: Callable[[], Any]) -> float:
 
 
 def codec_table() -> None:
-    print(f"{'case':28} {'op':6} {'xdrgen ns':>11} {'(A) xdrlib':>11} {'(C) struct':>11} {'A/xdrgen':>9} {'xdrgen/C':>9}")
-    for title, module, type_name, value, (a_enc, a_dec), (c_enc, c_dec) in CASES:
+    b_title = "(B) py-xdrlib" if PY_XDRLIB else "(B) absent"
+    print(f"{'case':28} {'op':6} {'xdrgen ns':>10} {'(A) xdrlib':>11} {b_title:>14} {'(C) struct':>11} {'A/xdrgen':>9} {'xdrgen/C':>9}")
+    for title, module, type_name, value, (pack, unpack), (c_enc, c_dec) in CASES:
         codec = module.codec(type_name)
+        a_enc, a_dec = a_codec(pack, unpack)
         data = codec.encode(value)
         for check in (a_enc(value), c_enc(value)):
             assert check == data, f"{title}: a baseline encodes differently"
         # compared through their encoding: == on a 1000-node chain would recurse 1000 deep
         assert codec.encode(a_dec(data)) == data and codec.encode(c_dec(data)) == data, f"{title}: a baseline decodes differently"
-        for op, ours, a, c in (("encode", lambda: codec.encode(value), lambda: a_enc(value), lambda: c_enc(value)),
-                               ("decode", lambda: codec.decode(data), lambda: a_dec(data), lambda: c_dec(data))):
+        b_enc = b_dec = None
+        if PY_XDRLIB:  # the same hand-written (A) code, run on py-xdrlib's Packer/Unpacker
+            b_enc, b_dec = a_codec(pack, unpack, PY_XDRLIB)
+        for op, ours, a, b, c in (("encode", lambda: codec.encode(value), lambda: a_enc(value), b_enc and (lambda: b_enc(value)), lambda: c_enc(value)),
+                                  ("decode", lambda: codec.decode(data), lambda: a_dec(data), b_dec and (lambda: b_dec(data)), lambda: c_dec(data))):
             t, ta, tc = ns_per_op(ours), ns_per_op(a), ns_per_op(c)
-            print(f"{title:28} {op:6} {t:11.0f} {ta:11.0f} {tc:11.0f} {ta / t:8.2f}x {t / tc:8.2f}x")
+            tb = f"{ns_per_op(b):14.0f}" if b else f"{'-':>14}"
+            print(f"{title:28} {op:6} {t:10.0f} {ta:11.0f} {tb} {tc:11.0f} {ta / t:8.2f}x {t / tc:8.2f}x")
+
+
+def allocation() -> None:
+    """Peak memory while decoding 1000 entries, against the size of the objects decoded."""
+    import gc
+    import tracemalloc
+
+    codec = B.codec("entry_list")
+    data = codec.encode(ENTRIES)
+    gc.collect()
+    tracemalloc.start()
+    value = codec.decode(data)
+    current, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    print(f"\ndecoding 1000 entries ({len(data)} bytes): {current} bytes held by the result, peak {peak} bytes "
+          f"({peak / current:.2f}x the result)")
+    del value
 
 
 def generator_split() -> None:
     from corpus_options import CORPUS, options_for
 
-    from xdrgen.compiler import Options
     from xdrgen.generator import format_python
 
     source = CORPUS / "libvirt" / "remote_protocol.x"
@@ -311,14 +353,25 @@ def generator_split() -> None:
     t1 = time.perf_counter()
     code = generate(compiled.model, source.name, compiled.text, "remote_protocol", format=False)
     t2 = time.perf_counter()
-    format_python(code)
+    laid_out = format_python(code)
     t3 = time.perf_counter()
-    print(f"\nxdrgen on {source.name} ({compiled.text.count(chr(10))} lines, {code.count(chr(10))} generated lines):")
-    print(f"  parse+check {t1 - t0:.2f} s, render {t2 - t1:.2f} s, format (black) {t3 - t2:.2f} s, total {t3 - t0:.2f} s")
+    print(f"\nxdrgen on {source.name} ({compiled.text.count(chr(10))} lines, {laid_out.count(chr(10))} generated lines):")
+    print(f"  parse+check {t1 - t0:.2f} s, render {t2 - t1:.2f} s, layout (black-identical) {t3 - t2:.2f} s, total {t3 - t0:.2f} s")
+    from corpus_options import REJECTED, corpus_files
+
+    t4 = time.perf_counter()
+    for relative in corpus_files():
+        if relative in REJECTED:
+            continue
+        defines, pre = options_for(relative)
+        compiled = compile_file(CORPUS / relative, Options(defines=defines, pre_includes=pre))
+        generate(compiled.model, relative, compiled.text, "m")
+    print(f"  the whole corpus ({len(corpus_files()) - len(REJECTED)} files): {time.perf_counter() - t4:.1f} s")
 
 
 if __name__ == "__main__":
     print(f"Python {sys.version.split()[0]}; ratios: A/xdrgen > 1 means xdrgen is faster than xdrlib code; "
           "xdrgen/C is how far from hand-written struct code\n")
     codec_table()
+    allocation()
     generator_split()

@@ -23,6 +23,10 @@ else:
 
 XdrError = _rt.XdrError
 
+# Fused fixed-size fields of the fast paths: one struct.Struct per layout
+_S_Q: Final = _rt.Struct(">Q")
+_S_i: Final = _rt.Struct(">i")
+
 __all__ = [
     "CODECS",
     "VIR_LXC_MONITOR_EXIT_STATUS_ERROR",
@@ -57,6 +61,7 @@ class virLXCMonitorExitStatus(enum.IntEnum):
 
 
 _virLXCMonitorExitStatus_VALUES: Final = frozenset({0, 1, 2})
+_virLXCMonitorExitStatus_MEMBERS: Final = {m.value: m for m in virLXCMonitorExitStatus}
 VIR_LXC_MONITOR_EXIT_STATUS_ERROR: Final = virLXCMonitorExitStatus.VIR_LXC_MONITOR_EXIT_STATUS_ERROR
 VIR_LXC_MONITOR_EXIT_STATUS_SHUTDOWN: Final = (
     virLXCMonitorExitStatus.VIR_LXC_MONITOR_EXIT_STATUS_SHUTDOWN
@@ -67,23 +72,34 @@ VIR_LXC_MONITOR_EXIT_STATUS_REBOOT: Final = (
 
 
 def _enc_virLXCMonitorExitStatus(v: virLXCMonitorExitStatus, out: list[bytes]) -> None:
-    _rt.enc_enum(
-        out,
-        v,
-        _virLXCMonitorExitStatus_VALUES,
-        "virLXCMonitorExitStatus",
-        "lxc_monitor_protocol.virLXCMonitorExitStatus",
-    )
+    try:
+        out.append(_S_i.pack(_virLXCMonitorExitStatus_MEMBERS[v]))
+    except _rt.FAST_ERRORS as refused:  # the checked statements name the field and the reason
+        _rt.enc_enum(
+            out,
+            v,
+            _virLXCMonitorExitStatus_VALUES,
+            "virLXCMonitorExitStatus",
+            "lxc_monitor_protocol.virLXCMonitorExitStatus",
+        )
+        raise _rt.unexpected(refused, "lxc_monitor_protocol.virLXCMonitorExitStatus")
 
 
 def _dec_virLXCMonitorExitStatus(buf: bytes, pos: int) -> tuple[virLXCMonitorExitStatus, int]:
-    return _rt.dec_enum(
-        buf,
-        pos,
-        virLXCMonitorExitStatus,
-        _virLXCMonitorExitStatus_VALUES,
-        "lxc_monitor_protocol.virLXCMonitorExitStatus",
-    )
+    start = pos
+    try:
+        (_v1,) = _S_i.unpack_from(buf, pos)
+        pos += 4
+        return _virLXCMonitorExitStatus_MEMBERS[_v1], pos
+    except _rt.FAST_ERRORS:  # the checked statements name the field, offset and reason
+        pos = start
+        return _rt.dec_enum(
+            buf,
+            pos,
+            virLXCMonitorExitStatus,
+            _virLXCMonitorExitStatus_VALUES,
+            "lxc_monitor_protocol.virLXCMonitorExitStatus",
+        )
 
 
 @dataclass(eq=True)
@@ -95,36 +111,47 @@ class virLXCMonitorExitEventMsg:
 
     @classmethod
     def from_xdr(cls, data: bytes) -> virLXCMonitorExitEventMsg:
-        value: virLXCMonitorExitEventMsg = CODECS["virLXCMonitorExitEventMsg"].decode(data)
-        return value
+        return _rt.decode_as(cls, CODECS["virLXCMonitorExitEventMsg"], data)
 
 
 def _enc_virLXCMonitorExitEventMsg(v: virLXCMonitorExitEventMsg, out: list[bytes]) -> None:
-    _rt.check_instance(
-        v, virLXCMonitorExitEventMsg, "lxc_monitor_protocol.virLXCMonitorExitEventMsg"
-    )
-    try:
-        _enc_virLXCMonitorExitStatus(v.status, out)
-    except _rt.XdrError as error:
-        _rt.relabel(
-            error,
-            "lxc_monitor_protocol.virLXCMonitorExitStatus",
-            "lxc_monitor_protocol.virLXCMonitorExitEventMsg.status",
+    if not isinstance(v, virLXCMonitorExitEventMsg):
+        raise _rt.bad_type(
+            v, "virLXCMonitorExitEventMsg", "lxc_monitor_protocol.virLXCMonitorExitEventMsg"
         )
-        raise
+    try:
+        out.append(_S_i.pack(_virLXCMonitorExitStatus_MEMBERS[v.status]))
+    except _rt.FAST_ERRORS as refused:  # the checked statements name the field and the reason
+        try:
+            _enc_virLXCMonitorExitStatus(v.status, out)
+        except _rt.XdrError as error:
+            _rt.relabel(
+                error,
+                "lxc_monitor_protocol.virLXCMonitorExitStatus",
+                "lxc_monitor_protocol.virLXCMonitorExitEventMsg.status",
+            )
+            raise
+        raise _rt.unexpected(refused, "lxc_monitor_protocol.virLXCMonitorExitEventMsg")
 
 
 def _dec_virLXCMonitorExitEventMsg(buf: bytes, pos: int) -> tuple[virLXCMonitorExitEventMsg, int]:
+    start = pos
     try:
-        _f0, pos = _dec_virLXCMonitorExitStatus(buf, pos)
-    except _rt.XdrError as error:
-        _rt.relabel(
-            error,
-            "lxc_monitor_protocol.virLXCMonitorExitStatus",
-            "lxc_monitor_protocol.virLXCMonitorExitEventMsg.status",
-        )
-        raise
-    return virLXCMonitorExitEventMsg(_f0), pos
+        (_v1,) = _S_i.unpack_from(buf, pos)
+        pos += 4
+        return virLXCMonitorExitEventMsg(_virLXCMonitorExitStatus_MEMBERS[_v1]), pos
+    except _rt.FAST_ERRORS:  # the checked statements name the field, offset and reason
+        pos = start
+        try:
+            _f0, pos = _dec_virLXCMonitorExitStatus(buf, pos)
+        except _rt.XdrError as error:
+            _rt.relabel(
+                error,
+                "lxc_monitor_protocol.virLXCMonitorExitStatus",
+                "lxc_monitor_protocol.virLXCMonitorExitEventMsg.status",
+            )
+            raise
+        return virLXCMonitorExitEventMsg(_f0), pos
 
 
 @dataclass(eq=True)
@@ -136,26 +163,39 @@ class virLXCMonitorInitEventMsg:
 
     @classmethod
     def from_xdr(cls, data: bytes) -> virLXCMonitorInitEventMsg:
-        value: virLXCMonitorInitEventMsg = CODECS["virLXCMonitorInitEventMsg"].decode(data)
-        return value
+        return _rt.decode_as(cls, CODECS["virLXCMonitorInitEventMsg"], data)
 
 
 def _enc_virLXCMonitorInitEventMsg(v: virLXCMonitorInitEventMsg, out: list[bytes]) -> None:
-    _rt.check_instance(
-        v, virLXCMonitorInitEventMsg, "lxc_monitor_protocol.virLXCMonitorInitEventMsg"
-    )
-    _rt.enc_int64(
-        out,
-        v.initpid,
-        0,
-        18446744073709551615,
-        "lxc_monitor_protocol.virLXCMonitorInitEventMsg.initpid",
-    )
+    if not isinstance(v, virLXCMonitorInitEventMsg):
+        raise _rt.bad_type(
+            v, "virLXCMonitorInitEventMsg", "lxc_monitor_protocol.virLXCMonitorInitEventMsg"
+        )
+    try:
+        out.append(_S_Q.pack(v.initpid))
+    except _rt.FAST_ERRORS as refused:  # the checked statements name the field and the reason
+        _rt.enc_int64(
+            out,
+            v.initpid,
+            0,
+            18446744073709551615,
+            "lxc_monitor_protocol.virLXCMonitorInitEventMsg.initpid",
+        )
+        raise _rt.unexpected(refused, "lxc_monitor_protocol.virLXCMonitorInitEventMsg")
 
 
 def _dec_virLXCMonitorInitEventMsg(buf: bytes, pos: int) -> tuple[virLXCMonitorInitEventMsg, int]:
-    _f0, pos = _rt.dec_uint64(buf, pos, "lxc_monitor_protocol.virLXCMonitorInitEventMsg.initpid")
-    return virLXCMonitorInitEventMsg(_f0), pos
+    start = pos
+    try:
+        (_v1,) = _S_Q.unpack_from(buf, pos)
+        pos += 8
+        return virLXCMonitorInitEventMsg(_v1), pos
+    except _rt.FAST_ERRORS:  # the checked statements name the field, offset and reason
+        pos = start
+        _f0, pos = _rt.dec_uint64(
+            buf, pos, "lxc_monitor_protocol.virLXCMonitorInitEventMsg.initpid"
+        )
+        return virLXCMonitorInitEventMsg(_f0), pos
 
 
 class virLXCMonitorProcedure(enum.IntEnum):
@@ -164,28 +204,40 @@ class virLXCMonitorProcedure(enum.IntEnum):
 
 
 _virLXCMonitorProcedure_VALUES: Final = frozenset({1, 2})
+_virLXCMonitorProcedure_MEMBERS: Final = {m.value: m for m in virLXCMonitorProcedure}
 VIR_LXC_MONITOR_PROC_EXIT_EVENT: Final = virLXCMonitorProcedure.VIR_LXC_MONITOR_PROC_EXIT_EVENT
 VIR_LXC_MONITOR_PROC_INIT_EVENT: Final = virLXCMonitorProcedure.VIR_LXC_MONITOR_PROC_INIT_EVENT
 
 
 def _enc_virLXCMonitorProcedure(v: virLXCMonitorProcedure, out: list[bytes]) -> None:
-    _rt.enc_enum(
-        out,
-        v,
-        _virLXCMonitorProcedure_VALUES,
-        "virLXCMonitorProcedure",
-        "lxc_monitor_protocol.virLXCMonitorProcedure",
-    )
+    try:
+        out.append(_S_i.pack(_virLXCMonitorProcedure_MEMBERS[v]))
+    except _rt.FAST_ERRORS as refused:  # the checked statements name the field and the reason
+        _rt.enc_enum(
+            out,
+            v,
+            _virLXCMonitorProcedure_VALUES,
+            "virLXCMonitorProcedure",
+            "lxc_monitor_protocol.virLXCMonitorProcedure",
+        )
+        raise _rt.unexpected(refused, "lxc_monitor_protocol.virLXCMonitorProcedure")
 
 
 def _dec_virLXCMonitorProcedure(buf: bytes, pos: int) -> tuple[virLXCMonitorProcedure, int]:
-    return _rt.dec_enum(
-        buf,
-        pos,
-        virLXCMonitorProcedure,
-        _virLXCMonitorProcedure_VALUES,
-        "lxc_monitor_protocol.virLXCMonitorProcedure",
-    )
+    start = pos
+    try:
+        (_v1,) = _S_i.unpack_from(buf, pos)
+        pos += 4
+        return _virLXCMonitorProcedure_MEMBERS[_v1], pos
+    except _rt.FAST_ERRORS:  # the checked statements name the field, offset and reason
+        pos = start
+        return _rt.dec_enum(
+            buf,
+            pos,
+            virLXCMonitorProcedure,
+            _virLXCMonitorProcedure_VALUES,
+            "lxc_monitor_protocol.virLXCMonitorProcedure",
+        )
 
 
 # ---- the uniform API ----

@@ -7,10 +7,11 @@ carrying the byte offset (decoding) and the field path where it happened.
 from __future__ import annotations
 
 import struct
+from operator import attrgetter
 from dataclasses import dataclass
 from typing import Any, Callable, Generic, TypeVar
 
-__all__ = ["XdrError", "Codec", "Program", "Version", "Procedure"]
+__all__ = ["XdrError", "Codec", "Program", "Version", "Procedure", "attrgetter"]
 
 T = TypeVar("T")
 
@@ -274,32 +275,78 @@ def check_instance(value: object, cls: type, path: str) -> None:
         raise bad_type(value, cls.__name__, path)
 
 
+# ---- the fast path ---------------------------------------------------------------------------
+#
+# Generated codecs first run a fast path: fused struct.Struct calls, offsets, no per-field
+# helper calls. Anything it does not like raises one of FAST_ERRORS, and the codec then runs
+# the checked path (the helpers above), which names the field, the offset and the reason.
+
+
+class Reject(Exception):
+    """Raised by a fast path for input it will not take; never escapes a generated codec."""
+
+
+FAST_ERRORS = (struct.error, Reject, KeyError, IndexError, TypeError, AttributeError, OverflowError, UnicodeError)
+Struct = struct.Struct
+unpack_from = struct.unpack_from
+pack = struct.pack
+BOOLS = (False, True)  # a decoded word 0 or 1 -> bool; IndexError for anything else
+BYTES_LIKE = (bytes, bytearray, memoryview)
+ZEROS = (b"", b"\x00", b"\x00\x00", b"\x00\x00\x00")  # ZEROS[n]: n padding bytes
+
+
+def unexpected(error: Exception, path: str) -> XdrError:
+    """The checked path took a value the fast path refused: still one documented error type."""
+    wrapped = XdrError(f"cannot encode: {error!r}", path=path)
+    wrapped.__cause__ = error
+    return wrapped
+
+
 # ---- the uniform API -----------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
 class Codec(Generic[T]):
-    """Encoder and decoder of one named XDR type."""
+    """Encoder and decoder of one named XDR type: ``encode(value)``, ``decode(data)`` and
+    ``decode_from(data, offset)``. ``encode`` and ``decode`` are plain functions made for this
+    type (attributes, not methods): a call costs one frame less."""
 
-    name: str
-    encoder: Callable[[T, list[bytes]], None]
-    decoder: Callable[[bytes, int], tuple[T, int]]
-    module: str
+    __slots__ = ("name", "module", "encoder", "decoder", "encode", "decode")
 
-    def encode(self, value: T) -> bytes:
-        out: list[bytes] = []
-        try:
-            self.encoder(value, out)
-        except RecursionError:
-            raise XdrError("value nested too deeply", path=f"{self.module}.{self.name}") from None
-        return b"".join(out)
+    encode: Callable[[T], bytes]
+    decode: Callable[..., T]  # (data, *, max_size=None): one complete value, nothing left over
 
-    def decode(self, data: bytes | bytearray | memoryview, *, max_size: int | None = None) -> T:
-        """Decode one complete value; bytes left over are an error."""
-        value, end = self.decode_from(data, 0, max_size=max_size)
-        if end != len(data):
-            raise XdrError(f"{len(data) - end} bytes left after the value", offset=end, path=f"{self.module}.{self.name}")
-        return value
+    def __init__(self, name: str, encoder: Callable[[T, list[bytes]], None], decoder: Callable[[bytes, int], tuple[T, int]], module: str) -> None:
+        self.name = name
+        self.module = module
+        self.encoder = encoder
+        self.decoder = decoder
+        path = f"{module}.{name}"
+
+        def encode(value: T) -> bytes:
+            out: list[bytes] = []
+            try:
+                encoder(value, out)
+            except RecursionError:
+                raise XdrError("value nested too deeply", path=path) from None
+            return b"".join(out)
+
+        def decode(data: bytes | bytearray | memoryview, *, max_size: int | None = None) -> T:
+            if data.__class__ is not bytes or max_size is not None:
+                value, end = self.decode_from(data, 0, max_size=max_size)
+            else:
+                try:
+                    value, end = decoder(data, 0)
+                except RecursionError:
+                    raise XdrError("input nested too deeply", offset=0, path=path) from None
+            if end != len(data):
+                raise XdrError(f"{len(data) - end} bytes left after the value", offset=end, path=path)
+            return value
+
+        self.encode = encode
+        self.decode = decode
+
+    def __repr__(self) -> str:
+        return f"Codec({self.module}.{self.name})"
 
     def decode_from(self, data: bytes | bytearray | memoryview, offset: int = 0, *, max_size: int | None = None) -> tuple[T, int]:
         """Decode one value starting at ``offset``; returns it and the offset after it."""
@@ -310,6 +357,12 @@ class Codec(Generic[T]):
             return self.decoder(buf, offset)
         except RecursionError:
             raise XdrError("input nested too deeply", offset=offset, path=f"{self.module}.{self.name}") from None
+
+
+def decode_as(cls: type[T], codec: Codec[Any], data: bytes) -> T:
+    """``from_xdr`` of generated classes: ``codec.decode`` typed as ``cls``."""
+    value: T = codec.decode(data)
+    return value
 
 
 # ---- RPC program tables ----------------------------------------------------------------------

@@ -7,9 +7,18 @@ Encoders append ``bytes`` to ``out``; decoders read ``buf`` at ``pos`` and advan
 
 from __future__ import annotations
 
+import struct
 from dataclasses import dataclass, field
 
 from . import model as M
+
+
+def pystr(text: str) -> str:
+    """A string literal as black writes it: double quotes, unless they would need escapes."""
+    literal = repr(text)
+    if literal.startswith("'") and '"' not in text:
+        literal = '"' + literal[1:-1].replace("\\'", "'") + '"'
+    return literal
 
 
 def python_type(expr: M.TypeExpr, module: M.Module) -> str:
@@ -61,7 +70,8 @@ def min_size(expr: M.TypeExpr, module: M.Module, seen: frozenset[str] = frozense
 
 @dataclass
 class CodeWriter:
-    """Writes statements for one function; ``temp`` gives fresh local names."""
+    """Writes the checked statements of one function: a runtime helper call per value, each
+    naming the field and offset of any error. ``temp`` gives fresh local names."""
 
     module: M.Module
     lines: list[str] = field(default_factory=list)
@@ -74,10 +84,21 @@ class CodeWriter:
     def emit(self, indent: int, line: str) -> None:
         self.lines.append("    " * indent + line)
 
+    def emit_if(self, indent: int, conditions: list[str]) -> None:
+        """``if a or b:``, split one condition per line when too long, as black splits it."""
+        line = f"if {' or '.join(conditions)}:"
+        if len(conditions) == 1 or 4 * indent + len(line) <= 100:
+            self.emit(indent, line)
+            return
+        self.emit(indent, "if (")
+        for n, condition in enumerate(conditions):
+            self.emit(indent + 1, f"{'or ' if n else ''}{condition}")
+        self.emit(indent, "):")
+
     # ---- encoding --------------------------------------------------------------------------
 
     def encode(self, expr: M.TypeExpr, value: str, path: str, indent: int) -> None:
-        p = repr(path)
+        p = pystr(path)
         if isinstance(expr, M.IntType):
             fn = "enc_int" if expr.bits == 32 else "enc_int64"
             self.emit(indent, f"_rt.{fn}(out, {value}, {expr.min}, {expr.max}, {p})")
@@ -119,7 +140,7 @@ class CodeWriter:
     # ---- decoding --------------------------------------------------------------------------
 
     def decode(self, expr: M.TypeExpr, target: str, path: str, indent: int) -> None:
-        p = repr(path)
+        p = pystr(path)
         if isinstance(expr, M.IntType):
             if expr.bits == 64:
                 fn = "dec_int64" if expr.signed else "dec_uint64"
@@ -180,8 +201,290 @@ class CodeWriter:
         self.emit(indent, "try:")
         self.emit(indent + 1, call)
         self.emit(indent, "except _rt.XdrError as error:")
-        self.emit(indent + 1, f"_rt.relabel(error, {inner!r}, {path!r})")
+        self.emit(indent + 1, f"_rt.relabel(error, {pystr(inner)}, {pystr(path)})")
         self.emit(indent + 1, "raise")
+
+
+# ---- the fast path ---------------------------------------------------------------------------
+#
+# The fast statements fuse runs of fixed-size values into one precompiled struct.Struct, read
+# strings and opaques by offset and build the output of a struct with one ``out +=``. They
+# check as much as the checked statements do, but only say "no" (one of _rt.FAST_ERRORS); the
+# function then runs the checked statements, which say why and where.
+
+FIXED_INT_FORMATS = {(32, True): "i", (32, False): "I", (64, True): "q", (64, False): "Q"}
+FLOAT_FORMATS = {32: "f", 64: "d"}
+NO_LIMIT = M.UINT32_MAX  # a length limit the 32-bit length word enforces by itself
+
+
+class StructFormats:
+    """The struct.Struct objects a module needs, one per format, named after the format."""
+
+    def __init__(self) -> None:
+        self.names: dict[str, str] = {}
+
+    def name(self, fmt: str) -> str:
+        return self.names.setdefault(fmt, f"_S_{fmt}")
+
+    def definitions(self) -> list[str]:
+        return [f'{name}: Final = _rt.Struct(">{fmt}")' for fmt, name in sorted(self.names.items())]
+
+
+def _full_range(expr: M.IntType) -> bool:
+    return (expr.min, expr.max) in ((-(1 << (expr.bits - 1)), (1 << (expr.bits - 1)) - 1), (0, (1 << expr.bits) - 1))
+
+
+@dataclass
+class _FastWriter(CodeWriter):
+    """Its temporaries have names the checked writer never uses (it writes the same function)."""
+
+    formats: StructFormats = field(default_factory=StructFormats)
+    slots: list[tuple[str, str]] = field(default_factory=list)  # (format, value) being fused
+
+    def inline(self, expr: M.TypeExpr) -> M.TypeExpr | M.TypeDefinition:
+        """What ``expr`` is written as: typedefs are inlined, structs and unions are called."""
+        return self.module.resolve(expr)
+
+    def number_format(self, expr: M.TypeExpr | M.TypeDefinition) -> str | None:
+        """The struct format of a fixed-size number whose range the format itself checks."""
+        if isinstance(expr, M.IntType) and _full_range(expr):
+            return FIXED_INT_FORMATS[expr.bits, expr.signed]
+        if isinstance(expr, M.FloatType) and expr.bits in FLOAT_FORMATS:
+            return FLOAT_FORMATS[expr.bits]
+        return None
+
+
+@dataclass
+class FastEncoder(_FastWriter):
+    """Fast encoding statements. ``parts`` are expressions of bytes still to be added to ``out``."""
+
+    parts: list[str] = field(default_factory=list)
+
+    def flush_slots(self) -> None:
+        if self.slots:
+            fmt = "".join(f for f, _ in self.slots)
+            self.parts.append(f"{self.formats.name(fmt)}.pack({', '.join(v for _, v in self.slots)})")
+            self.slots = []
+
+    def flush(self, indent: int) -> None:
+        self.flush_slots()
+        if len(self.parts) == 1:
+            self.emit(indent, f"out.append({self.parts[0]})")
+        elif self.parts:
+            self.emit(indent, f"out += ({', '.join(self.parts)})")
+        self.parts = []
+
+    def local(self, value: str, indent: int, base: str = "x") -> str:
+        """``value`` in a local, so that it is read once."""
+        if value.isidentifier():
+            return value
+        name = self.temp(base)
+        self.emit(indent, f"{name} = {value}")
+        return name
+
+    def encode(self, expr: M.TypeExpr, value: str, path: str, indent: int) -> None:
+        t = self.inline(expr)
+        fmt = self.number_format(t)
+        if fmt:
+            self.slots.append((fmt, value))
+        elif isinstance(t, M.IntType):  # char, short: 4 bytes, a narrower range
+            x = self.local(value, indent)
+            self.emit(indent, f"if not {t.min} <= {x} <= {t.max}:")
+            self.emit(indent + 1, "raise _rt.Reject")
+            self.slots.append((FIXED_INT_FORMATS[32, t.signed], x))
+        elif isinstance(t, M.FloatType):
+            raise GenerationError("quadruple (128-bit float) has no Python encoding")
+        elif isinstance(t, M.BoolType):
+            x = self.local(value, indent)
+            self.emit(indent, f"if {x} is not True and {x} is not False:")  # 1 == True, yet not a bool
+            self.emit(indent + 1, "raise _rt.Reject")
+            self.slots.append(("I", x))
+        elif isinstance(t, M.EnumDef):
+            self.slots.append(("i", f"_{t.py_name}_MEMBERS[{value}]"))
+        elif isinstance(t, M.VoidType):
+            pass
+        elif isinstance(t, (M.StringType, M.OpaqueType)):
+            self.encode_bytes(t, value, indent)
+        elif isinstance(t, M.ArrayType):
+            self.encode_array(t, value, path, indent)
+        elif isinstance(t, M.OptionalType):
+            x = self.local(value, indent)
+            self.flush(indent)
+            self.emit(indent, f"if {x} is None:")
+            self.emit(indent + 1, "out.append(_rt.ZERO)")
+            self.emit(indent, "else:")
+            self.parts.append("_rt.ONE")
+            self.encode(t.element, x, path, indent + 1)
+            self.flush(indent + 1)
+        else:
+            assert isinstance(expr, M.NamedType) and isinstance(t, (M.StructDef, M.UnionDef))
+            self.flush(indent)
+            self.call_named(expr, f"_enc_{t.py_name}({value}, out)", path, indent)
+
+    def encode_bytes(self, t: M.StringType | M.OpaqueType, value: str, indent: int) -> None:
+        data, size = self.temp("b"), self.temp("len")
+        fixed = isinstance(t, M.OpaqueType) and t.fixed
+        limit = t.size if isinstance(t, M.OpaqueType) else t.max
+        if isinstance(t, M.StringType):
+            self.emit(indent, f'{data} = {value}.encode("utf-8", "surrogateescape")')
+            checks = []
+        else:
+            self.emit(indent, f"{data} = {value}")
+            checks = [f"not isinstance({data}, _rt.BYTES_LIKE)"]
+        if fixed or limit < NO_LIMIT:
+            checks.append(f"len({data}) {'!=' if fixed else '>'} {limit}")
+        if checks:
+            self.emit(indent, f"if {' or '.join(checks)}:")
+            self.emit(indent + 1, "raise _rt.Reject")
+        if fixed:
+            self.flush_slots()
+            self.parts += [data] + ([f"_rt.ZEROS[{-limit % 4}]"] if limit % 4 else [])
+            return
+        self.emit(indent, f"{size} = len({data})")
+        self.slots.append(("I", size))
+        self.flush_slots()
+        self.parts += [data, f"_rt.PADDING[{size} & 3]"]
+
+    def encode_array(self, t: M.ArrayType, value: str, path: str, indent: int) -> None:
+        items = self.temp("seq")
+        self.emit(indent, f"{items} = {value}")
+        self.emit(indent, f"if not isinstance({items}, (list, tuple)) or len({items}) {'!=' if t.fixed else '>'} {t.size}:")
+        self.emit(indent + 1, "raise _rt.Reject")
+        element = self.inline(t.element)
+        fmt = self.number_format(element)
+        if fmt and t.fixed:
+            self.flush_slots()
+            self.parts.append(f"{self.formats.name(f'{t.size}{fmt}')}.pack(*{items})")
+            return
+        if fmt:
+            self.flush_slots()
+            self.parts.append(f'_rt.pack(f">I{{len({items})}}{fmt}", len({items}), *{items})')
+            return
+        if not t.fixed:
+            self.slots.append(("I", f"len({items})"))
+        self.flush(indent)
+        item = self.temp("el")
+        self.emit(indent, f"for {item} in {items}:")
+        before = len(self.lines)
+        self.encode(t.element, item, path, indent + 1)
+        self.flush(indent + 1)
+        if len(self.lines) == before:
+            self.emit(indent + 1, "pass")
+
+
+@dataclass
+class FastDecoder(_FastWriter):
+    """Fast decoding statements. ``decode`` returns an expression of the value, valid once
+    the pending slots are flushed (``flush``), as they are before any other statement."""
+
+    checks: list[str] = field(default_factory=list)  # conditions that reject, after unpacking
+
+    def flush(self, indent: int) -> None:
+        if not self.slots:
+            return
+        fmt = "".join(f for f, _ in self.slots)
+        targets = ", ".join(v for _, v in self.slots)
+        if len(self.slots) == 1:
+            targets = f"({targets},)"
+        self.emit(indent, f"{targets} = {self.formats.name(fmt)}.unpack_from(buf, pos)")
+        self.emit(indent, f"pos += {struct.calcsize('>' + fmt)}")
+        if self.checks:
+            self.emit_if(indent, self.checks)
+            self.emit(indent + 1, "raise _rt.Reject")
+        self.slots, self.checks = [], []
+
+    def slot(self, fmt: str) -> str:
+        name = self.temp("v")
+        self.slots.append((fmt, name))
+        return name
+
+    def decode(self, expr: M.TypeExpr, path: str, indent: int) -> str:  # type: ignore[override]
+        t = self.inline(expr)
+        fmt = self.number_format(t)
+        if fmt:
+            return self.slot(fmt)
+        if isinstance(t, M.IntType):
+            x = self.slot(FIXED_INT_FORMATS[32, t.signed])
+            self.checks.append(f"not {t.min} <= {x} <= {t.max}")
+            return x
+        if isinstance(t, M.FloatType):
+            raise GenerationError("quadruple (128-bit float) has no Python encoding")
+        if isinstance(t, M.BoolType):
+            return f"_rt.BOOLS[{self.slot('I')}]"
+        if isinstance(t, M.EnumDef):
+            return f"_{t.py_name}_MEMBERS[{self.slot('i')}]"
+        if isinstance(t, M.VoidType):
+            return "None"
+        if isinstance(t, M.OpaqueType) and t.fixed:
+            x = self.slot(f"{t.size}s")
+            if t.size % 4:
+                self.checks.append(f"{self.slot(f'{-t.size % 4}s')} != _rt.ZEROS[{-t.size % 4}]")
+            return x
+        if isinstance(t, (M.StringType, M.OpaqueType)):
+            return self.decode_bytes(t, indent)
+        if isinstance(t, M.ArrayType):
+            return self.decode_array(t, path, indent)
+        if isinstance(t, M.OptionalType):
+            flag = self.slot("I")
+            self.flush(indent)
+            result = self.temp("opt")
+            self.emit(indent, f"{result}: {python_type(t, self.module)} = None")
+            self.emit(indent, f"if _rt.BOOLS[{flag}]:")
+            element = self.decode(t.element, path, indent + 1)
+            self.flush(indent + 1)
+            self.emit(indent + 1, f"{result} = {element}")
+            return result
+        assert isinstance(expr, M.NamedType) and isinstance(t, (M.StructDef, M.UnionDef))
+        self.flush(indent)
+        result = self.temp("x")
+        self.call_named(expr, f"{result}, pos = _dec_{t.py_name}(buf, pos)", path, indent)
+        return result
+
+    def decode_bytes(self, t: M.StringType | M.OpaqueType, indent: int) -> str:
+        size = self.slot("I")
+        self.flush(indent)
+        end, result = self.temp("end"), self.temp("s")
+        self.emit(indent, f"{end} = pos + {size}")
+        if isinstance(t, M.StringType):
+            self.emit(indent, f'{result} = buf[pos:{end}].decode("utf-8", "surrogateescape")')
+        else:
+            self.emit(indent, f"{result} = buf[pos:{end}]")
+        self.emit(indent, f"pos = {end} + (-{size} & 3)")
+        limit = t.max if isinstance(t, M.StringType) else t.size
+        too_long = [f"{size} > {limit}"] if limit < NO_LIMIT else []
+        self.emit_if(indent, too_long + ["pos > len(buf)", f"(pos != {end} and buf[{end}:pos] != _rt.ZEROS[pos - {end}])"])
+        self.emit(indent + 1, "raise _rt.Reject")
+        return result
+
+    def decode_array(self, t: M.ArrayType, path: str, indent: int) -> str:
+        element = self.inline(t.element)
+        fmt = self.number_format(element)
+        result = self.temp("list")
+        if t.fixed:
+            count = str(t.size)
+            self.flush(indent)
+        else:
+            count = self.slot("I")
+            self.flush(indent)
+            each = min_size(t.element, self.module)
+            limit = f"{count} > {t.size} or " if t.size < NO_LIMIT else ""
+            self.emit(indent, f"if {limit}{count} * {each} > len(buf) - pos:")
+            self.emit(indent + 1, "raise _rt.Reject")
+        element_type = python_type(t.element, self.module)
+        if fmt:
+            size = struct.calcsize(">" + fmt)
+            if t.fixed:
+                self.emit(indent, f"{result}: list[{element_type}] = list({self.formats.name(f'{t.size}{fmt}')}.unpack_from(buf, pos))")
+            else:
+                self.emit(indent, f'{result}: list[{element_type}] = list(_rt.unpack_from(f">{{{count}}}{fmt}", buf, pos))')
+            self.emit(indent, f"pos += {count} * {size}" if not t.fixed else f"pos += {t.size * size}")
+            return result
+        self.emit(indent, f"{result}: list[{element_type}] = []")
+        self.emit(indent, f"for _ in range({count}):")
+        item = self.decode(t.element, path, indent + 1)
+        self.flush(indent + 1)
+        self.emit(indent + 1, f"{result}.append({item})")
+        return result
 
 
 class GenerationError(Exception):

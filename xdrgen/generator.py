@@ -6,6 +6,7 @@ import dataclasses
 import hashlib
 import keyword
 import re
+import textwrap
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -16,7 +17,8 @@ import jinja2
 
 from . import __version__
 from . import model as M
-from .codecs import CodeWriter, GenerationError, python_type
+from .layout import dict_entry_call, format_like_black
+from .codecs import CodeWriter, FastDecoder, FastEncoder, GenerationError, StructFormats, pystr, python_type
 
 RUNTIME_MODULE = "xdr_runtime"
 
@@ -49,10 +51,33 @@ def _oneline(text: str) -> str:
     return re.sub(r"\s+", " ", str(text)).strip()
 
 
+def _commented(code: str, comment: str | None, indent: int = 0) -> str:
+    """``code  # comment``; the comment goes on a line of its own before the code when the
+    line would be longer than black's limit (black would wrap the code in parentheses)."""
+    if not comment:
+        return code
+    line = f"{code}  # {_oneline(comment)}"
+    if indent + len(line) <= 100:
+        return line
+    return f"# {_oneline(comment)}\n{' ' * indent}{code}"
+
+
 def _docstring(text: str) -> str:
-    text = str(text).replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
-    lines = text.split("\n")
-    return "\n".join([lines[0]] + [("    " + line) if line.strip() else "" for line in lines[1:]]).rstrip('"')
+    """A comment as the body of a class docstring, in the shape black gives docstrings:
+    first line stripped, the others dedented to the class body, quotes kept off the ends."""
+    text = str(text).replace("\\", "\\\\").replace('"""', '\\"\\"\\"').expandtabs()
+    first, *rest = text.split("\n")
+    rest = textwrap.dedent("\n".join(line.rstrip() for line in rest)).split("\n") if rest else []
+    body = "\n".join([first.strip()] + [("    " + line) if line.strip() else "" for line in rest]).strip()
+    if body.startswith('"'):
+        body = " " + body
+    if body.endswith('"'):
+        body += " "
+    return body
+
+
+def _literal(value: object) -> str:
+    return pystr(value) if isinstance(value, str) else repr(value)
 
 
 @lru_cache(maxsize=1)
@@ -65,9 +90,10 @@ def _environment() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
         autoescape=False,
     )
-    env.filters["pyrepr"] = repr
+    env.filters["pyrepr"] = _literal
     env.filters["oneline"] = _oneline
     env.filters["docstring"] = _docstring
+    env.filters["commented"] = _commented
     return env
 
 
@@ -86,6 +112,7 @@ class _Renderer:
         self.module_name = module_name
         self.env = _environment()
         self.rendered: set[str] = set()  # python names of the types emitted so far
+        self.formats = StructFormats()  # the struct.Struct objects the fast paths use
 
     def path(self, *parts: str) -> str:
         return ".".join((self.module_name,) + parts)
@@ -93,13 +120,42 @@ class _Renderer:
     def writer(self) -> CodeWriter:
         return CodeWriter(self.module)
 
+    def fast_writers(self) -> tuple[FastEncoder, FastDecoder]:
+        return FastEncoder(self.module, formats=self.formats), FastDecoder(self.module, formats=self.formats)
+
+    @staticmethod
+    def encoder_body(fast: CodeWriter, checked: CodeWriter, path: str, prologue: list[str] | None = None) -> str:
+        """Fast statements first; if they refuse the value, the checked ones say why (and a
+        value only the checked ones accept is still refused, with the one error type)."""
+        return "\n".join(
+            (prologue or [])
+            + ["    try:", *(fast.lines or ["        pass"])]
+            + ["    except _rt.FAST_ERRORS as refused:  # the checked statements name the field and the reason"]
+            + checked.lines
+            + [f"        raise _rt.unexpected(refused, {pystr(path)})"]
+        )
+
+    @staticmethod
+    def decoder_body(fast: CodeWriter, fast_return: str, checked: CodeWriter, checked_return: str, prologue: list[str] | None = None, epilogue: list[str] | None = None) -> str:
+        """Fast statements first; on anything they refuse, the checked ones decode again from
+        the start and either return the same value or name the field, offset and reason."""
+        return "\n".join(
+            (prologue or [])
+            + ["    start = pos", "    try:", *fast.lines]
+            + ([f"        {fast_return}"] if fast_return else [])
+            + ["    except _rt.FAST_ERRORS:  # the checked statements name the field, offset and reason", "        pos = start"]
+            + checked.lines
+            + ([f"        {checked_return}"] if checked_return else [])
+            + (epilogue or [])
+        )
+
+    def type_check(self, t: M.StructDef | M.UnionDef, subject: str = "v") -> list[str]:
+        return [f"    if not isinstance({subject}, {t.py_name}):", f"        raise _rt.bad_type({subject}, {pystr(t.py_name)}, {pystr(self.path(t.name))})"]
+
     def render(self, template: str, **context: Any) -> str:
         return self.env.get_template(template).render(**context).rstrip("\n")
 
     # ---- constructs ------------------------------------------------------------------------
-
-    def enum(self, t: M.EnumDef) -> str:
-        return self.render("enum.py.j2", t=t, path=self.path(t.name))
 
     def struct(self, t: M.StructDef) -> str:
         link = self.link_field(t)
@@ -107,23 +163,80 @@ class _Renderer:
             _FieldView(f.name, f.py_name, python_type(f.type, self.module), f"_f{i}", f.comment)
             for i, f in enumerate(t.fields)
         ]
-        encode, decode = self.writer(), self.writer()
-        indent = 2 if link else 1
-        subject = "node" if link else "v"
-        for f, view in zip(t.fields, fields):
-            if f is link:
-                continue
-            encode.encode(f.type, f"{subject}.{f.py_name}", self.path(t.name, f.name), indent)
-            decode.decode(f.type, view.local, self.path(t.name, f.name), indent)
         link_view = next((v for f, v in zip(t.fields, fields) if f is link), None)
-        return self.render(
-            "struct.py.j2",
-            t=t,
-            fields=fields,
-            link=link_view,
-            path=self.path(t.name),
-            encode_body="\n".join(encode.lines) or "    " * indent + "pass",
-            decode_body="\n".join(decode.lines) or "    " * indent + "pass",
+        body = self.link_bodies(t, link, fields) if link else self.struct_bodies(t, fields)
+        return self.render("struct.py.j2", t=t, fields=fields, link=link_view, path=self.path(t.name), encode_body=body[0], decode_body=body[1])
+
+    def struct_bodies(self, t: M.StructDef, fields: list[_FieldView]) -> tuple[str, str]:
+        fast_enc, fast_dec = self.fast_writers()
+        values = []
+        for f in t.fields:
+            fast_enc.encode(f.type, f"v.{f.py_name}", self.path(t.name, f.name), 2)
+            values.append(fast_dec.decode(f.type, self.path(t.name, f.name), 2))
+        fast_enc.flush(2)
+        fast_dec.flush(2)
+        enc, dec = self.writer(), self.writer()
+        for f, view in zip(t.fields, fields):
+            enc.encode(f.type, f"v.{f.py_name}", self.path(t.name, f.name), 2)
+            dec.decode(f.type, view.local, self.path(t.name, f.name), 2)
+        return (
+            self.encoder_body(fast_enc, enc, self.path(t.name), self.type_check(t)),
+            self.decoder_body(
+                fast_dec, f"return {t.py_name}({', '.join(values)}), pos",
+                dec, f"return {t.py_name}({', '.join(v.local for v in fields)}), pos",
+            ),
+        )
+
+    def link_bodies(self, t: M.StructDef, link: M.Field, fields: list[_FieldView]) -> tuple[str, str]:
+        """A linked list ("next" points to the next node): loops, not recursion."""
+        fast_enc, fast_dec = self.fast_writers()
+        nodes = [f for f in t.fields if f is not link]
+        fast_enc.emit(2, "while node is not None:")
+        fast_enc.emit(3, f"if not isinstance(node, {t.py_name}):")
+        fast_enc.emit(4, "raise _rt.Reject")
+        fast_dec.emit(2, "while True:")
+        values = []
+        for f in nodes:
+            fast_enc.encode(f.type, f"node.{f.py_name}", self.path(t.name, f.name), 3)
+            values.append(fast_dec.decode(f.type, self.path(t.name, f.name), 3))
+        fast_enc.flush_slots()
+        fast_enc.parts.append(f"_rt.ZERO if node.{link.py_name} is None else _rt.ONE")
+        fast_enc.flush(3)
+        fast_enc.emit(3, f"node = node.{link.py_name}")
+        more = fast_dec.slot("I")
+        fast_dec.flush(3)
+        fast_dec.emit(3, f"nodes.append({t.py_name}({', '.join(values)}, None))")
+        fast_dec.emit(3, f"if not _rt.BOOLS[{more}]:")
+        fast_dec.emit(4, "break")
+
+        enc, dec = self.writer(), self.writer()
+        enc.emit(2, "node = v")
+        enc.emit(2, "while node is not None:")
+        enc.emit(3, f"_rt.check_instance(node, {t.py_name}, {pystr(self.path(t.name))})")
+        dec.emit(2, "nodes.clear()")
+        dec.emit(2, "while True:")
+        for f, view in zip(t.fields, fields):
+            if f is not link:
+                enc.encode(f.type, f"node.{f.py_name}", self.path(t.name, f.name), 3)
+                dec.decode(f.type, view.local, self.path(t.name, f.name), 3)
+        enc.emit(3, f"node = node.{link.py_name}")
+        enc.emit(3, "out.append(_rt.ZERO if node is None else _rt.ONE)")
+        dec.emit(3, f"more, pos = _rt.dec_bool(buf, pos, {pystr(self.path(t.name, link.name))})")
+        locals_ = ", ".join("None" if f is link else v.local for f, v in zip(t.fields, fields))
+        dec.emit(3, f"nodes.append({t.py_name}({locals_}))")
+        dec.emit(3, "if not more:")
+        dec.emit(4, "break")
+        return (
+            self.encoder_body(fast_enc, enc, self.path(t.name), [f"    node: {t.py_name} | None = v"]),
+            self.decoder_body(
+                fast_dec, "", dec, "",
+                prologue=[f"    nodes: list[{t.py_name}] = []"],
+                epilogue=[
+                    "    for current, following in zip(nodes, nodes[1:]):",
+                    f"        current.{link.py_name} = following",
+                    "    return nodes[0], pos",
+                ],
+            ),
         )
 
     def link_field(self, t: M.StructDef) -> M.Field | None:
@@ -150,7 +263,7 @@ class _Renderer:
         def label(value: int) -> str:
             if isinstance(resolved, M.EnumDef):
                 member = next(v for v in resolved.values if v.value == value)
-                return f"{resolved.py_name}.{member.py_name}"
+                return member.py_name  # the module-level name: one lookup, not two
             if isinstance(resolved, M.BoolType):
                 return "True" if value else "False"
             return str(value)
@@ -165,53 +278,96 @@ class _Renderer:
                     annotation += " | None"
                 arm_fields.append(_FieldView(arm.field.name, arm.field.py_name, annotation, "", arm.field.comment))
         arms = []
-        # one writer for all arms, so temporaries are unique in the function (mypy --strict
-        # sees one scope and would reject a name reused with another type)
-        encode, decode = self.writer(), self.writer()
-        for index, arm in enumerate(t.arms + ([t.default] if t.default else [])):
-            labels = [label(v) for v in arm.values]
-            if not arm.values:
-                test = "True"
-            elif len(labels) == 1:
-                test = f"d == {labels[0]}"
-            else:
-                test = f"d in ({', '.join(labels)})"
-            encode_start, decode_start = len(encode.lines), len(decode.lines)
-            local = f"_arm{index}"
-            if arm.field is not None:
-                path = self.path(t.name, arm.field.name)
-                encode.emit(2, f"{local} = v.{arm.field.py_name}")
-                if not self.may_be_none(arm.field.type):
-                    encode.emit(2, f"if {local} is None:")
-                    encode.emit(3, f"raise _rt.XdrError({f'the arm {arm.field.name!r} is not set'!r}, path={path!r})")
-                encode.encode(arm.field.type, local, path, 2)
-                decode.decode(arm.field.type, local, path, 2)
-            others = [f.py_name for f in arm_fields if arm.field is None or f.py_name != arm.field.py_name]
+        all_arms = t.arms + ([t.default] if t.default else [])
+        for arm in all_arms:
             arms.append(
                 {
-                    "test": test,
                     "labels": "default" if not arm.values else ", ".join(arm.labels),
                     "describe": f"``{arm.field.py_name}``" if arm.field else "no field (void)",
-                    "field": arm.field,
-                    "others": others,
-                    "local": local,
-                    "encode": "\n".join(encode.lines[encode_start:]) or "        pass",
-                    "decode": "\n".join(decode.lines[decode_start:]),
                 }
             )
-        disc_encode, disc_decode = self.writer(), self.writer()
+        # one writer per function for all arms, so temporaries are unique in the function
+        # (mypy --strict sees one scope and would reject a name reused with another type)
+        fast_enc, fast_dec = self.fast_writers()
         disc_path = self.path(t.name, t.discriminant.name)
-        disc_encode.encode(disc_type, "d", disc_path, 1)
-        disc_decode.decode(disc_type, "d", disc_path, 1)
+        disc_value = fast_dec.decode(disc_type, disc_path, 2)
+        fast_dec.flush(2)
+        fast_dec.emit(2, f"d = {disc_value}")
+        enc, dec = self.writer(), self.writer()
+        enc.encode(disc_type, "d", disc_path, 2)
+        dec.decode(disc_type, "d", disc_path, 2)
+        # only the chosen arm's field may be set: counted over all arm fields at once, so the
+        # check stays small in unions of many arms (NFSv4's nfs_argop4 has 60)
+        unset = {0: "0", 1: f"int(v.{arm_fields[0].py_name} is None)" if arm_fields else ""}.get(
+            len(arm_fields), f"_{t.py_name}_ARMS(v).count(None)"
+        )
+        for w in (fast_enc, enc):
+            w.emit(2, f"unset = {unset}")
+        for index, arm in enumerate(all_arms):
+            keyword = "if" if index == 0 else "elif"
+            if not arm.values:
+                test = "True"
+            elif len(arm.values) == 1:
+                test = f"d == {label(arm.values[0])}"
+            else:
+                test = f"d in ({', '.join(label(v) for v in arm.values)})"
+            local = f"_arm{index}"
+            for w in (fast_enc, fast_dec, enc, dec):
+                w.emit(2, f"{keyword} {test}:")
+            if arm.field is None:
+                expected = str(len(arm_fields))
+            elif self.may_be_none(arm.field.type):
+                expected = f"{len(arm_fields)} - ({local} is not None)"
+            else:
+                expected = str(len(arm_fields) - 1)
+            path = self.path(t.name, arm.field.name) if arm.field else ""
+            if arm.field is not None:
+                for w in (fast_enc, enc):
+                    w.emit(3, f"{local} = v.{arm.field.py_name}")
+                if not self.may_be_none(arm.field.type):
+                    fast_enc.emit(3, f"if {local} is None or unset != {expected}:")
+                    enc.emit(3, f"if {local} is None:")
+                    enc.emit(4, f"raise _rt.XdrError({pystr(f'the arm {arm.field.name!r} is not set')}, path={pystr(path)})")
+                else:
+                    fast_enc.emit(3, f"if unset != {expected}:")
+            else:
+                fast_enc.emit(3, f"if unset != {expected}:")
+            fast_enc.emit(4, "raise _rt.Reject")
+            enc.emit(3, f"if unset != {expected}:")
+            enc.emit(4, f"raise _rt.XdrError({pystr('a field of another arm is set for this discriminant')}, path={pystr(self.path(t.name))})")
+            fast_enc.encode(disc_type, "d", disc_path, 3)
+            if arm.field is None:
+                fast_dec.emit(3, f"return {t.py_name}(d), pos")
+                dec.emit(3, f"return {t.py_name}(d), pos")
+            else:
+                fast_enc.encode(arm.field.type, local, path, 3)
+                value = fast_dec.decode(arm.field.type, path, 3)
+                fast_dec.flush(3)
+                fast_dec.emit(3, f"return {t.py_name}(d, {arm.field.py_name}={value}), pos")
+                enc.encode(arm.field.type, local, path, 3)
+                dec.decode(arm.field.type, local, path, 3)
+                dec.emit(3, f"return {t.py_name}(d, {arm.field.py_name}={local}), pos")
+            fast_enc.flush(3)
+
+        def no_arm(offset: str) -> str:
+            return f'raise _rt.XdrError(f"no arm for discriminant {{d!r}}", {offset}path={pystr(disc_path)})'
+
+        fast_enc.emit(2, "else:")
+        fast_enc.emit(3, "raise _rt.Reject")
+        fast_dec.emit(2, "raise _rt.Reject")
+        enc.emit(2, "else:")
+        enc.emit(3, no_arm(""))
+        dec.emit(2, no_arm("offset=start, "))
         return self.render(
             "union.py.j2",
             t=t,
             arms=arms,
             arm_fields=arm_fields,
+            arm_getter=", ".join(pystr(f.py_name) for f in arm_fields) if len(arm_fields) > 1 else "",
             discriminant_annotation=disc_annotation,
             path=self.path(t.name),
-            encode_discriminant="\n".join(disc_encode.lines),
-            decode_discriminant="\n".join(disc_decode.lines),
+            encode_body=self.encoder_body(fast_enc, enc, self.path(t.name), self.type_check(t) + ["    d = v." + t.discriminant.py_name]),
+            decode_body=self.decoder_body(fast_dec, "", dec, ""),
         )
 
     def typedef(self, t: M.AliasDef) -> str:
@@ -219,16 +375,40 @@ class _Renderer:
         # constructors work through it; a forward reference (a string) otherwise.
         annotation = python_type(t.type, self.module)
         if not all(self.module.type_named(n).py_name in self.rendered for n in _names_in(t.type)):
-            annotation = repr(annotation)
-        encode, decode = self.writer(), self.writer()
-        encode.encode(t.type, "v", self.path(t.name), 1)
-        decode.decode(t.type, "value", self.path(t.name), 1)
+            annotation = pystr(annotation)
+        fast_enc, fast_dec = self.fast_writers()
+        enc, dec = self.writer(), self.writer()
+        fast_enc.encode(t.type, "v", self.path(t.name), 2)
+        fast_enc.flush(2)
+        value = fast_dec.decode(t.type, self.path(t.name), 2)
+        fast_dec.flush(2)
+        enc.encode(t.type, "v", self.path(t.name), 2)
+        dec.decode(t.type, "value", self.path(t.name), 2)
         return self.render(
             "typedef.py.j2",
             t=t,
             annotation=annotation,
-            encode_body="\n".join(encode.lines) or "    pass",
-            decode_body="\n".join(decode.lines),
+            encode_body=self.encoder_body(fast_enc, enc, self.path(t.name)),
+            decode_body=self.decoder_body(fast_dec, f"return {value}, pos", dec, "return value, pos"),
+        )
+
+    def enum(self, t: M.EnumDef) -> str:
+        fast_enc, fast_dec = self.fast_writers()
+        enc, dec = self.writer(), self.writer()
+        fast_enc.encode(M.NamedType(t.name), "v", self.path(t.name), 2)
+        fast_enc.flush(2)
+        value = fast_dec.decode(M.NamedType(t.name), self.path(t.name), 2)
+        fast_dec.flush(2)
+        # the checked statements of other types call this function for an enum; here they
+        # are the runtime's
+        enc.emit(2, f"_rt.enc_enum(out, v, _{t.py_name}_VALUES, {pystr(t.name)}, {pystr(self.path(t.name))})")
+        dec.emit(2, f"return _rt.dec_enum(buf, pos, {t.py_name}, _{t.py_name}_VALUES, {pystr(self.path(t.name))})")
+        return self.render(
+            "enum.py.j2",
+            t=t,
+            path=self.path(t.name),
+            encode_body=self.encoder_body(fast_enc, enc, self.path(t.name)),
+            decode_body=self.decoder_body(fast_dec, f"return {value}, pos", dec, ""),
         )
 
     def program(self, p: M.Program) -> str:
@@ -301,14 +481,18 @@ def generate(module: M.Module, source_name: str, source_text: str, module_name: 
         program_blocks=program_blocks,
         passthrough=[line.rstrip() for text in module.passthrough for line in text.split("\n")],
         exports=renderer.exports(),
+        struct_formats=renderer.formats.definitions(),
+        codec_entries=[
+            dict_entry_call(pystr(t.name), "_rt.Codec", [pystr(t.name), f"_enc_{t.py_name}", f"_dec_{t.py_name}", pystr(module_name)])
+            for t in module.types
+        ],
     ) + "\n"
     return format_python(code) if format else code
 
 
 def format_python(code: str) -> str:
-    import black
-
-    return black.format_str(code, mode=black.Mode(line_length=100))
+    """The generated text as black lays it out (see layout.py: only long statements need it)."""
+    return format_like_black(code)
 
 
 __all__ = ["generate", "module_name_for", "runtime_source", "GenerationError", "RUNTIME_MODULE", "RPC_MODULE"]

@@ -1,0 +1,248 @@
+"""Generated text laid out exactly as black lays it out, without running black on all of it.
+
+The templates and code writers already write black's style (quotes, blank lines, magic
+trailing commas); what they cannot know is how black splits a statement longer than the
+line limit. So only those statements go through black: each is cut out whole (ast gives
+its lines), dedented, and formatted in one black call per indentation level with the limit
+reduced by that indentation, then put back. On libvirt's remote_protocol.x this formats a
+few hundred statements instead of 40,000 lines. tests/test_layout.py checks that black
+leaves the result of every corpus file unchanged.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import textwrap
+
+LINE_LENGTH = 100
+_MARK = "# xdrgen-statement "
+_ALIAS = re.compile(r"(\w+(?:: \w+)?) = ([\w.]+)")
+_RETURN_PAIR = re.compile(r"return (\w+\(.*\)), (\w+)")
+_COMPOUND = (ast.If, ast.For, ast.While, ast.With, ast.Try, ast.FunctionDef, ast.ClassDef)
+
+
+def black_format(code: str, line_length: int = LINE_LENGTH) -> str:
+    import black
+
+    return black.format_str(code, mode=black.Mode(line_length=line_length))
+
+
+def format_like_black(code: str) -> str:
+    """``code`` as black would format it, given that only over-long statements need work."""
+    lines = code.split("\n")
+    for n, line in enumerate(lines):
+        if len(line) > LINE_LENGTH:
+            split = split_call(line)
+            if split is not None:
+                lines[n] = "\n".join(split)
+    code = "\n".join(lines)
+    lines = code.split("\n")
+    # black leaves comment lines as they are, however long
+    long_lines = [n for n, line in enumerate(lines, 1) if len(line) > LINE_LENGTH and not line.lstrip().startswith("#")]
+    if not long_lines:
+        return code
+    spans = []
+    for first, last in _top_level_chunks(lines, long_lines):
+        tree = ast.parse("\n".join(lines[first - 1 : last]))
+        inside = {n - first + 1 for n in long_lines if first <= n <= last}
+        spans += [(a + first - 1, b + first - 1, c) for a, b, c in _statement_spans(tree, inside)]
+    by_indent: dict[int, list[tuple[int, int, bool]]] = {}
+    for first, last, compound in sorted(set(spans)):
+        indent = len(lines[first - 1]) - len(lines[first - 1].lstrip(" "))
+        by_indent.setdefault(indent, []).append((first, last, compound))
+    replacement: dict[int, tuple[int, list[str]]] = {}
+    for indent, statements in by_indent.items():
+        batch = []
+        for index, (first, last, compound) in enumerate(statements):
+            text = textwrap.dedent("\n".join(lines[first - 1 : last]))
+            if text.startswith("elif "):
+                text = text[2:]  # formatted as an "if", then given its "el" back
+            batch.append(f"{_MARK}{index}\n{text}\n" + ("    pass\n" if compound else ""))
+        formatted = black_format("".join(batch), LINE_LENGTH - indent)
+        for index, chunk in enumerate(formatted.split(_MARK)[1:]):
+            body = chunk.split("\n")[1:]
+            while body and not body[-1].strip():
+                body.pop()
+            first, last, compound = statements[index]
+            if compound:
+                body.pop()  # the "pass" that made the header a statement
+            if lines[first - 1].lstrip().startswith("elif "):
+                body[0] = "el" + body[0]
+            replacement[first] = (last, [" " * indent + line if line else line for line in body])
+    out: list[str] = []
+    n = 1
+    while n <= len(lines):
+        if n in replacement:
+            last, new = replacement[n]
+            out += new
+            n = last + 1
+        else:
+            out.append(lines[n - 1])
+            n += 1
+    return "\n".join(out)
+
+
+def _top_level_chunks(lines: list[str], wanted: list[int]) -> list[tuple[int, int]]:
+    """(first, last) line of each top-level definition (decorators included) holding a line
+    of ``wanted``: parsing these alone is much cheaper than parsing the module."""
+    starts = [1]
+    for n, line in enumerate(lines, 1):
+        if line.startswith("@") or (line.startswith(("def ", "class ")) and not lines[n - 2].startswith("@")):
+            starts.append(n)
+    starts.append(len(lines) + 1)
+    chunks = []
+    for first, following in zip(starts, starts[1:]):
+        if any(first <= n < following for n in wanted):
+            chunks.append((first, following - 1))
+    return chunks
+
+
+def _statement_spans(tree: ast.Module, long_lines: set[int]) -> list[tuple[int, int, bool]]:
+    """(first line, last line, is a compound header) of the innermost statement holding
+    each long line; lines inside strings (docstrings) are black's to leave alone."""
+    spans = []
+    stack: list[ast.stmt] = list(tree.body)
+    while stack:
+        node = stack.pop()
+        end = node.end_lineno or node.lineno
+        if not any(node.lineno <= n <= end for n in long_lines):
+            continue
+        if isinstance(node, _COMPOUND):
+            body_start = node.body[0].lineno
+            first = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
+            if any(first <= n < body_start for n in long_lines):
+                spans.append((first, body_start - 1, True))
+            for field in ("body", "orelse", "finalbody"):
+                stack.extend(getattr(node, field, []))
+            for handler in getattr(node, "handlers", []):  # an except line itself is never long
+                stack.extend(handler.body)
+            continue
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
+            continue
+        spans.append((node.lineno, end, False))
+    return spans
+
+
+def split_call(line: str) -> list[str] | None:
+    """Black's split of a one-line statement that ends in a call (or a ``def`` header):
+    the arguments on one line of their own if they fit, else one per line with a trailing
+    comma. None for any other shape, which black itself then formats."""
+    indent = line[: len(line) - len(line.lstrip(" "))]
+    text = line.strip()
+    alias = _ALIAS.fullmatch(text)
+    if alias:  # "name: Final = other.name": black wraps the value in parentheses
+        if len(indent) + 4 + len(alias[2]) > LINE_LENGTH:
+            return None
+        return [f"{indent}{alias[1]} = (", f"{indent}    {alias[2]}", f"{indent})"]
+    tail = ""
+    returned = _RETURN_PAIR.fullmatch(text)
+    if returned:  # "return value, pos": black's invisible parentheses, one item per line
+        lines = [f"{indent}return (", f"{indent}    {returned[1]},", f"{indent}    {returned[2]},", f"{indent})"]
+        if len(indent) + 4 + len(returned[1]) + len(returned[2]) + 2 <= LINE_LENGTH or any(len(line) > LINE_LENGTH for line in lines):
+            return None
+        return lines
+    if text.startswith("def ") and text.endswith(":"):
+        close = text.rfind(")")
+        tail = text[close:]
+        if not tail.startswith(") -> ") or "(" in tail or "#" in text:
+            return None
+        text = text[:close + 1]
+    elif not text.endswith(")") or text.startswith(("if ", "elif ", "while ", "for ", "with ")) or "#" in text:
+        return None
+    else:
+        tail = ")"
+    open_at = _matching_open(text)
+    if open_at is None or open_at == 0:
+        return None
+    if not (text[open_at - 1].isalnum() or text[open_at - 1] in "_]" or text[:open_at].endswith(("= ", "+= "))):
+        return None
+    head, body = text[: open_at + 1], text[open_at + 1 : -1]
+    if not body or _has_bracket_at_top(head):
+        return None
+    if len(indent) + len(head) > LINE_LENGTH or len(indent) + len(tail) > LINE_LENGTH:
+        return None
+    inner = indent + "    "
+    items = _top_level_items(body)
+    if items is None:
+        return None
+    collection = not (text[open_at - 1].isalnum() or text[open_at - 1] in "_]")  # a tuple: one item per line
+    if len(inner) + len(body) <= LINE_LENGTH and not body.rstrip().endswith(",") and not collection:
+        return [indent + head, inner + body, indent + tail]
+    if any(len(inner) + len(item) + 1 > LINE_LENGTH for item in items):
+        return None
+    return [indent + head] + [inner + item + "," for item in items] + [indent + tail]
+
+
+def _matching_open(text: str) -> int | None:
+    """The index of the bracket that the last character of ``text`` closes."""
+    depth = 0
+    quote = ""
+    for i in range(len(text) - 1, -1, -1):
+        c = text[i]
+        if quote:
+            if c == quote and (i == 0 or text[i - 1] != "\\"):
+                quote = ""
+            continue
+        if c in "\"'":
+            quote = c
+        elif c in ")]}":
+            depth += 1
+        elif c in "([{":
+            depth -= 1
+            if depth == 0:
+                return i
+    return None
+
+
+def _has_bracket_at_top(head: str) -> bool:
+    """Brackets before the split one: black may split elsewhere, so black decides."""
+    return any(c in "([{" for c in _outside_strings(head[:-1]))
+
+
+def _outside_strings(text: str) -> str:
+    out, quote = [], ""
+    for c in text:
+        if quote:
+            if c == quote:
+                quote = ""
+        elif c in "\"'":
+            quote = c
+        else:
+            out.append(c)
+    return "".join(out)
+
+
+def _top_level_items(body: str) -> list[str] | None:
+    """``body`` split at its top-level commas; None if it holds a string with a backslash
+    (black may rewrite its quotes)."""
+    items, depth, quote, start = [], 0, "", 0
+    for i, c in enumerate(body):
+        if quote:
+            if c == "\\":
+                return None
+            if c == quote:
+                quote = ""
+            continue
+        if c in "\"'":
+            quote = c
+        elif c in "([{":
+            depth += 1
+        elif c in ")]}":
+            depth -= 1
+        elif c == "," and depth == 0:
+            items.append(body[start:i].strip())
+            start = i + 1
+    last = body[start:].strip()
+    if last:
+        items.append(last)
+    return items
+
+
+def dict_entry_call(key: str, function: str, arguments: list[str], indent: int = 4) -> str:
+    """``key: function(arguments),`` as an entry of an exploded dict, split as black splits it."""
+    pad = " " * indent
+    line = f"{pad}{key}: {function}({', '.join(arguments)}),"
+    if len(line) <= LINE_LENGTH:
+        return line
+    return "\n".join(split_call(line[:-1]) or [line[:-1]]) + ","
