@@ -11,6 +11,7 @@ import struct
 from dataclasses import dataclass, field
 
 from . import model as M
+from .layout import LINE_LENGTH
 
 
 def pystr(text: str) -> str:
@@ -87,7 +88,7 @@ class CodeWriter:
     def emit_if(self, indent: int, conditions: list[str]) -> None:
         """``if a or b:``, split one condition per line when too long, as black splits it."""
         line = f"if {' or '.join(conditions)}:"
-        if len(conditions) == 1 or 4 * indent + len(line) <= 100:
+        if len(conditions) == 1 or 4 * indent + len(line) <= LINE_LENGTH:
             self.emit(indent, line)
             return
         self.emit(indent, "if (")
@@ -334,7 +335,7 @@ class FastEncoder(_FastWriter):
         if fixed or limit < NO_LIMIT:
             checks.append(f"len({data}) {'!=' if fixed else '>'} {limit}")
         if checks:
-            self.emit(indent, f"if {' or '.join(checks)}:")
+            self.emit_if(indent, checks)
             self.emit(indent + 1, "raise _rt.Reject")
         if fixed:
             self.flush_slots()
@@ -348,7 +349,7 @@ class FastEncoder(_FastWriter):
     def encode_array(self, t: M.ArrayType, value: str, path: str, indent: int) -> None:
         items = self.temp("seq")
         self.emit(indent, f"{items} = {value}")
-        self.emit(indent, f"if not isinstance({items}, (list, tuple)) or len({items}) {'!=' if t.fixed else '>'} {t.size}:")
+        self.emit_if(indent, [f"not isinstance({items}, (list, tuple))", f"len({items}) {'!=' if t.fixed else '>'} {t.size}"])
         self.emit(indent + 1, "raise _rt.Reject")
         element = self.inline(t.element)
         fmt = self.number_format(element)
@@ -467,8 +468,8 @@ class FastDecoder(_FastWriter):
             count = self.slot("I")
             self.flush(indent)
             each = min_size(t.element, self.module)
-            limit = f"{count} > {t.size} or " if t.size < NO_LIMIT else ""
-            self.emit(indent, f"if {limit}{count} * {each} > len(buf) - pos:")
+            limit = [f"{count} > {t.size}"] if t.size < NO_LIMIT else []
+            self.emit_if(indent, limit + [f"{count} * {each} > len(buf) - pos"])
             self.emit(indent + 1, "raise _rt.Reject")
         element_type = python_type(t.element, self.module)
         if fmt:

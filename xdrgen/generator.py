@@ -17,7 +17,7 @@ import jinja2
 
 from . import __version__
 from . import model as M
-from .layout import dict_entry_call, format_like_black
+from .layout import LINE_LENGTH, dict_entry_call, format_like_black
 from .codecs import CodeWriter, FastDecoder, FastEncoder, GenerationError, StructFormats, pystr, python_type
 
 RUNTIME_MODULE = "xdr_runtime"
@@ -57,7 +57,7 @@ def _commented(code: str, comment: str | None, indent: int = 0) -> str:
     if not comment:
         return code
     line = f"{code}  # {_oneline(comment)}"
-    if indent + len(line) <= 100:
+    if indent + len(line) <= LINE_LENGTH:
         return line
     return f"# {_oneline(comment)}\n{' ' * indent}{code}"
 
@@ -122,6 +122,16 @@ class _Renderer:
 
     def fast_writers(self) -> tuple[FastEncoder, FastDecoder]:
         return FastEncoder(self.module, formats=self.formats), FastDecoder(self.module, formats=self.formats)
+
+    def fast_value_bodies(self, expr: M.TypeExpr, path: str) -> tuple[FastEncoder, FastDecoder, str]:
+        """Fast statements of a function whose whole value is ``expr`` (typedefs, enums),
+        and the expression of the decoded value."""
+        fast_enc, fast_dec = self.fast_writers()
+        fast_enc.encode(expr, "v", path, 2)
+        fast_enc.flush(2)
+        value = fast_dec.decode(expr, path, 2)
+        fast_dec.flush(2)
+        return fast_enc, fast_dec, value
 
     @staticmethod
     def encoder_body(fast: CodeWriter, checked: CodeWriter, path: str, prologue: list[str] | None = None) -> str:
@@ -324,14 +334,11 @@ class _Renderer:
             if arm.field is not None:
                 for w in (fast_enc, enc):
                     w.emit(3, f"{local} = v.{arm.field.py_name}")
-                if not self.may_be_none(arm.field.type):
-                    fast_enc.emit(3, f"if {local} is None or unset != {expected}:")
-                    enc.emit(3, f"if {local} is None:")
-                    enc.emit(4, f"raise _rt.XdrError({pystr(f'the arm {arm.field.name!r} is not set')}, path={pystr(path)})")
-                else:
-                    fast_enc.emit(3, f"if unset != {expected}:")
-            else:
-                fast_enc.emit(3, f"if unset != {expected}:")
+            unset_arm = arm.field is not None and not self.may_be_none(arm.field.type)
+            if arm.field is not None and unset_arm:
+                enc.emit(3, f"if {local} is None:")
+                enc.emit(4, f"raise _rt.XdrError({pystr(f'the arm {arm.field.name!r} is not set')}, path={pystr(path)})")
+            fast_enc.emit_if(3, ([f"{local} is None"] if unset_arm else []) + [f"unset != {expected}"])
             fast_enc.emit(4, "raise _rt.Reject")
             enc.emit(3, f"if unset != {expected}:")
             enc.emit(4, f"raise _rt.XdrError({pystr('a field of another arm is set for this discriminant')}, path={pystr(self.path(t.name))})")
@@ -376,12 +383,8 @@ class _Renderer:
         annotation = python_type(t.type, self.module)
         if not all(self.module.type_named(n).py_name in self.rendered for n in _names_in(t.type)):
             annotation = pystr(annotation)
-        fast_enc, fast_dec = self.fast_writers()
+        fast_enc, fast_dec, value = self.fast_value_bodies(t.type, self.path(t.name))
         enc, dec = self.writer(), self.writer()
-        fast_enc.encode(t.type, "v", self.path(t.name), 2)
-        fast_enc.flush(2)
-        value = fast_dec.decode(t.type, self.path(t.name), 2)
-        fast_dec.flush(2)
         enc.encode(t.type, "v", self.path(t.name), 2)
         dec.decode(t.type, "value", self.path(t.name), 2)
         return self.render(
@@ -393,12 +396,8 @@ class _Renderer:
         )
 
     def enum(self, t: M.EnumDef) -> str:
-        fast_enc, fast_dec = self.fast_writers()
+        fast_enc, fast_dec, value = self.fast_value_bodies(M.NamedType(t.name), self.path(t.name))
         enc, dec = self.writer(), self.writer()
-        fast_enc.encode(M.NamedType(t.name), "v", self.path(t.name), 2)
-        fast_enc.flush(2)
-        value = fast_dec.decode(M.NamedType(t.name), self.path(t.name), 2)
-        fast_dec.flush(2)
         # the checked statements of other types call this function for an enum; here they
         # are the runtime's
         enc.emit(2, f"_rt.enc_enum(out, v, _{t.py_name}_VALUES, {pystr(t.name)}, {pystr(self.path(t.name))})")

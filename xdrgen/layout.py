@@ -1,19 +1,20 @@
-"""Generated text laid out exactly as black lays it out, without running black on all of it.
+"""Generated text laid out exactly as black lays it out, without running black over all of it.
 
 The templates and code writers already write black's style (quotes, blank lines, magic
-trailing commas); what they cannot know is how black splits a statement longer than the
-line limit. So only those statements go through black: each is cut out whole (ast gives
-its lines), dedented, and formatted in one black call per indentation level with the limit
-reduced by that indentation, then put back. On libvirt's remote_protocol.x this formats a
-few hundred statements instead of 40,000 lines. tests/test_layout.py checks that black
-leaves the result of every corpus file unchanged.
+trailing commas, ``if (`` conditions split one per line). What is left is a statement longer
+than the line limit: the common shapes (a call, a ``def`` header, ``name = other.name``,
+``return value, pos``, a tuple added to ``out``) are split here by black's rules
+(``split_call``); any other is cut out whole (ast gives its lines), dedented, and formatted by
+black in one call per indentation level with the limit reduced by that indentation. On
+libvirt's remote_protocol.x that leaves a handful of statements for black instead of 40,000
+lines. tests/test_layout.py checks that black leaves every generated corpus module unchanged.
 """
-
 from __future__ import annotations
 
 import ast
 import re
 import textwrap
+from collections.abc import Iterator
 
 LINE_LENGTH = 100
 _MARK = "# xdrgen-statement "
@@ -30,14 +31,14 @@ def black_format(code: str, line_length: int = LINE_LENGTH) -> str:
 
 def format_like_black(code: str) -> str:
     """``code`` as black would format it, given that only over-long statements need work."""
-    lines = code.split("\n")
-    for n, line in enumerate(lines):
-        if len(line) > LINE_LENGTH:
-            split = split_call(line)
-            if split is not None:
-                lines[n] = "\n".join(split)
+    lines: list[str] = []
+    for line in code.split("\n"):
+        split = split_call(line) if len(line) > LINE_LENGTH else None
+        if split is None:
+            lines.append(line)
+        else:
+            lines += split
     code = "\n".join(lines)
-    lines = code.split("\n")
     # black leaves comment lines as they are, however long
     long_lines = [n for n, line in enumerate(lines, 1) if len(line) > LINE_LENGTH and not line.lstrip().startswith("#")]
     if not long_lines:
@@ -155,7 +156,9 @@ def split_call(line: str) -> list[str] | None:
     open_at = _matching_open(text)
     if open_at is None or open_at == 0:
         return None
-    if not (text[open_at - 1].isalnum() or text[open_at - 1] in "_]" or text[:open_at].endswith(("= ", "+= "))):
+    call = text[open_at - 1].isalnum() or text[open_at - 1] in "_]"
+    collection = text[:open_at].endswith(("= ", "+= "))  # a tuple: black puts one item per line
+    if not (call or collection):
         return None
     head, body = text[: open_at + 1], text[open_at + 1 : -1]
     if not body or _has_bracket_at_top(head):
@@ -166,7 +169,6 @@ def split_call(line: str) -> list[str] | None:
     items = _top_level_items(body)
     if items is None:
         return None
-    collection = not (text[open_at - 1].isalnum() or text[open_at - 1] in "_]")  # a tuple: one item per line
     if len(inner) + len(body) <= LINE_LENGTH and not body.rstrip().endswith(",") and not collection:
         return [indent + head, inner + body, indent + tail]
     if any(len(inner) + len(item) + 1 > LINE_LENGTH for item in items):
@@ -174,59 +176,49 @@ def split_call(line: str) -> list[str] | None:
     return [indent + head] + [inner + item + "," for item in items] + [indent + tail]
 
 
+def _code_chars(text: str) -> Iterator[tuple[int, str]]:
+    """Index and character of each character of ``text`` outside its string literals."""
+    quote, escaped = "", False
+    for i, c in enumerate(text):
+        if quote:
+            if escaped:
+                escaped = False
+            elif c == "\\":
+                escaped = True
+            elif c == quote:
+                quote = ""
+        elif c in "\"'":
+            quote = c
+        else:
+            yield i, c
+
+
 def _matching_open(text: str) -> int | None:
     """The index of the bracket that the last character of ``text`` closes."""
-    depth = 0
-    quote = ""
-    for i in range(len(text) - 1, -1, -1):
-        c = text[i]
-        if quote:
-            if c == quote and (i == 0 or text[i - 1] != "\\"):
-                quote = ""
-            continue
-        if c in "\"'":
-            quote = c
-        elif c in ")]}":
-            depth += 1
-        elif c in "([{":
-            depth -= 1
-            if depth == 0:
-                return i
+    opened: list[int] = []
+    for i, c in _code_chars(text):
+        if c in "([{":
+            opened.append(i)
+        elif c in ")]}" and opened:
+            start = opened.pop()
+            if i == len(text) - 1:
+                return start
     return None
 
 
 def _has_bracket_at_top(head: str) -> bool:
     """Brackets before the split one: black may split elsewhere, so black decides."""
-    return any(c in "([{" for c in _outside_strings(head[:-1]))
-
-
-def _outside_strings(text: str) -> str:
-    out, quote = [], ""
-    for c in text:
-        if quote:
-            if c == quote:
-                quote = ""
-        elif c in "\"'":
-            quote = c
-        else:
-            out.append(c)
-    return "".join(out)
+    return any(c in "([{" for _, c in _code_chars(head[:-1]))
 
 
 def _top_level_items(body: str) -> list[str] | None:
-    """``body`` split at its top-level commas; None if it holds a string with a backslash
-    (black may rewrite its quotes)."""
-    items, depth, quote, start = [], 0, "", 0
-    for i, c in enumerate(body):
-        if quote:
-            if c == "\\":
-                return None
-            if c == quote:
-                quote = ""
-            continue
-        if c in "\"'":
-            quote = c
-        elif c in "([{":
+    """``body`` split at its top-level commas; None if it holds a backslash (an escape in a
+    string, whose quotes black may rewrite)."""
+    if "\\" in body:
+        return None
+    items, depth, start = [], 0, 0
+    for i, c in _code_chars(body):
+        if c in "([{":
             depth += 1
         elif c in ")]}":
             depth -= 1
