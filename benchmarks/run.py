@@ -1,9 +1,12 @@
 """Codec and generator benchmarks (issue 6): `python3 benchmarks/run.py`.
 
+`python3 benchmarks/run.py TEXT` runs only the cases whose title contains TEXT.
+
 For each case it times encode and decode of the generated codec against two baselines
 measured in the same run: (A) hand-written xdrlib Packer/Unpacker code, as pynfs-style
 generators emit, and (C) hand-written code with precompiled struct.Struct objects and
-unpack_from, about the pure-Python limit. Prints ns/op (median of 5) and the ratios.
+unpack_from, about the pure-Python limit. The contenders are timed in 9 interleaved rounds;
+it prints the median ns/op of each and the median of the ratios taken within a round.
 Then it times xdrgen itself on libvirt's remote_protocol.x, split into its phases.
 """
 
@@ -31,22 +34,29 @@ from xdrgen.compiler import Options, compile_file  # noqa: E402
 from xdrgen.generator import RPC_MODULE, RUNTIME_MODULE, generate, runtime_source  # noqa: E402
 
 
-def load_generated() -> tuple[Any, Any]:
+def load_generated() -> tuple[Any, Any, Any]:
     import importlib
+
+    from corpus_options import CORPUS
 
     out = Path(tempfile.mkdtemp(prefix="xdrgen-bench-")) / "benchgen"
     out.mkdir()
     (out / "__init__.py").write_text("")
     for runtime in (RUNTIME_MODULE, RPC_MODULE):
         (out / f"{runtime}.py").write_text(runtime_source(runtime))
-    for source in (ROOT / "benchmarks" / "bench.x", ROOT / "protocols" / "lxc_monitor_protocol.x"):
+    sources = (ROOT / "benchmarks" / "bench.x", ROOT / "protocols" / "lxc_monitor_protocol.x", CORPUS / "ganesha" / "nfs23.x")
+    for source in sources:
         compiled = compile_file(source)
         (out / f"{source.stem}.py").write_text(generate(compiled.model, source.name, compiled.text, source.stem))
     sys.path.insert(0, str(out.parent))
-    return importlib.import_module("benchgen.bench"), importlib.import_module("benchgen.lxc_monitor_protocol")
+    return tuple(importlib.import_module(f"benchgen.{source.stem}") for source in sources)  # type: ignore[return-value]
 
 
-B, LXC = load_generated()
+B, LXC, NFS = load_generated()
+# hand-written code maps enum values to members with a dict, as the fastest hand-written code would
+EXIT_STATUS = {int(m): m for m in LXC.virLXCMonitorExitStatus}
+FTYPE3 = {int(m): m for m in NFS.ftype3}
+NFSSTAT3 = {int(m): m for m in NFS.nfsstat3}
 
 # ---- (A) xdrlib, the pynfs style ------------------------------------------------------------
 
@@ -118,6 +128,66 @@ def a_unpack_chain(u: xdrlib.Unpacker) -> Any:
     return B.dirlist(nodes[0] if nodes else None, u.unpack_bool())
 
 
+FATTR3_FIELDS = ("type", "mode", "nlink", "uid", "gid", "size", "used", "rdev", "fsid", "fileid", "atime", "mtime", "ctime")
+
+
+def a_pack_fattr3(p: xdrlib.Packer, a: Any) -> None:
+    p.pack_int(a.type); p.pack_uint(a.mode); p.pack_uint(a.nlink); p.pack_uint(a.uid); p.pack_uint(a.gid)  # noqa: E702
+    p.pack_uhyper(a.size); p.pack_uhyper(a.used); p.pack_uint(a.rdev.specdata1); p.pack_uint(a.rdev.specdata2)  # noqa: E702
+    p.pack_uhyper(a.fsid); p.pack_uhyper(a.fileid)  # noqa: E702
+    for t in (a.atime, a.mtime, a.ctime):
+        p.pack_uint(t.seconds); p.pack_uint(t.nseconds)  # noqa: E702
+
+
+def a_unpack_fattr3(u: xdrlib.Unpacker) -> Any:
+    ui = u.unpack_uint
+    head = (FTYPE3[u.unpack_int()], ui(), ui(), ui(), ui(), u.unpack_uhyper(), u.unpack_uhyper(), NFS.specdata3(ui(), ui()))
+    return NFS.fattr3(*head, u.unpack_uhyper(), u.unpack_uhyper(), NFS.nfstime3(ui(), ui()), NFS.nfstime3(ui(), ui()), NFS.nfstime3(ui(), ui()))
+
+
+def a_pack_post_op_attr(p: xdrlib.Packer, v: Any) -> None:
+    p.pack_bool(v.attributes_follow)
+    if v.attributes_follow:
+        a_pack_fattr3(p, v.attributes)
+
+
+def a_unpack_post_op_attr(u: xdrlib.Unpacker) -> Any:
+    return NFS.post_op_attr(True, a_unpack_fattr3(u)) if u.unpack_bool() else NFS.post_op_attr(False)
+
+
+def a_pack_readdirplus(p: xdrlib.Packer, v: Any) -> None:
+    p.pack_int(v.status)
+    if v.status != NFS.NFS3_OK:
+        a_pack_post_op_attr(p, v.resfail.dir_attributes)
+        return
+    a_pack_post_op_attr(p, v.resok.dir_attributes)
+    p.pack_fopaque(8, v.resok.cookieverf)
+    node = v.resok.reply.entries
+    while node is not None:
+        p.pack_bool(True); p.pack_uhyper(node.fileid); p.pack_string(node.name.encode()); p.pack_uhyper(node.cookie)  # noqa: E702
+        a_pack_post_op_attr(p, node.name_attributes)
+        p.pack_bool(node.name_handle.handle_follows)
+        if node.name_handle.handle_follows:
+            p.pack_opaque(node.name_handle.handle.data)
+        node = node.nextentry
+    p.pack_bool(False); p.pack_bool(v.resok.reply.eof)  # noqa: E702
+
+
+def a_unpack_readdirplus(u: xdrlib.Unpacker) -> Any:
+    status = NFSSTAT3[u.unpack_int()]
+    if status != NFS.NFS3_OK:
+        return NFS.READDIRPLUS3res(status, resfail=NFS.READDIRPLUS3resfail(a_unpack_post_op_attr(u)))
+    dir_attributes, verifier, nodes = a_unpack_post_op_attr(u), u.unpack_fopaque(8), []
+    while u.unpack_bool():
+        fileid, name, cookie, attributes = u.unpack_uhyper(), u.unpack_string().decode(), u.unpack_uhyper(), a_unpack_post_op_attr(u)
+        handle = NFS.post_op_fh3(True, NFS.nfs_fh3(u.unpack_opaque())) if u.unpack_bool() else NFS.post_op_fh3(False)
+        nodes.append(NFS.entryplus3(fileid, name, cookie, attributes, handle, None))
+    for first, second in zip(nodes, nodes[1:]):
+        first.nextentry = second
+    reply = NFS.dirlistplus3(nodes[0] if nodes else None, u.unpack_bool())
+    return NFS.READDIRPLUS3res(status, NFS.READDIRPLUS3resok(dir_attributes, verifier, reply))
+
+
 def a_codec(pack: Callable[[xdrlib.Packer, Any], None], unpack: Callable[[xdrlib.Unpacker], Any], lib: Any = xdrlib) -> tuple[Callable[[Any], bytes], Callable[[bytes], Any]]:
     def encode(value: Any) -> bytes:
         p = lib.Packer()
@@ -157,7 +227,6 @@ PY_XDRLIB = load_py_xdrlib()
 
 I, Q, BOOL_ = struct.Struct(">i"), struct.Struct(">Q"), struct.Struct(">I")
 MEDIUM_HEAD = struct.Struct(">iIqQId16s")
-ENTRY_HEAD = struct.Struct(">Q")
 PAD = (b"", b"\0\0\0", b"\0\0", b"\0")
 
 
@@ -272,7 +341,75 @@ def c_encode_exit(v: Any) -> bytes:
 
 
 def c_decode_exit(buf: bytes) -> Any:
-    return LXC.virLXCMonitorExitEventMsg(LXC.virLXCMonitorExitStatus(I.unpack_from(buf, 0)[0]))
+    return LXC.virLXCMonitorExitEventMsg(EXIT_STATUS[I.unpack_from(buf, 0)[0]])
+
+
+ATTRS = struct.Struct(">IiIIIIQQIIQQIIIIII")  # post_op_attr with attributes: TRUE, then fattr3
+PLUS_ENTRY_HEAD = struct.Struct(">IQI")  # TRUE (one more entry), fileid, the name's length
+
+
+def c_attrs_out(out: list[bytes], v: Any) -> None:
+    if not v.attributes_follow:
+        out.append(b"\0\0\0\0")
+        return
+    a = v.attributes
+    out.append(ATTRS.pack(1, a.type, a.mode, a.nlink, a.uid, a.gid, a.size, a.used, a.rdev.specdata1, a.rdev.specdata2, a.fsid, a.fileid,
+                          a.atime.seconds, a.atime.nseconds, a.mtime.seconds, a.mtime.nseconds, a.ctime.seconds, a.ctime.nseconds))
+
+
+def c_attrs_in(buf: bytes, pos: int) -> tuple[Any, int]:
+    if not BOOL_.unpack_from(buf, pos)[0]:
+        return NFS.post_op_attr(False), pos + 4
+    (_, kind, mode, nlink, uid, gid, size, used, r1, r2, fsid, fileid, a1, a2, m1, m2, c1, c2) = ATTRS.unpack_from(buf, pos)
+    spec, nfstime = NFS.specdata3, NFS.nfstime3
+    attributes = NFS.fattr3(FTYPE3[kind], mode, nlink, uid, gid, size, used, spec(r1, r2), fsid, fileid, nfstime(a1, a2), nfstime(m1, m2), nfstime(c1, c2))
+    return NFS.post_op_attr(True, attributes), pos + ATTRS.size
+
+
+def c_encode_readdirplus(v: Any) -> bytes:
+    out = [I.pack(v.status)]
+    if v.status != NFS.NFS3_OK:
+        c_attrs_out(out, v.resfail.dir_attributes)
+        return b"".join(out)
+    c_attrs_out(out, v.resok.dir_attributes)
+    out.append(v.resok.cookieverf)
+    node = v.resok.reply.entries
+    while node is not None:
+        name = node.name.encode()
+        out += (PLUS_ENTRY_HEAD.pack(1, node.fileid, len(name)), name, PAD[len(name) % 4], Q.pack(node.cookie))
+        c_attrs_out(out, node.name_attributes)
+        if node.name_handle.handle_follows:
+            handle = node.name_handle.handle.data
+            out += (struct.pack(">II", 1, len(handle)), handle, PAD[len(handle) % 4])
+        else:
+            out.append(b"\0\0\0\0")
+        node = node.nextentry
+    out.append(b"\0\0\0\0" + BOOL_.pack(v.resok.reply.eof))
+    return b"".join(out)
+
+
+def c_decode_readdirplus(buf: bytes) -> Any:
+    status = NFSSTAT3[I.unpack_from(buf, 0)[0]]
+    if status != NFS.NFS3_OK:
+        return NFS.READDIRPLUS3res(status, resfail=NFS.READDIRPLUS3resfail(c_attrs_in(buf, 4)[0]))
+    dir_attributes, pos = c_attrs_in(buf, 4)
+    verifier, pos, nodes = buf[pos : pos + 8], pos + 8, []
+    while BOOL_.unpack_from(buf, pos)[0]:
+        (fileid,) = Q.unpack_from(buf, pos + 4)
+        name, pos = c_string_in(buf, pos + 12)
+        (cookie,) = Q.unpack_from(buf, pos)
+        attributes, pos = c_attrs_in(buf, pos + 8)
+        if BOOL_.unpack_from(buf, pos)[0]:
+            (n,) = BOOL_.unpack_from(buf, pos + 4)
+            handle = NFS.post_op_fh3(True, NFS.nfs_fh3(buf[pos + 8 : pos + 8 + n]))
+            pos += 8 + n + (-n % 4)
+        else:
+            handle, pos = NFS.post_op_fh3(False), pos + 4
+        nodes.append(NFS.entryplus3(fileid, name, cookie, attributes, handle, None))
+    for first, second in zip(nodes, nodes[1:]):
+        first.nextentry = second
+    reply = NFS.dirlistplus3(nodes[0] if nodes else None, bool(BOOL_.unpack_from(buf, pos + 4)[0]))
+    return NFS.READDIRPLUS3res(status, NFS.READDIRPLUS3resok(dir_attributes, verifier, reply))
 
 
 # ---- the cases ---------------------------------------------------------------------------
@@ -285,28 +422,73 @@ def chain_of(entries: list[Any]) -> Any:
     return B.dirlist(head, True)
 
 
+def readdirplus_reply(count: int) -> Any:
+    """A READDIRPLUS3 reply as a Linux server sends one: every entry with attributes and a
+    28-byte file handle."""
+
+    def attributes(i: int) -> Any:
+        when = NFS.nfstime3(1_700_000_000 + i, 123_456_789)
+        return NFS.post_op_attr(True, NFS.fattr3(NFS.NF3REG, 0o100644, 1, 1000, 1000, 4096 * i, 4096 * i, NFS.specdata3(0, 0),
+                                                 0x1234_5678_9ABC, 5_000_000 + i, when, when, when))
+
+    head = None
+    for i in reversed(range(count)):
+        handle = NFS.post_op_fh3(True, NFS.nfs_fh3(bytes([1, 0, 7, 1]) + (i + 5_000_000).to_bytes(24, "big")))
+        head = NFS.entryplus3(5_000_000 + i, f"file-{i:05d}.dat", i + 1, attributes(i), handle, head)
+    reply = NFS.dirlistplus3(head, True)
+    return NFS.READDIRPLUS3res(NFS.NFS3_OK, NFS.READDIRPLUS3resok(attributes(0), b"verifier", reply))
+
+
 ENTRIES = [B.entry(1_000_000 + i, f"file-{i:05d}.txt", i * 7919) for i in range(1000)]
 MEDIUM = B.medium(-5, 7, -(2**40), 2**63, True, 3.25, bytes(range(16)), "medium-name", B.small_opt(9), list(range(10)), 1.5, 42)
 CASES: list[tuple[str, Any, str, Any, tuple[Any, Any], tuple[Any, Any]]] = [
     ("LXC EXIT event", LXC, "virLXCMonitorExitEventMsg", LXC.virLXCMonitorExitEventMsg(LXC.virLXCMonitorExitStatus.VIR_LXC_MONITOR_EXIT_STATUS_SHUTDOWN),
-     (lambda p, v: p.pack_int(v.status), lambda u: LXC.virLXCMonitorExitEventMsg(LXC.virLXCMonitorExitStatus(u.unpack_int()))), (c_encode_exit, c_decode_exit)),
+     (lambda p, v: p.pack_int(v.status), lambda u: LXC.virLXCMonitorExitEventMsg(EXIT_STATUS[u.unpack_int()])), (c_encode_exit, c_decode_exit)),
     ("medium struct (12 fields)", B, "medium", MEDIUM, (a_pack_medium, a_unpack_medium), (c_encode_medium, c_decode_medium)),
     ("union, string arm", B, "shape", B.shape(3, label="a label"), (a_pack_shape, a_unpack_shape), (c_encode_shape, c_decode_shape)),
     ("1000 entries, array", B, "entry_list", ENTRIES, (lambda p, v: p.pack_array(v, lambda e: a_pack_entry(p, e)), lambda u: u.unpack_array(lambda: a_unpack_entry(u))), (c_encode_entries, c_decode_entries)),
     ("1000 entries, *next chain", B, "dirlist", chain_of(ENTRIES), (a_pack_chain, a_unpack_chain), (c_encode_chain, c_decode_chain)),
+    ("NFSv3 READDIRPLUS3res, 64", NFS, "READDIRPLUS3res", readdirplus_reply(64), (a_pack_readdirplus, a_unpack_readdirplus),
+     (c_encode_readdirplus, c_decode_readdirplus)),
 ]
 
 
-def ns_per_op(function: Callable[[], Any]) -> float:
-    timer = timeit.Timer(function)
-    number, _ = timer.autorange()
-    return statistics.median(timer.repeat(5, number)) / number * 1e9
+ROUNDS = 9
+BATCH_SECONDS = 0.04
 
 
-def codec_table() -> None:
+def loops_for(function: Callable[[], Any]) -> int:
+    """How many calls make one timed batch of about BATCH_SECONDS."""
+    number = 1
+    while True:
+        elapsed = timeit.Timer(function).timeit(number)
+        if elapsed >= BATCH_SECONDS / 4:
+            return max(1, int(number * BATCH_SECONDS / elapsed))
+        number *= 4
+
+
+def interleaved(functions: list[Callable[[], Any]]) -> list[list[float]]:
+    """ns/op of each function in each of ROUNDS rounds. Each round times every function once,
+    so a slow spell of a shared machine slows the whole round rather than one contender, and
+    the ratios taken within a round cancel it."""
+    loops = [loops_for(function) for function in functions]
+    samples: list[list[float]] = [[] for _ in functions]
+    for _ in range(ROUNDS):
+        for function, number, times in zip(functions, loops, samples):
+            times.append(timeit.Timer(function).timeit(number) / number * 1e9)
+    return samples
+
+
+def median_ratio(over: list[float], under: list[float]) -> float:
+    return statistics.median(a / b for a, b in zip(over, under))
+
+
+def codec_table(only: str = "") -> None:
     b_title = "(B) py-xdrlib" if PY_XDRLIB else "(B) absent"
     print(f"{'case':28} {'op':6} {'xdrgen ns':>10} {'(A) xdrlib':>11} {b_title:>14} {'(C) struct':>11} {'A/xdrgen':>9} {'xdrgen/C':>9}")
     for title, module, type_name, value, (pack, unpack), (c_enc, c_dec) in CASES:
+        if only.lower() not in title.lower():
+            continue
         codec = module.codec(type_name)
         a_enc, a_dec = a_codec(pack, unpack)
         data = codec.encode(value)
@@ -319,9 +501,10 @@ def codec_table() -> None:
             b_enc, b_dec = a_codec(pack, unpack, PY_XDRLIB)
         for op, ours, a, b, c in (("encode", lambda: codec.encode(value), lambda: a_enc(value), b_enc and (lambda: b_enc(value)), lambda: c_enc(value)),
                                   ("decode", lambda: codec.decode(data), lambda: a_dec(data), b_dec and (lambda: b_dec(data)), lambda: c_dec(data))):
-            t, ta, tc = ns_per_op(ours), ns_per_op(a), ns_per_op(c)
-            tb = f"{ns_per_op(b):14.0f}" if b else f"{'-':>14}"
-            print(f"{title:28} {op:6} {t:10.0f} {ta:11.0f} {tb} {tc:11.0f} {ta / t:8.2f}x {t / tc:8.2f}x")
+            t, ta, tc, *tb = interleaved([ours, a, c] + ([b] if b else []))
+            b_text = f"{statistics.median(tb[0]):14.0f}" if tb else f"{'-':>14}"
+            print(f"{title:28} {op:6} {statistics.median(t):10.0f} {statistics.median(ta):11.0f} {b_text} "
+                  f"{statistics.median(tc):11.0f} {median_ratio(ta, t):8.2f}x {median_ratio(t, tc):8.2f}x")
 
 
 def allocation() -> None:
@@ -372,6 +555,9 @@ def generator_split() -> None:
 if __name__ == "__main__":
     print(f"Python {sys.version.split()[0]}; ratios: A/xdrgen > 1 means xdrgen is faster than xdrlib code; "
           "xdrgen/C is how far from hand-written struct code\n")
+    if len(sys.argv) > 1:  # `run.py EXIT`: only the cases whose title contains EXIT
+        codec_table(sys.argv[1])
+        sys.exit()
     codec_table()
     allocation()
     generator_split()

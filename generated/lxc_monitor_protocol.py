@@ -62,6 +62,8 @@ class virLXCMonitorExitStatus(enum.IntEnum):
 
 _virLXCMonitorExitStatus_VALUES: Final = frozenset({0, 1, 2})
 _virLXCMonitorExitStatus_MEMBERS: Final = {m.value: m for m in virLXCMonitorExitStatus}
+# the encoders' check: keyed by the members themselves, which find themselves by identity
+_virLXCMonitorExitStatus_ENCODABLE: Final = {m: m for m in virLXCMonitorExitStatus}
 VIR_LXC_MONITOR_EXIT_STATUS_ERROR: Final = virLXCMonitorExitStatus.VIR_LXC_MONITOR_EXIT_STATUS_ERROR
 VIR_LXC_MONITOR_EXIT_STATUS_SHUTDOWN: Final = (
     virLXCMonitorExitStatus.VIR_LXC_MONITOR_EXIT_STATUS_SHUTDOWN
@@ -73,7 +75,7 @@ VIR_LXC_MONITOR_EXIT_STATUS_REBOOT: Final = (
 
 def _enc_virLXCMonitorExitStatus(v: virLXCMonitorExitStatus, out: list[bytes]) -> None:
     try:
-        out.append(_S_i.pack(_virLXCMonitorExitStatus_MEMBERS[v]))
+        out.append(_S_i.pack(_virLXCMonitorExitStatus_ENCODABLE[v]))
     except _rt.FAST_ERRORS as refused:  # the checked statements name the field and the reason
         _rt.enc_enum(
             out,
@@ -114,14 +116,15 @@ class virLXCMonitorExitEventMsg:
         return _rt.decode_as(cls, CODECS["virLXCMonitorExitEventMsg"], data)
 
 
-def _enc_virLXCMonitorExitEventMsg(v: virLXCMonitorExitEventMsg, out: list[bytes]) -> None:
+def _pack_virLXCMonitorExitEventMsg(v: virLXCMonitorExitEventMsg) -> bytes:
     if not isinstance(v, virLXCMonitorExitEventMsg):
         raise _rt.bad_type(
             v, "virLXCMonitorExitEventMsg", "lxc_monitor_protocol.virLXCMonitorExitEventMsg"
         )
     try:
-        out.append(_S_i.pack(_virLXCMonitorExitStatus_MEMBERS[v.status]))
+        return _S_i.pack(_virLXCMonitorExitStatus_ENCODABLE[v.status])
     except _rt.FAST_ERRORS as refused:  # the checked statements name the field and the reason
+        out: list[bytes] = []
         try:
             _enc_virLXCMonitorExitStatus(v.status, out)
         except _rt.XdrError as error:
@@ -132,6 +135,10 @@ def _enc_virLXCMonitorExitEventMsg(v: virLXCMonitorExitEventMsg, out: list[bytes
             )
             raise
         raise _rt.unexpected(refused, "lxc_monitor_protocol.virLXCMonitorExitEventMsg")
+
+
+def _enc_virLXCMonitorExitEventMsg(v: virLXCMonitorExitEventMsg, out: list[bytes]) -> None:
+    out.append(_pack_virLXCMonitorExitEventMsg(v))
 
 
 def _dec_virLXCMonitorExitEventMsg(buf: bytes, pos: int) -> tuple[virLXCMonitorExitEventMsg, int]:
@@ -154,6 +161,23 @@ def _dec_virLXCMonitorExitEventMsg(buf: bytes, pos: int) -> tuple[virLXCMonitorE
         return virLXCMonitorExitEventMsg(_f0), pos
 
 
+def _unpack_virLXCMonitorExitEventMsg(
+    buf: bytes | bytearray | memoryview, *, max_size: int | None = None
+) -> virLXCMonitorExitEventMsg:
+    if max_size is None:
+        try:
+            (_v1,) = _S_i.unpack(buf)
+            return virLXCMonitorExitEventMsg(_virLXCMonitorExitStatus_MEMBERS[_v1])
+        except _rt.FAST_ERRORS:
+            pass
+    return _rt.decode_whole(
+        _dec_virLXCMonitorExitEventMsg,
+        buf,
+        max_size,
+        "lxc_monitor_protocol.virLXCMonitorExitEventMsg",
+    )
+
+
 @dataclass(eq=True)
 class virLXCMonitorInitEventMsg:
     initpid: int
@@ -166,14 +190,15 @@ class virLXCMonitorInitEventMsg:
         return _rt.decode_as(cls, CODECS["virLXCMonitorInitEventMsg"], data)
 
 
-def _enc_virLXCMonitorInitEventMsg(v: virLXCMonitorInitEventMsg, out: list[bytes]) -> None:
+def _pack_virLXCMonitorInitEventMsg(v: virLXCMonitorInitEventMsg) -> bytes:
     if not isinstance(v, virLXCMonitorInitEventMsg):
         raise _rt.bad_type(
             v, "virLXCMonitorInitEventMsg", "lxc_monitor_protocol.virLXCMonitorInitEventMsg"
         )
     try:
-        out.append(_S_Q.pack(v.initpid))
+        return _S_Q.pack(v.initpid)
     except _rt.FAST_ERRORS as refused:  # the checked statements name the field and the reason
+        out: list[bytes] = []
         _rt.enc_int64(
             out,
             v.initpid,
@@ -182,6 +207,10 @@ def _enc_virLXCMonitorInitEventMsg(v: virLXCMonitorInitEventMsg, out: list[bytes
             "lxc_monitor_protocol.virLXCMonitorInitEventMsg.initpid",
         )
         raise _rt.unexpected(refused, "lxc_monitor_protocol.virLXCMonitorInitEventMsg")
+
+
+def _enc_virLXCMonitorInitEventMsg(v: virLXCMonitorInitEventMsg, out: list[bytes]) -> None:
+    out.append(_pack_virLXCMonitorInitEventMsg(v))
 
 
 def _dec_virLXCMonitorInitEventMsg(buf: bytes, pos: int) -> tuple[virLXCMonitorInitEventMsg, int]:
@@ -198,6 +227,23 @@ def _dec_virLXCMonitorInitEventMsg(buf: bytes, pos: int) -> tuple[virLXCMonitorI
         return virLXCMonitorInitEventMsg(_f0), pos
 
 
+def _unpack_virLXCMonitorInitEventMsg(
+    buf: bytes | bytearray | memoryview, *, max_size: int | None = None
+) -> virLXCMonitorInitEventMsg:
+    if max_size is None:
+        try:
+            (_v1,) = _S_Q.unpack(buf)
+            return virLXCMonitorInitEventMsg(_v1)
+        except _rt.FAST_ERRORS:
+            pass
+    return _rt.decode_whole(
+        _dec_virLXCMonitorInitEventMsg,
+        buf,
+        max_size,
+        "lxc_monitor_protocol.virLXCMonitorInitEventMsg",
+    )
+
+
 class virLXCMonitorProcedure(enum.IntEnum):
     VIR_LXC_MONITOR_PROC_EXIT_EVENT = 1  # skipgen skipgen
     VIR_LXC_MONITOR_PROC_INIT_EVENT = 2  # skipgen skipgen
@@ -205,13 +251,15 @@ class virLXCMonitorProcedure(enum.IntEnum):
 
 _virLXCMonitorProcedure_VALUES: Final = frozenset({1, 2})
 _virLXCMonitorProcedure_MEMBERS: Final = {m.value: m for m in virLXCMonitorProcedure}
+# the encoders' check: keyed by the members themselves, which find themselves by identity
+_virLXCMonitorProcedure_ENCODABLE: Final = {m: m for m in virLXCMonitorProcedure}
 VIR_LXC_MONITOR_PROC_EXIT_EVENT: Final = virLXCMonitorProcedure.VIR_LXC_MONITOR_PROC_EXIT_EVENT
 VIR_LXC_MONITOR_PROC_INIT_EVENT: Final = virLXCMonitorProcedure.VIR_LXC_MONITOR_PROC_INIT_EVENT
 
 
 def _enc_virLXCMonitorProcedure(v: virLXCMonitorProcedure, out: list[bytes]) -> None:
     try:
-        out.append(_S_i.pack(_virLXCMonitorProcedure_MEMBERS[v]))
+        out.append(_S_i.pack(_virLXCMonitorProcedure_ENCODABLE[v]))
     except _rt.FAST_ERRORS as refused:  # the checked statements name the field and the reason
         _rt.enc_enum(
             out,
@@ -254,12 +302,16 @@ CODECS: Final[dict[str, _rt.Codec[Any]]] = {
         _enc_virLXCMonitorExitEventMsg,
         _dec_virLXCMonitorExitEventMsg,
         "lxc_monitor_protocol",
+        _pack_virLXCMonitorExitEventMsg,
+        _unpack_virLXCMonitorExitEventMsg,
     ),
     "virLXCMonitorInitEventMsg": _rt.Codec(
         "virLXCMonitorInitEventMsg",
         _enc_virLXCMonitorInitEventMsg,
         _dec_virLXCMonitorInitEventMsg,
         "lxc_monitor_protocol",
+        _pack_virLXCMonitorInitEventMsg,
+        _unpack_virLXCMonitorInitEventMsg,
     ),
     "virLXCMonitorProcedure": _rt.Codec(
         "virLXCMonitorProcedure",

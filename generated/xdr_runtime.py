@@ -315,7 +315,15 @@ class Codec(Generic[T]):
     encode: Callable[[T], bytes]
     decode: Callable[..., T]  # (data, *, max_size=None): one complete value, nothing left over
 
-    def __init__(self, name: str, encoder: Callable[[T, list[bytes]], None], decoder: Callable[[bytes, int], tuple[T, int]], module: str) -> None:
+    def __init__(
+        self,
+        name: str,
+        encoder: Callable[[T, list[bytes]], None],
+        decoder: Callable[[bytes, int], tuple[T, int]],
+        module: str,
+        pack: Callable[[T], bytes] | None = None,
+        unpack: Callable[..., T] | None = None,
+    ) -> None:
         self.name = name
         self.module = module
         self.encoder = encoder
@@ -331,32 +339,44 @@ class Codec(Generic[T]):
             return b"".join(out)
 
         def decode(data: bytes | bytearray | memoryview, *, max_size: int | None = None) -> T:
-            if data.__class__ is not bytes or max_size is not None:
-                value, end = self.decode_from(data, 0, max_size=max_size)
-            else:
+            if data.__class__ is bytes and max_size is None:
                 try:
                     value, end = decoder(data, 0)
                 except RecursionError:
                     raise XdrError("input nested too deeply", offset=0, path=path) from None
-            if end != len(data):
-                raise XdrError(f"{len(data) - end} bytes left after the value", offset=end, path=path)
-            return value
+                if end == len(data):
+                    return value
+            return decode_whole(decoder, data, max_size, path)
 
-        self.encode = encode
-        self.decode = decode
+        # flat structs and unions of flat arms have their own functions: bytes from one
+        # expression, nothing to recurse
+        self.encode = pack or encode
+        self.decode = unpack or decode
 
     def __repr__(self) -> str:
         return f"Codec({self.module}.{self.name})"
 
     def decode_from(self, data: bytes | bytearray | memoryview, offset: int = 0, *, max_size: int | None = None) -> tuple[T, int]:
         """Decode one value starting at ``offset``; returns it and the offset after it."""
-        buf = bytes(data) if not isinstance(data, bytes) else data
-        if max_size is not None and len(buf) - offset > max_size:
-            raise XdrError(f"message of {len(buf) - offset} bytes exceeds max_size {max_size}", offset=offset, path=f"{self.module}.{self.name}")
-        try:
-            return self.decoder(buf, offset)
-        except RecursionError:
-            raise XdrError("input nested too deeply", offset=offset, path=f"{self.module}.{self.name}") from None
+        return decode_at(self.decoder, data, offset, max_size, f"{self.module}.{self.name}")
+
+
+def decode_at(decoder: Callable[[bytes, int], tuple[T, int]], data: bytes | bytearray | memoryview, offset: int, max_size: int | None, path: str) -> tuple[T, int]:
+    buf = bytes(data) if not isinstance(data, bytes) else data
+    if max_size is not None and len(buf) - offset > max_size:
+        raise XdrError(f"message of {len(buf) - offset} bytes exceeds max_size {max_size}", offset=offset, path=path)
+    try:
+        return decoder(buf, offset)
+    except RecursionError:
+        raise XdrError("input nested too deeply", offset=offset, path=path) from None
+
+
+def decode_whole(decoder: Callable[[bytes, int], tuple[T, int]], data: bytes | bytearray | memoryview, max_size: int | None, path: str) -> T:
+    """``Codec.decode`` the long way: any buffer, a size limit, the error for bytes left over."""
+    value, end = decode_at(decoder, data, 0, max_size, path)
+    if end != len(data):
+        raise XdrError(f"{len(data) - end} bytes left after the value", offset=end, path=path)
+    return value
 
 
 def decode_as(cls: type[T], codec: Codec[Any], data: bytes) -> T:

@@ -10,7 +10,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from xdrgen.compiler import Compiled  # noqa: E402
+from xdrgen.compiler import Compiled, compile_file  # noqa: E402
 from xdrgen.generator import RPC_MODULE, RUNTIME_MODULE, generate, runtime_source  # noqa: E402
 
 
@@ -32,6 +32,12 @@ class GeneratedPackage:
         (self.dir / f"{module_name}.py").write_text(code)
         importlib.invalidate_caches()
         return importlib.import_module(f"{self.name}.{module_name}")
+
+    def load_source(self, source: str, module_name: str) -> ModuleType:
+        """The module generated from ``source``, the text of a .x file called ``module_name``.x."""
+        path = self.dir / f"{module_name}.x"
+        path.write_text(source)
+        return self.load(compile_file(path), module_name)
 
 
 @pytest.fixture(scope="session")

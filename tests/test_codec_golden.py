@@ -126,13 +126,12 @@ def test_lxc_constants_and_annotations(lxc) -> None:  # type: ignore[no-untyped-
         lxc.decode("virLXCMonitorExitEventMsg", bytes.fromhex("00000003"))
 
 
-def test_long_linked_list_needs_no_recursion(generated_package, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    source = tmp_path / "dirlist.x"
-    source.write_text(
+def test_long_linked_list_needs_no_recursion(generated_package) -> None:  # type: ignore[no-untyped-def]
+    mod = generated_package.load_source(
         "struct entry { unsigned hyper fileid; string name<255>; unsigned hyper cookie; entry *nextentry; };\n"
-        "struct dirlist { entry *entries; bool eof; };\n"
+        "struct dirlist { entry *entries; bool eof; };\n",
+        "dirlist",
     )
-    mod = generated_package.load(compile_file(source), "dirlist")
     head = None
     for i in reversed(range(100_000)):
         head = mod.entry(i, f"{i:07d}", i + 1, head)

@@ -11,8 +11,6 @@ from typing import Any
 
 import pytest
 
-from xdrgen.compiler import compile_file
-
 ROOT = Path(__file__).parents[1]
 SOURCE = """
 enum colour { RED = 1, GREEN = 2 };
@@ -42,10 +40,8 @@ case GREEN: name green;
 
 
 @pytest.fixture(scope="module")
-def gen(tmp_path_factory: pytest.TempPathFactory, generated_package) -> ModuleType:  # type: ignore[no-untyped-def]
-    path = tmp_path_factory.mktemp("hostile") / "hostile.x"
-    path.write_text(SOURCE)
-    return generated_package.load(compile_file(path), "hostile")  # type: ignore[no-any-return]
+def gen(generated_package) -> ModuleType:  # type: ignore[no-untyped-def]
+    return generated_package.load_source(SOURCE, "hostile")  # type: ignore[no-any-return]
 
 
 def peak_allocation(action: Any) -> int:
@@ -85,6 +81,31 @@ def test_max_size_rejects_before_decoding(gen: ModuleType) -> None:
     assert gen.decode("ints", data, max_size=len(data)) == list(range(100))
     with pytest.raises(gen.XdrError, match="exceeds max_size 64"):
         gen.decode("ints", data, max_size=64)
+
+
+def test_a_fixed_struct_is_decoded_whole_or_not_at_all(gen: ModuleType) -> None:
+    codec = gen.codec("point")
+    assert codec.decode.__name__ == "_unpack_point"  # one Struct.unpack of all the input
+    data = bytes.fromhex("ffffffff 00000002")
+    for buffer in (data, bytearray(data), memoryview(data)):
+        assert codec.decode(buffer) == gen.point(-1, 2)
+    left_over = (data + b"\0" * 4, "4 bytes left after the value", 8, "hostile.point")
+    for bad, message, offset, path in (left_over, (data[:6], "truncated", 4, "hostile.point.y")):
+        with pytest.raises(gen.XdrError, match=message) as error:
+            codec.decode(bad)
+        assert (error.value.offset, error.value.path) == (offset, path)
+    with pytest.raises(gen.XdrError, match="exceeds max_size 4"):
+        codec.decode(data, max_size=4)
+
+
+def test_subclasses_of_generated_structs_encode_like_them(gen: ModuleType) -> None:
+    class labelled_point(gen.point):  # type: ignore[name-defined]
+        pass
+
+    plain = good_shape(gen)
+    sub = good_shape(gen, corners=[labelled_point(1, 2)], pair=[labelled_point(0, 0), labelled_point(3, 4)])
+    assert gen.encode("point", labelled_point(5, 6)) == gen.encode("point", gen.point(5, 6))
+    assert gen.encode("shape", sub) == gen.encode("shape", plain)
 
 
 class gen_point_with_y:  # a stand-in, replaced by a real point in the test

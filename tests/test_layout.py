@@ -46,6 +46,11 @@ def test_black_leaves_every_generated_module_unchanged() -> None:
         "        out += (_S_I.pack(_len2), _b1, _rt.PADDING[_len2 & 3], _S_QII.pack(v.offset, v.size, v.flags))",
         "REMOTE_PROC_DOMAIN_GET_BLOCK_IO_TUNE_XXXXXXXXXX: Final = remote_procedure.REMOTE_PROC_DOMAIN_GET_BLOCK_IO_TUNE",
         '            _rt.enc_int64(out, v.c, -9223372036854775808, 9223372036854775807, "bench.medium.c", "a longer path")',
+        '        return b"".join((_S_I.pack(_len2), _b1, _rt.PADDING[_len2 & 3], _S_I.pack(_len4), _b3, _rt.PAD))',
+        '    return b"".join((_S_I.pack(_len2), _b1, _rt.PADDING[_len2 & 3], _S_I.pack(_len4), _b3, _rt.PADDING[_len4 & 3]))',
+        "        return remote_storage_pool_set_autostart_args(remote_nonnull_storage_pool(_s3, _v4), _v5), pos",
+        "        return remote_domain_get_scheduler_parameters_flags_args(remote_nonnull_domain(_s3, _v4, _v5), _v6), pos",
+        "    nodes.append(remote_x(" + ", ".join(f"_v{i}" for i in range(30)) + "))",
     ],
 )
 def test_split_call_agrees_with_black(line: str) -> None:
@@ -56,6 +61,21 @@ def test_split_call_agrees_with_black(line: str) -> None:
     assert [text[indent:] for text in split] == black_format(line.strip() + "\n", 100 - indent).rstrip("\n").split("\n")
 
 
+@pytest.mark.parametrize(
+    "header",
+    [
+        "def _pack_remote_connect_get_domain_capabilities_ret(v: remote_connect_get_domain_capabilities_ret) -> bytes:",
+        "def _unpack_remote_connect_get_domain_capabilities_ret(buf: bytes, *, max_size: int | None = None) -> X:",
+    ],
+)
+def test_split_signature_agrees_with_black(header: str) -> None:
+    """A one-parameter signature gains black's trailing comma; a longer one stays on one line."""
+    split = split_call(header)
+    assert split is not None
+    assert split + ["    pass"] == black_format(header + "\n    pass\n").rstrip("\n").split("\n")
+
+
 def test_other_shapes_are_left_to_black() -> None:
     assert split_call("    if a_long_condition_name > 256 or another_long_condition < 10 or (x and y and z and w and v and u):") is None
-    assert split_call("    nodes.append(remote_x(" + ", ".join(f"_v{i}" for i in range(30)) + "))") is None
+    assert split_call("_x_VALUES: Final = frozenset({" + ", ".join(str(i) for i in range(60)) + "})") is None
+    assert split_call("    return f(" + '"' + "a" * 120 + '")') is None

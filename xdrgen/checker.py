@@ -25,6 +25,8 @@ _INT32 = (-(1 << 31), (1 << 31) - 1)
 MODULE_NAMES = frozenset(
     {"annotations", "enum", "dataclass", "TYPE_CHECKING", "Any", "Final", "TypeAlias", "XdrError", "CODECS", "codec", "encode", "decode"}
     | {"str", "bytes", "int", "float", "bool", "list", "dict", "tuple", "range", "len", "type", "object", "classmethod", "isinstance"}
+    # locals of the generated functions, which name types (isinstance, constructors) too
+    | {"v", "d", "out", "buf", "pos", "start", "unset", "node", "nodes", "refused", "error", "value", "more", "current", "following", "max_size"}
 )
 # Names a generated class body uses after its fields (annotations, methods): a field of the
 # same name would shadow them inside the class.
@@ -566,7 +568,7 @@ class _Checker:
             if isinstance(d, M.StructDef):
                 return all(expr_finite(f.type) for f in d.fields)
             if isinstance(d, M.UnionDef):
-                arms = d.arms + ([d.default] if d.default else [])
+                arms = d.all_arms
                 return expr_finite(d.discriminant.type) and any(a.field is None or expr_finite(a.field.type) for a in arms)
             if isinstance(d, M.AliasDef):
                 return expr_finite(d.type)
@@ -606,7 +608,7 @@ def _direct_names(definition: M.TypeDefinition) -> Iterator[str]:
     if isinstance(definition, M.StructDef):
         exprs = [f.type for f in definition.fields]
     elif isinstance(definition, M.UnionDef):
-        exprs = [definition.discriminant.type] + [a.field.type for a in definition.arms + ([definition.default] if definition.default else []) if a.field]
+        exprs = [definition.discriminant.type] + [a.field.type for a in definition.all_arms if a.field]
     elif isinstance(definition, M.AliasDef):
         exprs = [definition.type]
     else:

@@ -64,7 +64,7 @@ def min_size(expr: M.TypeExpr, module: M.Module, seen: frozenset[str] = frozense
     if isinstance(definition, M.StructDef):
         return sum(min_size(f.type, module, inner) for f in definition.fields)
     if isinstance(definition, M.UnionDef):
-        arms = definition.arms + ([definition.default] if definition.default else [])
+        arms = definition.all_arms
         return 4 + min((min_size(a.field.type, module, inner) if a.field else 0 for a in arms), default=0)
     return min_size(definition.type, module, inner)
 
@@ -215,6 +215,8 @@ class CodeWriter:
 
 FIXED_INT_FORMATS = {(32, True): "i", (32, False): "I", (64, True): "q", (64, False): "Q"}
 FLOAT_FORMATS = {32: "f", 64: "d"}
+# parts of the output that cannot fail: already computed bytes are kept for a later ``out +=``
+SETTLED_PARTS = ("_rt.PADDING[", "_rt.ZEROS[")
 NO_LIMIT = M.UINT32_MAX  # a length limit the 32-bit length word enforces by itself
 
 
@@ -235,16 +237,70 @@ def _full_range(expr: M.IntType) -> bool:
     return (expr.min, expr.max) in ((-(1 << (expr.bits - 1)), (1 << (expr.bits - 1)) - 1), (0, (1 << expr.bits) - 1))
 
 
+# the types a flat struct may hold besides flat structs: each one run of bytes expressions
+FLAT_LEAVES = (M.IntType, M.FloatType, M.BoolType, M.EnumDef, M.StringType, M.OpaqueType, M.VoidType)
+FLAT_LIMIT = 32  # leaves of a struct written out where it is used; bigger ones are called
+
+
 @dataclass
 class _FastWriter(CodeWriter):
     """Its temporaries have names the checked writer never uses (it writes the same function)."""
 
     formats: StructFormats = field(default_factory=StructFormats)
     slots: list[tuple[str, str]] = field(default_factory=list)  # (format, value) being fused
+    leaves: dict[str, int | None] = field(default_factory=dict)  # flat_leaves, per struct
 
     def inline(self, expr: M.TypeExpr) -> M.TypeExpr | M.TypeDefinition:
         """What ``expr`` is written as: typedefs are inlined, structs and unions are called."""
         return self.module.resolve(expr)
+
+    def flat(self, t: M.TypeExpr | M.TypeDefinition) -> bool:
+        """A struct of numbers, strings, opaques and flat structs only (no arrays, optionals or
+        unions): written out field by field where it is used, so that its fixed-size runs fuse
+        with its neighbours' (NFSv3's fattr3 inside post_op_attr is one struct.Struct)."""
+        return isinstance(t, M.StructDef) and self.flat_leaves(t) is not None
+
+    def packs(self, t: M.TypeExpr | M.TypeDefinition) -> bool:
+        """Whether ``t`` has a ``_pack_`` function: its whole value in one expression of bytes.
+        So a flat struct, and a union whose every arm is a flat value."""
+        if isinstance(t, M.UnionDef):
+            return all(arm.field is None or self.flat_value(arm.field.type) for arm in t.all_arms)
+        return self.flat(t)
+
+    def flat_value(self, expr: M.TypeExpr) -> bool:
+        """A value written out in one run of bytes expressions: a leaf or a flat struct."""
+        inner = self.inline(expr)
+        return isinstance(inner, FLAT_LEAVES) or self.flat(inner)
+
+    def fixed(self, t: M.TypeExpr | M.TypeDefinition) -> bool:
+        """A flat struct without strings or variable opaques: one struct.Struct reads it all."""
+        if not (isinstance(t, M.StructDef) and self.flat(t)):
+            return False
+        for f in t.fields:
+            inner = self.inline(f.type)
+            if isinstance(inner, M.StringType) or (isinstance(inner, M.OpaqueType) and not inner.fixed):
+                return False
+            if isinstance(inner, M.StructDef) and not self.fixed(inner):
+                return False
+        return True
+
+    def flat_leaves(self, t: M.StructDef, seen: frozenset[str] = frozenset()) -> int | None:
+        if t.name not in self.leaves:
+            total: int | None = 0
+            for f in t.fields:
+                inner = self.inline(f.type)
+                if isinstance(inner, M.StructDef) and inner.name not in seen:
+                    count = self.flat_leaves(inner, seen | {t.name})
+                elif isinstance(inner, FLAT_LEAVES):
+                    count = 1
+                else:
+                    count = None
+                if count is None or total is None or total + count > FLAT_LIMIT:
+                    total = None
+                    break
+                total += count
+            self.leaves[t.name] = total
+        return self.leaves[t.name]
 
     def number_format(self, expr: M.TypeExpr | M.TypeDefinition) -> str | None:
         """The struct format of a fixed-size number whose range the format itself checks."""
@@ -301,7 +357,7 @@ class FastEncoder(_FastWriter):
             self.emit(indent + 1, "raise _rt.Reject")
             self.slots.append(("I", x))
         elif isinstance(t, M.EnumDef):
-            self.slots.append(("i", f"_{t.py_name}_MEMBERS[{value}]"))
+            self.slots.append(("i", f"_{t.py_name}_ENCODABLE[{value}]"))
         elif isinstance(t, M.VoidType):
             pass
         elif isinstance(t, (M.StringType, M.OpaqueType)):
@@ -317,10 +373,29 @@ class FastEncoder(_FastWriter):
             self.parts.append("_rt.ONE")
             self.encode(t.element, x, path, indent + 1)
             self.flush(indent + 1)
+        elif isinstance(t, M.StructDef) and self.flat(t):
+            x = self.local(value, indent, "st")
+            self.emit(indent, f"if not isinstance({x}, {t.py_name}):")
+            self.emit(indent + 1, "raise _rt.Reject")
+            for f in t.fields:
+                self.encode(f.type, f"{x}.{f.py_name}", f"{path}.{f.name}", indent)
         else:
             assert isinstance(expr, M.NamedType) and isinstance(t, (M.StructDef, M.UnionDef))
-            self.flush(indent)
-            self.call_named(expr, f"_enc_{t.py_name}({value}, out)", path, indent)
+            if not self.packs(t) or self.slots or not all(p.isidentifier() or p.startswith(SETTLED_PARTS) for p in self.parts):
+                self.flush(indent)  # what comes before is checked before it, as the checked path does
+            if self.packs(t):  # its bytes join the following parts: no output list passed down
+                data = self.temp("p")
+                self.call_named(expr, f"{data} = _pack_{t.py_name}({value})", path, indent)
+                self.parts.append(data)
+            else:
+                self.call_named(expr, f"_enc_{t.py_name}({value}, out)", path, indent)
+
+    def flush_return(self, indent: int) -> None:
+        """``return`` the bytes still to be added, where there is no ``out`` (``_pack_``)."""
+        self.flush_slots()
+        joined = {0: 'b""', 1: "".join(self.parts)}.get(len(self.parts), f'b"".join(({", ".join(self.parts)}))')
+        self.emit(indent, f"return {joined}")
+        self.parts = []
 
     def encode_bytes(self, t: M.StringType | M.OpaqueType, value: str, indent: int) -> None:
         data, size = self.temp("b"), self.temp("len")
@@ -379,6 +454,7 @@ class FastDecoder(_FastWriter):
     the pending slots are flushed (``flush``), as they are before any other statement."""
 
     checks: list[str] = field(default_factory=list)  # conditions that reject, after unpacking
+    whole: bool = False  # the value is all of ``buf`` (``_unpack_`` of a fixed struct): no ``pos``
 
     def flush(self, indent: int) -> None:
         if not self.slots:
@@ -387,8 +463,11 @@ class FastDecoder(_FastWriter):
         targets = ", ".join(v for _, v in self.slots)
         if len(self.slots) == 1:
             targets = f"({targets},)"
-        self.emit(indent, f"{targets} = {self.formats.name(fmt)}.unpack_from(buf, pos)")
-        self.emit(indent, f"pos += {struct.calcsize('>' + fmt)}")
+        if self.whole:  # Struct.unpack wants exactly its size: neither short nor left over
+            self.emit(indent, f"{targets} = {self.formats.name(fmt)}.unpack(buf)")
+        else:
+            self.emit(indent, f"{targets} = {self.formats.name(fmt)}.unpack_from(buf, pos)")
+            self.emit(indent, f"pos += {struct.calcsize('>' + fmt)}")
         if self.checks:
             self.emit_if(indent, self.checks)
             self.emit(indent + 1, "raise _rt.Reject")
@@ -435,6 +514,9 @@ class FastDecoder(_FastWriter):
             self.flush(indent + 1)
             self.emit(indent + 1, f"{result} = {element}")
             return result
+        if isinstance(t, M.StructDef) and self.flat(t):
+            fields = [self.decode(f.type, f"{path}.{f.name}", indent) for f in t.fields]
+            return f"{t.py_name}({', '.join(fields)})"
         assert isinstance(expr, M.NamedType) and isinstance(t, (M.StructDef, M.UnionDef))
         self.flush(indent)
         result = self.temp("x")

@@ -18,7 +18,7 @@ import jinja2
 from . import __version__
 from . import model as M
 from .layout import LINE_LENGTH, dict_entry_call, format_like_black
-from .codecs import CodeWriter, FastDecoder, FastEncoder, GenerationError, StructFormats, pystr, python_type
+from .codecs import CodeWriter, FastDecoder, FastEncoder, GenerationError, StructFormats, min_size, pystr, python_type
 
 RUNTIME_MODULE = "xdr_runtime"
 
@@ -106,6 +106,12 @@ class _FieldView:
     comment: str | None
 
 
+POSITIONAL_ARMS = 4  # a decoded union arm among the first four is passed by position
+# up to this many arm fields, each arm tests the others' fields one by one; more, and all are
+# counted at once, so that the code stays small in unions of many arms (NFSv4's nfs_argop4 has 60)
+NAMED_ARM_CHECKS = 4
+
+
 class _Renderer:
     def __init__(self, module: M.Module, module_name: str):
         self.module = module
@@ -113,6 +119,7 @@ class _Renderer:
         self.env = _environment()
         self.rendered: set[str] = set()  # python names of the types emitted so far
         self.formats = StructFormats()  # the struct.Struct objects the fast paths use
+        self.leaves: dict[str, int | None] = {}  # which structs are flat (see _FastWriter.flat)
 
     def path(self, *parts: str) -> str:
         return ".".join((self.module_name,) + parts)
@@ -121,7 +128,27 @@ class _Renderer:
         return CodeWriter(self.module)
 
     def fast_writers(self) -> tuple[FastEncoder, FastDecoder]:
-        return FastEncoder(self.module, formats=self.formats), FastDecoder(self.module, formats=self.formats)
+        return (
+            FastEncoder(self.module, formats=self.formats, leaves=self.leaves),
+            FastDecoder(self.module, formats=self.formats, leaves=self.leaves),
+        )
+
+    def packs(self, t: M.TypeDefinition) -> bool:
+        """Whether ``t`` has a ``_pack_`` function, its codec's ``encode`` (no output list to join)."""
+        return self.fast_writers()[0].packs(t)
+
+    def unpacks(self, t: M.TypeDefinition) -> bool:
+        """Whether ``t`` has an ``_unpack_`` function, its codec's ``decode``: one Struct.unpack
+        of all the input (so not for a struct of no bytes, where unpack would check nothing)."""
+        return self.fast_writers()[0].fixed(t) and min_size(M.NamedType(t.name), self.module) > 0
+
+    def codec_arguments(self, t: M.TypeDefinition) -> list[str]:
+        functions = [f"_enc_{t.py_name}", f"_dec_{t.py_name}", pystr(self.module_name)]
+        if self.packs(t):
+            functions.append(f"_pack_{t.py_name}")
+        if self.unpacks(t):
+            functions.append(f"_unpack_{t.py_name}")
+        return [pystr(t.name)] + functions
 
     def fast_value_bodies(self, expr: M.TypeExpr, path: str) -> tuple[FastEncoder, FastDecoder, str]:
         """Fast statements of a function whose whole value is ``expr`` (typedefs, enums),
@@ -134,13 +161,15 @@ class _Renderer:
         return fast_enc, fast_dec, value
 
     @staticmethod
-    def encoder_body(fast: CodeWriter, checked: CodeWriter, path: str, prologue: list[str] | None = None) -> str:
+    def encoder_body(fast: CodeWriter, checked: CodeWriter, path: str, prologue: list[str] | None = None, packs: bool = False) -> str:
         """Fast statements first; if they refuse the value, the checked ones say why (and a
-        value only the checked ones accept is still refused, with the one error type)."""
+        value only the checked ones accept is still refused, with the one error type).
+        ``packs``: the fast statements return the bytes (``_pack_``), so ``out`` is local."""
         return "\n".join(
             (prologue or [])
             + ["    try:", *(fast.lines or ["        pass"])]
             + ["    except _rt.FAST_ERRORS as refused:  # the checked statements name the field and the reason"]
+            + (["        out: list[bytes] = []"] if packs else [])
             + checked.lines
             + [f"        raise _rt.unexpected(refused, {pystr(path)})"]
         )
@@ -175,7 +204,24 @@ class _Renderer:
         ]
         link_view = next((v for f, v in zip(t.fields, fields) if f is link), None)
         body = self.link_bodies(t, link, fields) if link else self.struct_bodies(t, fields)
-        return self.render("struct.py.j2", t=t, fields=fields, link=link_view, path=self.path(t.name), encode_body=body[0], decode_body=body[1])
+        return self.render(
+            "struct.py.j2",
+            t=t,
+            fields=fields,
+            link=link_view,
+            path=self.path(t.name),
+            packs=self.packs(t),
+            unpack_body=self.unpack_body(t) if self.unpacks(t) else "",
+            encode_body=body[0],
+            decode_body=body[1],
+        )
+
+    def unpack_body(self, t: M.StructDef) -> str:
+        """The statements of ``_unpack_``: a fixed struct read from all of ``buf`` at once."""
+        whole = FastDecoder(self.module, formats=self.formats, leaves=self.leaves, whole=True)
+        value = whole.decode(M.NamedType(t.name), self.path(t.name), 3)
+        whole.flush(3)
+        return "\n".join(whole.lines + [f"            return {value}"])
 
     def struct_bodies(self, t: M.StructDef, fields: list[_FieldView]) -> tuple[str, str]:
         fast_enc, fast_dec = self.fast_writers()
@@ -183,14 +229,15 @@ class _Renderer:
         for f in t.fields:
             fast_enc.encode(f.type, f"v.{f.py_name}", self.path(t.name, f.name), 2)
             values.append(fast_dec.decode(f.type, self.path(t.name, f.name), 2))
-        fast_enc.flush(2)
+        packs = self.packs(t)
+        (fast_enc.flush_return if packs else fast_enc.flush)(2)
         fast_dec.flush(2)
         enc, dec = self.writer(), self.writer()
         for f, view in zip(t.fields, fields):
             enc.encode(f.type, f"v.{f.py_name}", self.path(t.name, f.name), 2)
             dec.decode(f.type, view.local, self.path(t.name, f.name), 2)
         return (
-            self.encoder_body(fast_enc, enc, self.path(t.name), self.type_check(t)),
+            self.encoder_body(fast_enc, enc, self.path(t.name), self.type_check(t), packs),
             self.decoder_body(
                 fast_dec, f"return {t.py_name}({', '.join(values)}), pos",
                 dec, f"return {t.py_name}({', '.join(v.local for v in fields)}), pos",
@@ -280,15 +327,22 @@ class _Renderer:
 
         arm_fields = []
         seen: set[str] = set()
-        for arm in t.arms + ([t.default] if t.default else []):
+        for arm in t.all_arms:
             if arm.field is not None and arm.field.py_name not in seen:
                 seen.add(arm.field.py_name)
                 annotation = python_type(arm.field.type, self.module)
                 if not annotation.endswith("| None"):
                     annotation += " | None"
                 arm_fields.append(_FieldView(arm.field.name, arm.field.py_name, annotation, "", arm.field.comment))
+
+        def arm_arguments(name: str, value: str) -> list[str]:
+            # by position when few arms come first: keywords cost a dataclass __init__ more
+            position = next(n for n, f in enumerate(arm_fields) if f.py_name == name)
+            return ["d"] + ["None"] * position + [value] if position < POSITIONAL_ARMS else ["d", f"{name}={value}"]
+
         arms = []
-        all_arms = t.arms + ([t.default] if t.default else [])
+        all_arms = t.all_arms
+        packs = self.packs(t)
         for arm in all_arms:
             arms.append(
                 {
@@ -306,30 +360,33 @@ class _Renderer:
         enc, dec = self.writer(), self.writer()
         enc.encode(disc_type, "d", disc_path, 2)
         dec.decode(disc_type, "d", disc_path, 2)
-        # only the chosen arm's field may be set: counted over all arm fields at once, so the
-        # check stays small in unions of many arms (NFSv4's nfs_argop4 has 60)
-        unset = {0: "0", 1: f"int(v.{arm_fields[0].py_name} is None)" if arm_fields else ""}.get(
-            len(arm_fields), f"_{t.py_name}_ARMS(v).count(None)"
-        )
-        for w in (fast_enc, enc):
-            w.emit(2, f"unset = {unset}")
+        # only the chosen arm's field may be set
+        counted = len(arm_fields) > NAMED_ARM_CHECKS
+        if counted:
+            for w in (fast_enc, enc):
+                w.emit(2, f"unset = _{t.py_name}_ARMS(v).count(None)")
+
+        def other_arm_set(arm: M.UnionArm, local: str) -> list[str]:
+            """Conditions of which one is true if a field of another arm than ``arm`` is set."""
+            own = arm.field.py_name if arm.field else None
+            if not counted:
+                return [f"v.{f.py_name} is not None" for f in arm_fields if f.py_name != own]
+            if arm.field is None:
+                return [f"unset != {len(arm_fields)}"]
+            if self.may_be_none(arm.field.type):
+                return [f"unset != {len(arm_fields)} - ({local} is not None)"]
+            return [f"unset != {len(arm_fields) - 1}"]
         for index, arm in enumerate(all_arms):
-            keyword = "if" if index == 0 else "elif"
-            if not arm.values:
-                test = "True"
+            if not arm.values:  # the default arm, always the last
+                header = "else:" if index else "if True:"
             elif len(arm.values) == 1:
-                test = f"d == {label(arm.values[0])}"
+                test = "is" if isinstance(resolved, M.BoolType) else "=="  # 1 == True, yet not a bool
+                header = f"{'elif' if index else 'if'} d {test} {label(arm.values[0])}:"
             else:
-                test = f"d in ({', '.join(label(v) for v in arm.values)})"
+                header = f"{'elif' if index else 'if'} d in ({', '.join(label(v) for v in arm.values)}):"
             local = f"_arm{index}"
             for w in (fast_enc, fast_dec, enc, dec):
-                w.emit(2, f"{keyword} {test}:")
-            if arm.field is None:
-                expected = str(len(arm_fields))
-            elif self.may_be_none(arm.field.type):
-                expected = f"{len(arm_fields)} - ({local} is not None)"
-            else:
-                expected = str(len(arm_fields) - 1)
+                w.emit(2, header)
             path = self.path(t.name, arm.field.name) if arm.field else ""
             if arm.field is not None:
                 for w in (fast_enc, enc):
@@ -338,11 +395,19 @@ class _Renderer:
             if arm.field is not None and unset_arm:
                 enc.emit(3, f"if {local} is None:")
                 enc.emit(4, f"raise _rt.XdrError({pystr(f'the arm {arm.field.name!r} is not set')}, path={pystr(path)})")
-            fast_enc.emit_if(3, ([f"{local} is None"] if unset_arm else []) + [f"unset != {expected}"])
-            fast_enc.emit(4, "raise _rt.Reject")
-            enc.emit(3, f"if unset != {expected}:")
-            enc.emit(4, f"raise _rt.XdrError({pystr('a field of another arm is set for this discriminant')}, path={pystr(self.path(t.name))})")
-            fast_enc.encode(disc_type, "d", disc_path, 3)
+            others = other_arm_set(arm, local)
+            if unset_arm or others:
+                fast_enc.emit_if(3, ([f"{local} is None"] if unset_arm else []) + others)
+                fast_enc.emit(4, "raise _rt.Reject")
+            if others:
+                enc.emit_if(3, others)
+                enc.emit(4, f"raise _rt.XdrError({pystr('a field of another arm is set for this discriminant')}, path={pystr(self.path(t.name))})")
+            elif arm.field is None:
+                enc.emit(3, "pass")  # the discriminant was all there was to check and write
+            if isinstance(resolved, M.BoolType) and arm.values:
+                fast_enc.slots.append(("I", "d"))  # "d is True" has checked that it is a bool
+            else:
+                fast_enc.encode(disc_type, "d", disc_path, 3)
             if arm.field is None:
                 fast_dec.emit(3, f"return {t.py_name}(d), pos")
                 dec.emit(3, f"return {t.py_name}(d), pos")
@@ -350,30 +415,33 @@ class _Renderer:
                 fast_enc.encode(arm.field.type, local, path, 3)
                 value = fast_dec.decode(arm.field.type, path, 3)
                 fast_dec.flush(3)
-                fast_dec.emit(3, f"return {t.py_name}(d, {arm.field.py_name}={value}), pos")
+                fast_dec.emit(3, f"return {t.py_name}({', '.join(arm_arguments(arm.field.py_name, value))}), pos")
                 enc.encode(arm.field.type, local, path, 3)
                 dec.decode(arm.field.type, local, path, 3)
                 dec.emit(3, f"return {t.py_name}(d, {arm.field.py_name}={local}), pos")
-            fast_enc.flush(3)
+            (fast_enc.flush_return if packs else fast_enc.flush)(3)
 
         def no_arm(offset: str) -> str:
             return f'raise _rt.XdrError(f"no arm for discriminant {{d!r}}", {offset}path={pystr(disc_path)})'
 
-        fast_enc.emit(2, "else:")
-        fast_enc.emit(3, "raise _rt.Reject")
-        fast_dec.emit(2, "raise _rt.Reject")
-        enc.emit(2, "else:")
-        enc.emit(3, no_arm(""))
-        dec.emit(2, no_arm("offset=start, "))
+        if t.default is None:
+            fast_enc.emit(2, "else:")
+            fast_enc.emit(3, "raise _rt.Reject")
+            fast_dec.emit(2, "raise _rt.Reject")
+            enc.emit(2, "else:")
+            enc.emit(3, no_arm(""))
+            dec.emit(2, no_arm("offset=start, "))
         return self.render(
             "union.py.j2",
             t=t,
             arms=arms,
             arm_fields=arm_fields,
-            arm_getter=", ".join(pystr(f.py_name) for f in arm_fields) if len(arm_fields) > 1 else "",
+            arm_getter=", ".join(pystr(f.py_name) for f in arm_fields) if counted else "",
             discriminant_annotation=disc_annotation,
             path=self.path(t.name),
-            encode_body=self.encoder_body(fast_enc, enc, self.path(t.name), self.type_check(t) + ["    d = v." + t.discriminant.py_name]),
+            packs=packs,
+            unpack_body="",
+            encode_body=self.encoder_body(fast_enc, enc, self.path(t.name), self.type_check(t) + ["    d = v." + t.discriminant.py_name], packs),
             decode_body=self.decoder_body(fast_dec, "", dec, ""),
         )
 
@@ -482,7 +550,7 @@ def generate(module: M.Module, source_name: str, source_text: str, module_name: 
         exports=renderer.exports(),
         struct_formats=renderer.formats.definitions(),
         codec_entries=[
-            dict_entry_call(pystr(t.name), "_rt.Codec", [pystr(t.name), f"_enc_{t.py_name}", f"_dec_{t.py_name}", pystr(module_name)])
+            dict_entry_call(pystr(t.name), "_rt.Codec", renderer.codec_arguments(t))
             for t in module.types
         ],
     ) + "\n"

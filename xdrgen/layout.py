@@ -128,7 +128,8 @@ def _statement_spans(tree: ast.Module, long_lines: set[int]) -> list[tuple[int, 
 def split_call(line: str) -> list[str] | None:
     """Black's split of a one-line statement that ends in a call (or a ``def`` header):
     the arguments on one line of their own if they fit, else one per line with a trailing
-    comma. None for any other shape, which black itself then formats."""
+    comma, each argument split the same way if it is still too long. None for any other
+    shape, which black itself then formats."""
     indent = line[: len(line) - len(line.lstrip(" "))]
     text = line.strip()
     alias = _ALIAS.fullmatch(text)
@@ -136,31 +137,50 @@ def split_call(line: str) -> list[str] | None:
         if len(indent) + 4 + len(alias[2]) > LINE_LENGTH:
             return None
         return [f"{indent}{alias[1]} = (", f"{indent}    {alias[2]}", f"{indent})"]
-    tail = ""
     returned = _RETURN_PAIR.fullmatch(text)
     if returned:  # "return value, pos": black's invisible parentheses, one item per line
-        lines = [f"{indent}return (", f"{indent}    {returned[1]},", f"{indent}    {returned[2]},", f"{indent})"]
-        if len(indent) + 4 + len(returned[1]) + len(returned[2]) + 2 <= LINE_LENGTH or any(len(line) > LINE_LENGTH for line in lines):
+        value = _fitted(indent + "    ", returned[1] + ",")
+        if value is None:
             return None
-        return lines
+        return [f"{indent}return ("] + value + [f"{indent}    {returned[2]},", f"{indent})"]
+    return _split_brackets(indent, text)
+
+
+def _fitted(indent: str, text: str) -> list[str] | None:
+    """``text`` on one line if it fits, else split at its last brackets."""
+    if len(indent) + len(text) <= LINE_LENGTH:
+        return [indent + text]
+    return _split_brackets(indent, text)
+
+
+def _split_brackets(indent: str, text: str) -> list[str] | None:
+    """Black's right-hand split of ``text`` (an item of an exploded list when it ends in a
+    comma) at the brackets that close it."""
+    item_comma = ""
+    if text.endswith(","):
+        text, item_comma = text[:-1], ","
     if text.startswith("def ") and text.endswith(":"):
         close = text.rfind(")")
         tail = text[close:]
         if not tail.startswith(") -> ") or "(" in tail or "#" in text:
             return None
-        text = text[:close + 1]
+        text = text[: close + 1]
     elif not text.endswith(")") or text.startswith(("if ", "elif ", "while ", "for ", "with ")) or "#" in text:
         return None
     else:
         tail = ")"
     open_at = _matching_open(text)
-    if open_at is None or open_at == 0:
+    if open_at is None:
         return None
-    call = text[open_at - 1].isalnum() or text[open_at - 1] in "_]"
-    collection = text[:open_at].endswith(("= ", "+= "))  # a tuple: black puts one item per line
+    if open_at == 0:  # a parenthesised tuple
+        call, collection = False, True
+    else:
+        call = text[open_at - 1].isalnum() or text[open_at - 1] in "_]"
+        collection = text[:open_at].endswith(("= ", "+= "))  # a tuple: black puts one item per line
     if not (call or collection):
         return None
     head, body = text[: open_at + 1], text[open_at + 1 : -1]
+    tail += item_comma
     if not body or _has_bracket_at_top(head):
         return None
     if len(indent) + len(head) > LINE_LENGTH or len(indent) + len(tail) > LINE_LENGTH:
@@ -169,11 +189,22 @@ def split_call(line: str) -> list[str] | None:
     items = _top_level_items(body)
     if items is None:
         return None
-    if len(inner) + len(body) <= LINE_LENGTH and not body.rstrip().endswith(",") and not collection:
-        return [indent + head, inner + body, indent + tail]
-    if any(len(inner) + len(item) + 1 > LINE_LENGTH for item in items):
-        return None
-    return [indent + head] + [inner + item + "," for item in items] + [indent + tail]
+    if not body.rstrip().endswith(",") and not collection:
+        if len(inner) + len(body) <= LINE_LENGTH:
+            # black gives a one-parameter signature its trailing comma (parameters with
+            # commas between them keep the line as it is)
+            comma = "," if tail.startswith(") -> ") and len(items) == 1 else ""
+            return [indent + head, inner + body + comma, indent + tail]
+        if len(items) == 1 and not tail.startswith(") -> "):  # one argument, split in turn
+            argument = _split_brackets(inner, body)
+            return None if argument is None else [indent + head] + argument + [indent + tail]
+    lines = [indent + head]
+    for item in items:
+        split = _fitted(inner, item + ",")
+        if split is None:
+            return None
+        lines += split
+    return lines + [indent + tail]
 
 
 def _code_chars(text: str) -> Iterator[tuple[int, str]]:
@@ -234,7 +265,5 @@ def _top_level_items(body: str) -> list[str] | None:
 def dict_entry_call(key: str, function: str, arguments: list[str], indent: int = 4) -> str:
     """``key: function(arguments),`` as an entry of an exploded dict, split as black splits it."""
     pad = " " * indent
-    line = f"{pad}{key}: {function}({', '.join(arguments)}),"
-    if len(line) <= LINE_LENGTH:
-        return line
-    return "\n".join(split_call(line[:-1]) or [line[:-1]]) + ","
+    line = f"{key}: {function}({', '.join(arguments)}),"
+    return "\n".join(_fitted(pad, line) or [pad + line])

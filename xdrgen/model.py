@@ -232,6 +232,11 @@ class UnionDef:
 
     kind = "union"
 
+    @property
+    def all_arms(self) -> list[UnionArm]:
+        """The arms in order, the default (if any) last."""
+        return self.arms + ([self.default] if self.default else [])
+
 
 @dataclass
 class AliasDef:
