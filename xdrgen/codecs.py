@@ -242,17 +242,13 @@ FLAT_LEAVES = (M.IntType, M.FloatType, M.BoolType, M.EnumDef, M.StringType, M.Op
 FLAT_LIMIT = 32  # leaves of a struct written out where it is used; bigger ones are called
 
 
-@dataclass
-class _FastWriter(CodeWriter):
-    """Its temporaries have names the checked writer never uses (it writes the same function)."""
+class FlatShapes:
+    """Which structs and unions of a module are written out in one run of bytes expressions.
+    The generator asks it what functions a type gets; the fast writers, how to write a value."""
 
-    formats: StructFormats = field(default_factory=StructFormats)
-    slots: list[tuple[str, str]] = field(default_factory=list)  # (format, value) being fused
-    leaves: dict[str, int | None] = field(default_factory=dict)  # flat_leaves, per struct
-
-    def inline(self, expr: M.TypeExpr) -> M.TypeExpr | M.TypeDefinition:
-        """What ``expr`` is written as: typedefs are inlined, structs and unions are called."""
-        return self.module.resolve(expr)
+    def __init__(self, module: M.Module) -> None:
+        self.module = module
+        self.leaves: dict[str, int | None] = {}  # flat_leaves, per struct
 
     def flat(self, t: M.TypeExpr | M.TypeDefinition) -> bool:
         """A struct of numbers, strings, opaques and flat structs only (no arrays, optionals or
@@ -269,7 +265,7 @@ class _FastWriter(CodeWriter):
 
     def flat_value(self, expr: M.TypeExpr) -> bool:
         """A value written out in one run of bytes expressions: a leaf or a flat struct."""
-        inner = self.inline(expr)
+        inner = self.module.resolve(expr)
         return isinstance(inner, FLAT_LEAVES) or self.flat(inner)
 
     def fixed(self, t: M.TypeExpr | M.TypeDefinition) -> bool:
@@ -277,7 +273,7 @@ class _FastWriter(CodeWriter):
         if not (isinstance(t, M.StructDef) and self.flat(t)):
             return False
         for f in t.fields:
-            inner = self.inline(f.type)
+            inner = self.module.resolve(f.type)
             if isinstance(inner, M.StringType) or (isinstance(inner, M.OpaqueType) and not inner.fixed):
                 return False
             if isinstance(inner, M.StructDef) and not self.fixed(inner):
@@ -288,7 +284,7 @@ class _FastWriter(CodeWriter):
         if t.name not in self.leaves:
             total: int | None = 0
             for f in t.fields:
-                inner = self.inline(f.type)
+                inner = self.module.resolve(f.type)
                 if isinstance(inner, M.StructDef) and inner.name not in seen:
                     count = self.flat_leaves(inner, seen | {t.name})
                 elif isinstance(inner, FLAT_LEAVES):
@@ -301,6 +297,19 @@ class _FastWriter(CodeWriter):
                 total += count
             self.leaves[t.name] = total
         return self.leaves[t.name]
+
+
+@dataclass
+class _FastWriter(CodeWriter):
+    """Its temporaries have names the checked writer never uses (it writes the same function)."""
+
+    shapes: FlatShapes = field(kw_only=True)  # one per module: its counts are cached
+    formats: StructFormats = field(default_factory=StructFormats)
+    slots: list[tuple[str, str]] = field(default_factory=list)  # (format, value) being fused
+
+    def inline(self, expr: M.TypeExpr) -> M.TypeExpr | M.TypeDefinition:
+        """What ``expr`` is written as: typedefs are inlined, structs and unions are called."""
+        return self.module.resolve(expr)
 
     def number_format(self, expr: M.TypeExpr | M.TypeDefinition) -> str | None:
         """The struct format of a fixed-size number whose range the format itself checks."""
@@ -373,7 +382,7 @@ class FastEncoder(_FastWriter):
             self.parts.append("_rt.ONE")
             self.encode(t.element, x, path, indent + 1)
             self.flush(indent + 1)
-        elif isinstance(t, M.StructDef) and self.flat(t):
+        elif isinstance(t, M.StructDef) and self.shapes.flat(t):
             x = self.local(value, indent, "st")
             self.emit(indent, f"if not isinstance({x}, {t.py_name}):")
             self.emit(indent + 1, "raise _rt.Reject")
@@ -381,9 +390,10 @@ class FastEncoder(_FastWriter):
                 self.encode(f.type, f"{x}.{f.py_name}", f"{path}.{f.name}", indent)
         else:
             assert isinstance(expr, M.NamedType) and isinstance(t, (M.StructDef, M.UnionDef))
-            if not self.packs(t) or self.slots or not all(p.isidentifier() or p.startswith(SETTLED_PARTS) for p in self.parts):
+            packs = self.shapes.packs(t)
+            if not packs or self.slots or not all(p.isidentifier() or p.startswith(SETTLED_PARTS) for p in self.parts):
                 self.flush(indent)  # what comes before is checked before it, as the checked path does
-            if self.packs(t):  # its bytes join the following parts: no output list passed down
+            if packs:  # its bytes join the following parts: no output list passed down
                 data = self.temp("p")
                 self.call_named(expr, f"{data} = _pack_{t.py_name}({value})", path, indent)
                 self.parts.append(data)
@@ -514,7 +524,7 @@ class FastDecoder(_FastWriter):
             self.flush(indent + 1)
             self.emit(indent + 1, f"{result} = {element}")
             return result
-        if isinstance(t, M.StructDef) and self.flat(t):
+        if isinstance(t, M.StructDef) and self.shapes.flat(t):
             fields = [self.decode(f.type, f"{path}.{f.name}", indent) for f in t.fields]
             return f"{t.py_name}({', '.join(fields)})"
         assert isinstance(expr, M.NamedType) and isinstance(t, (M.StructDef, M.UnionDef))

@@ -18,7 +18,7 @@ import jinja2
 from . import __version__
 from . import model as M
 from .layout import LINE_LENGTH, dict_entry_call, format_like_black
-from .codecs import CodeWriter, FastDecoder, FastEncoder, GenerationError, StructFormats, min_size, pystr, python_type
+from .codecs import CodeWriter, FastDecoder, FastEncoder, FlatShapes, GenerationError, StructFormats, min_size, pystr, python_type
 
 RUNTIME_MODULE = "xdr_runtime"
 
@@ -119,7 +119,7 @@ class _Renderer:
         self.env = _environment()
         self.rendered: set[str] = set()  # python names of the types emitted so far
         self.formats = StructFormats()  # the struct.Struct objects the fast paths use
-        self.leaves: dict[str, int | None] = {}  # which structs are flat (see _FastWriter.flat)
+        self.shapes = FlatShapes(module)  # which types are written out where used, packed, unpacked
 
     def path(self, *parts: str) -> str:
         return ".".join((self.module_name,) + parts)
@@ -129,18 +129,18 @@ class _Renderer:
 
     def fast_writers(self) -> tuple[FastEncoder, FastDecoder]:
         return (
-            FastEncoder(self.module, formats=self.formats, leaves=self.leaves),
-            FastDecoder(self.module, formats=self.formats, leaves=self.leaves),
+            FastEncoder(self.module, shapes=self.shapes, formats=self.formats),
+            FastDecoder(self.module, shapes=self.shapes, formats=self.formats),
         )
 
     def packs(self, t: M.TypeDefinition) -> bool:
         """Whether ``t`` has a ``_pack_`` function, its codec's ``encode`` (no output list to join)."""
-        return self.fast_writers()[0].packs(t)
+        return self.shapes.packs(t)
 
     def unpacks(self, t: M.TypeDefinition) -> bool:
         """Whether ``t`` has an ``_unpack_`` function, its codec's ``decode``: one Struct.unpack
         of all the input (so not for a struct of no bytes, where unpack would check nothing)."""
-        return self.fast_writers()[0].fixed(t) and min_size(M.NamedType(t.name), self.module) > 0
+        return self.shapes.fixed(t) and min_size(M.NamedType(t.name), self.module) > 0
 
     def codec_arguments(self, t: M.TypeDefinition) -> list[str]:
         functions = [f"_enc_{t.py_name}", f"_dec_{t.py_name}", pystr(self.module_name)]
@@ -218,7 +218,7 @@ class _Renderer:
 
     def unpack_body(self, t: M.StructDef) -> str:
         """The statements of ``_unpack_``: a fixed struct read from all of ``buf`` at once."""
-        whole = FastDecoder(self.module, formats=self.formats, leaves=self.leaves, whole=True)
+        whole = FastDecoder(self.module, shapes=self.shapes, formats=self.formats, whole=True)
         value = whole.decode(M.NamedType(t.name), self.path(t.name), 3)
         whole.flush(3)
         return "\n".join(whole.lines + [f"            return {value}"])
