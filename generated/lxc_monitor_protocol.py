@@ -10,7 +10,6 @@ Invalid bytes or values raise ``XdrError`` (with the byte offset and field path)
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, TypeAlias
 
 if TYPE_CHECKING:
@@ -23,9 +22,9 @@ else:
 
 XdrError = _rt.XdrError
 
-# Fused fixed-size fields of the fast paths: one struct.Struct per layout
-_S_Q: Final = _rt.Struct(">Q")
-_S_i: Final = _rt.Struct(">i")
+# Each run of fixed-size values the codecs pack or unpack at once, named after what it holds
+_S_int: Final = _rt.Struct(">i")
+_S_uhyper: Final = _rt.Struct(">Q")
 
 __all__ = [
     "CODECS",
@@ -60,9 +59,7 @@ class virLXCMonitorExitStatus(enum.IntEnum):
     VIR_LXC_MONITOR_EXIT_STATUS_REBOOT = 2
 
 
-_virLXCMonitorExitStatus_VALUES: Final = frozenset({0, 1, 2})
 _virLXCMonitorExitStatus_MEMBERS: Final = {m.value: m for m in virLXCMonitorExitStatus}
-# the encoders' check: keyed by the members themselves, which find themselves by identity
 _virLXCMonitorExitStatus_ENCODABLE: Final = {m: m for m in virLXCMonitorExitStatus}
 VIR_LXC_MONITOR_EXIT_STATUS_ERROR: Final = virLXCMonitorExitStatus.VIR_LXC_MONITOR_EXIT_STATUS_ERROR
 VIR_LXC_MONITOR_EXIT_STATUS_SHUTDOWN: Final = (
@@ -75,90 +72,48 @@ VIR_LXC_MONITOR_EXIT_STATUS_REBOOT: Final = (
 
 def _enc_virLXCMonitorExitStatus(v: virLXCMonitorExitStatus, out: list[bytes]) -> None:
     try:
-        out.append(_S_i.pack(_virLXCMonitorExitStatus_ENCODABLE[v]))
-    except _rt.FAST_ERRORS as refused:  # the checked statements name the field and the reason
-        _rt.enc_enum(
-            out,
-            v,
-            _virLXCMonitorExitStatus_VALUES,
-            "virLXCMonitorExitStatus",
-            "lxc_monitor_protocol.virLXCMonitorExitStatus",
-        )
-        raise _rt.unexpected(refused, "lxc_monitor_protocol.virLXCMonitorExitStatus")
+        out.append(_S_int.pack(_virLXCMonitorExitStatus_ENCODABLE[v]))
+    except _rt.REFUSED as refused:
+        raise _rt.refused_encode(CODECS["virLXCMonitorExitStatus"], v, refused) from None
 
 
 def _dec_virLXCMonitorExitStatus(buf: bytes, pos: int) -> tuple[virLXCMonitorExitStatus, int]:
     start = pos
     try:
-        (_v1,) = _S_i.unpack_from(buf, pos)
+        (_v1,) = _S_int.unpack_from(buf, pos)
         pos += 4
         return _virLXCMonitorExitStatus_MEMBERS[_v1], pos
-    except _rt.FAST_ERRORS:  # the checked statements name the field, offset and reason
-        pos = start
-        return _rt.dec_enum(
-            buf,
-            pos,
-            virLXCMonitorExitStatus,
-            _virLXCMonitorExitStatus_VALUES,
-            "lxc_monitor_protocol.virLXCMonitorExitStatus",
-        )
+    except _rt.REFUSED:
+        return _rt.checked_decode(CODECS["virLXCMonitorExitStatus"], buf, start)
 
 
-@dataclass(eq=True)
-class virLXCMonitorExitEventMsg:
+class virLXCMonitorExitEventMsg(_rt.Record):
+    __slots__ = ("status",)
+    __match_args__ = ("status",)
+
     status: virLXCMonitorExitStatus
 
-    def to_xdr(self) -> bytes:
-        return CODECS["virLXCMonitorExitEventMsg"].encode(self)
-
-    @classmethod
-    def from_xdr(cls, data: bytes) -> virLXCMonitorExitEventMsg:
-        return _rt.decode_as(cls, CODECS["virLXCMonitorExitEventMsg"], data)
+    def __init__(self, status: virLXCMonitorExitStatus) -> None:
+        self.status = status
 
 
 def _pack_virLXCMonitorExitEventMsg(v: virLXCMonitorExitEventMsg) -> bytes:
-    if not isinstance(v, virLXCMonitorExitEventMsg):
-        raise _rt.bad_type(
-            v, "virLXCMonitorExitEventMsg", "lxc_monitor_protocol.virLXCMonitorExitEventMsg"
-        )
     try:
-        return _S_i.pack(_virLXCMonitorExitStatus_ENCODABLE[v.status])
-    except _rt.FAST_ERRORS as refused:  # the checked statements name the field and the reason
-        out: list[bytes] = []
-        try:
-            _enc_virLXCMonitorExitStatus(v.status, out)
-        except _rt.XdrError as error:
-            _rt.relabel(
-                error,
-                "lxc_monitor_protocol.virLXCMonitorExitStatus",
-                "lxc_monitor_protocol.virLXCMonitorExitEventMsg.status",
-            )
-            raise
-        raise _rt.unexpected(refused, "lxc_monitor_protocol.virLXCMonitorExitEventMsg")
-
-
-def _enc_virLXCMonitorExitEventMsg(v: virLXCMonitorExitEventMsg, out: list[bytes]) -> None:
-    out.append(_pack_virLXCMonitorExitEventMsg(v))
+        if not isinstance(v, virLXCMonitorExitEventMsg):
+            raise _rt.Reject
+        return _S_int.pack(_virLXCMonitorExitStatus_ENCODABLE[v.status])
+    except _rt.REFUSED as refused:
+        raise _rt.refused_encode(CODECS["virLXCMonitorExitEventMsg"], v, refused) from None
 
 
 def _dec_virLXCMonitorExitEventMsg(buf: bytes, pos: int) -> tuple[virLXCMonitorExitEventMsg, int]:
     start = pos
     try:
-        (_v1,) = _S_i.unpack_from(buf, pos)
+        (_v1,) = _S_int.unpack_from(buf, pos)
         pos += 4
         return virLXCMonitorExitEventMsg(_virLXCMonitorExitStatus_MEMBERS[_v1]), pos
-    except _rt.FAST_ERRORS:  # the checked statements name the field, offset and reason
-        pos = start
-        try:
-            _f0, pos = _dec_virLXCMonitorExitStatus(buf, pos)
-        except _rt.XdrError as error:
-            _rt.relabel(
-                error,
-                "lxc_monitor_protocol.virLXCMonitorExitStatus",
-                "lxc_monitor_protocol.virLXCMonitorExitEventMsg.status",
-            )
-            raise
-        return virLXCMonitorExitEventMsg(_f0), pos
+    except _rt.REFUSED:
+        return _rt.checked_decode(CODECS["virLXCMonitorExitEventMsg"], buf, start)
 
 
 def _unpack_virLXCMonitorExitEventMsg(
@@ -166,9 +121,9 @@ def _unpack_virLXCMonitorExitEventMsg(
 ) -> virLXCMonitorExitEventMsg:
     if max_size is None:
         try:
-            (_v1,) = _S_i.unpack(buf)
+            (_v1,) = _S_int.unpack(buf)
             return virLXCMonitorExitEventMsg(_virLXCMonitorExitStatus_MEMBERS[_v1])
-        except _rt.FAST_ERRORS:
+        except _rt.REFUSED:
             pass
     return _rt.decode_whole(
         _dec_virLXCMonitorExitEventMsg,
@@ -178,53 +133,33 @@ def _unpack_virLXCMonitorExitEventMsg(
     )
 
 
-@dataclass(eq=True)
-class virLXCMonitorInitEventMsg:
+class virLXCMonitorInitEventMsg(_rt.Record):
+    __slots__ = ("initpid",)
+    __match_args__ = ("initpid",)
+
     initpid: int
 
-    def to_xdr(self) -> bytes:
-        return CODECS["virLXCMonitorInitEventMsg"].encode(self)
-
-    @classmethod
-    def from_xdr(cls, data: bytes) -> virLXCMonitorInitEventMsg:
-        return _rt.decode_as(cls, CODECS["virLXCMonitorInitEventMsg"], data)
+    def __init__(self, initpid: int) -> None:
+        self.initpid = initpid
 
 
 def _pack_virLXCMonitorInitEventMsg(v: virLXCMonitorInitEventMsg) -> bytes:
-    if not isinstance(v, virLXCMonitorInitEventMsg):
-        raise _rt.bad_type(
-            v, "virLXCMonitorInitEventMsg", "lxc_monitor_protocol.virLXCMonitorInitEventMsg"
-        )
     try:
-        return _S_Q.pack(v.initpid)
-    except _rt.FAST_ERRORS as refused:  # the checked statements name the field and the reason
-        out: list[bytes] = []
-        _rt.enc_int64(
-            out,
-            v.initpid,
-            0,
-            18446744073709551615,
-            "lxc_monitor_protocol.virLXCMonitorInitEventMsg.initpid",
-        )
-        raise _rt.unexpected(refused, "lxc_monitor_protocol.virLXCMonitorInitEventMsg")
-
-
-def _enc_virLXCMonitorInitEventMsg(v: virLXCMonitorInitEventMsg, out: list[bytes]) -> None:
-    out.append(_pack_virLXCMonitorInitEventMsg(v))
+        if not isinstance(v, virLXCMonitorInitEventMsg):
+            raise _rt.Reject
+        return _S_uhyper.pack(v.initpid)
+    except _rt.REFUSED as refused:
+        raise _rt.refused_encode(CODECS["virLXCMonitorInitEventMsg"], v, refused) from None
 
 
 def _dec_virLXCMonitorInitEventMsg(buf: bytes, pos: int) -> tuple[virLXCMonitorInitEventMsg, int]:
     start = pos
     try:
-        (_v1,) = _S_Q.unpack_from(buf, pos)
+        (_v1,) = _S_uhyper.unpack_from(buf, pos)
         pos += 8
         return virLXCMonitorInitEventMsg(_v1), pos
-    except _rt.FAST_ERRORS:  # the checked statements name the field, offset and reason
-        pos = start
-        _f0, pos = _rt.dec_uint64(
-            buf, pos, "lxc_monitor_protocol.virLXCMonitorInitEventMsg.initpid"
-        )
-        return virLXCMonitorInitEventMsg(_f0), pos
+    except _rt.REFUSED:
+        return _rt.checked_decode(CODECS["virLXCMonitorInitEventMsg"], buf, start)
 
 
 def _unpack_virLXCMonitorInitEventMsg(
@@ -232,9 +167,9 @@ def _unpack_virLXCMonitorInitEventMsg(
 ) -> virLXCMonitorInitEventMsg:
     if max_size is None:
         try:
-            (_v1,) = _S_Q.unpack(buf)
+            (_v1,) = _S_uhyper.unpack(buf)
             return virLXCMonitorInitEventMsg(_v1)
-        except _rt.FAST_ERRORS:
+        except _rt.REFUSED:
             pass
     return _rt.decode_whole(
         _dec_virLXCMonitorInitEventMsg,
@@ -249,9 +184,7 @@ class virLXCMonitorProcedure(enum.IntEnum):
     VIR_LXC_MONITOR_PROC_INIT_EVENT = 2  # skipgen skipgen
 
 
-_virLXCMonitorProcedure_VALUES: Final = frozenset({1, 2})
 _virLXCMonitorProcedure_MEMBERS: Final = {m.value: m for m in virLXCMonitorProcedure}
-# the encoders' check: keyed by the members themselves, which find themselves by identity
 _virLXCMonitorProcedure_ENCODABLE: Final = {m: m for m in virLXCMonitorProcedure}
 VIR_LXC_MONITOR_PROC_EXIT_EVENT: Final = virLXCMonitorProcedure.VIR_LXC_MONITOR_PROC_EXIT_EVENT
 VIR_LXC_MONITOR_PROC_INIT_EVENT: Final = virLXCMonitorProcedure.VIR_LXC_MONITOR_PROC_INIT_EVENT
@@ -259,67 +192,59 @@ VIR_LXC_MONITOR_PROC_INIT_EVENT: Final = virLXCMonitorProcedure.VIR_LXC_MONITOR_
 
 def _enc_virLXCMonitorProcedure(v: virLXCMonitorProcedure, out: list[bytes]) -> None:
     try:
-        out.append(_S_i.pack(_virLXCMonitorProcedure_ENCODABLE[v]))
-    except _rt.FAST_ERRORS as refused:  # the checked statements name the field and the reason
-        _rt.enc_enum(
-            out,
-            v,
-            _virLXCMonitorProcedure_VALUES,
-            "virLXCMonitorProcedure",
-            "lxc_monitor_protocol.virLXCMonitorProcedure",
-        )
-        raise _rt.unexpected(refused, "lxc_monitor_protocol.virLXCMonitorProcedure")
+        out.append(_S_int.pack(_virLXCMonitorProcedure_ENCODABLE[v]))
+    except _rt.REFUSED as refused:
+        raise _rt.refused_encode(CODECS["virLXCMonitorProcedure"], v, refused) from None
 
 
 def _dec_virLXCMonitorProcedure(buf: bytes, pos: int) -> tuple[virLXCMonitorProcedure, int]:
     start = pos
     try:
-        (_v1,) = _S_i.unpack_from(buf, pos)
+        (_v1,) = _S_int.unpack_from(buf, pos)
         pos += 4
         return _virLXCMonitorProcedure_MEMBERS[_v1], pos
-    except _rt.FAST_ERRORS:  # the checked statements name the field, offset and reason
-        pos = start
-        return _rt.dec_enum(
-            buf,
-            pos,
-            virLXCMonitorProcedure,
-            _virLXCMonitorProcedure_VALUES,
-            "lxc_monitor_protocol.virLXCMonitorProcedure",
-        )
+    except _rt.REFUSED:
+        return _rt.checked_decode(CODECS["virLXCMonitorProcedure"], buf, start)
 
 
 # ---- the uniform API ----
-
-CODECS: Final[dict[str, _rt.Codec[Any]]] = {
-    "virLXCMonitorExitStatus": _rt.Codec(
+# Each codec: the type's shape (what the checked codec walks when a fast function above refuses
+# a value or an input, to name the field, offset and reason) and its fast functions.
+CODECS: Final[dict[str, _rt.Codec[Any]]] = _rt.registry(
+    "lxc_monitor_protocol",
+    _rt.Codec(
         "virLXCMonitorExitStatus",
+        ("enum",),
         _enc_virLXCMonitorExitStatus,
         _dec_virLXCMonitorExitStatus,
-        "lxc_monitor_protocol",
+        cls=virLXCMonitorExitStatus,
     ),
-    "virLXCMonitorExitEventMsg": _rt.Codec(
+    _rt.Codec(
         "virLXCMonitorExitEventMsg",
-        _enc_virLXCMonitorExitEventMsg,
+        ("struct", (("status", "virLXCMonitorExitStatus"),)),
+        None,
         _dec_virLXCMonitorExitEventMsg,
-        "lxc_monitor_protocol",
-        _pack_virLXCMonitorExitEventMsg,
-        _unpack_virLXCMonitorExitEventMsg,
+        pack=_pack_virLXCMonitorExitEventMsg,
+        unpack=_unpack_virLXCMonitorExitEventMsg,
+        cls=virLXCMonitorExitEventMsg,
     ),
-    "virLXCMonitorInitEventMsg": _rt.Codec(
+    _rt.Codec(
         "virLXCMonitorInitEventMsg",
-        _enc_virLXCMonitorInitEventMsg,
+        ("struct", (("initpid", "unsigned hyper"),)),
+        None,
         _dec_virLXCMonitorInitEventMsg,
-        "lxc_monitor_protocol",
-        _pack_virLXCMonitorInitEventMsg,
-        _unpack_virLXCMonitorInitEventMsg,
+        pack=_pack_virLXCMonitorInitEventMsg,
+        unpack=_unpack_virLXCMonitorInitEventMsg,
+        cls=virLXCMonitorInitEventMsg,
     ),
-    "virLXCMonitorProcedure": _rt.Codec(
+    _rt.Codec(
         "virLXCMonitorProcedure",
+        ("enum",),
         _enc_virLXCMonitorProcedure,
         _dec_virLXCMonitorProcedure,
-        "lxc_monitor_protocol",
+        cls=virLXCMonitorProcedure,
     ),
-}
+)
 
 
 def codec(name: str) -> _rt.Codec[Any]:

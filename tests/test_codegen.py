@@ -113,7 +113,7 @@ def flat(generated_package) -> ModuleType:  # type: ignore[no-untyped-def]
 def test_nested_fixed_structs_are_one_struct_format(flat: ModuleType) -> None:
     # the union arm's discriminant and all six numbers of attrs (two stamps inside) in one
     # precompiled struct.Struct, as hand-written code would; the layout is RFC 4506's
-    assert flat._S_IiQIIII.format == ">IiQIIII"
+    assert flat._S_uint_int_uhyper_4uint.format == ">IiQIIII"  # named after what it holds
     value = flat.maybe_attrs(True, flat.attrs(-2, 2**40, flat.stamp(1, 2), flat.stamp(3, 4)))
     data = flat.encode("maybe_attrs", value)
     assert data == bytes.fromhex("00000001 fffffffe 0000010000000000 00000001 00000002 00000003 00000004")

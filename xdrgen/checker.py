@@ -13,30 +13,11 @@ from dataclasses import dataclass
 from typing import Callable, Iterator
 
 from . import model as M
+from . import naming
 from . import xdr_ast as A
 from .diagnostics import Reporter, note
 
 _INT32 = (-(1 << 31), (1 << 31) - 1)
-
-
-# Names every generated module defines or imports at its top level: a type or constant of the
-# same name would replace them.
-# Builtins the generated code calls or names in annotations count too.
-MODULE_NAMES = frozenset(
-    {"annotations", "enum", "dataclass", "TYPE_CHECKING", "Any", "Final", "TypeAlias", "XdrError", "CODECS", "codec", "encode", "decode"}
-    | {"str", "bytes", "int", "float", "bool", "list", "dict", "tuple", "range", "len", "type", "object", "classmethod", "isinstance"}
-    # locals of the generated functions, which name types (isinstance, constructors) too
-    | {"v", "d", "out", "buf", "pos", "start", "unset", "node", "nodes", "refused", "error", "value", "more", "current", "following", "max_size"}
-)
-# Names a generated class body uses after its fields (annotations, methods): a field of the
-# same name would shadow them inside the class.
-CLASS_NAMES = frozenset({"to_xdr", "from_xdr", "int", "float", "bool", "bytes", "str", "list"})
-
-
-def python_name(name: str, reserved: frozenset[str] | set[str] = frozenset()) -> str:
-    """The Python identifier for an XDR identifier: keywords and ``reserved`` names get a
-    trailing underscore (PEP 8's convention)."""
-    return name + "_" if keyword.iskeyword(name) or name in reserved else name
 
 
 @dataclass
@@ -229,7 +210,7 @@ class _Checker:
 
     def py(self, name: str, location: A.Location | None) -> str:
         """The Python name of a module-level definition (type, constant, program ...)."""
-        result = python_name(name, MODULE_NAMES)
+        result = naming.module_level_name(name)
         if result != name and (name, location) not in self.warned_keywords:
             self.warned_keywords.add((name, location))
             why = "is a Python keyword" if keyword.iskeyword(name) else "would hide a name the generated module uses"
@@ -242,11 +223,11 @@ class _Checker:
         escaped silently, as README documents; only keywords are worth a warning."""
         if keyword.iskeyword(name):
             return self.py(name, location)
-        return python_name(name, CLASS_NAMES | self.type_python_names())
+        return naming.field_name(name, self.type_python_names())
 
     def type_python_names(self) -> set[str]:
         if self._type_names is None:
-            self._type_names = {python_name(n, MODULE_NAMES) for n, s in self.symbols.items() if s.kind == "type"}
+            self._type_names = {naming.module_level_name(n) for n, s in self.symbols.items() if s.kind == "type"}
         return self._type_names
 
     # ---- types ---------------------------------------------------------------------------
@@ -534,6 +515,7 @@ class _Checker:
                 result = self.named(self.type_of(proc.result, f"{proc.name}_result"), f"{proc.name}_result", proc.location)
                 for inline in self.pending_inline:
                     self.module.add_type(inline)
+                    self.module.invented.add(inline.name)
                 self.pending_inline.clear()
                 procedures.append(M.Procedure(proc.name, self.py(proc.name, proc.location), pnum, args, result, proc.location, proc.comment, proc.annotations))
             versions.append(M.Version(version.name, self.py(version.name, version.location), vnum, procedures, version.location))

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from . import __version__
-from .codecs import GenerationError
+from .generator import GenerationError
 from .compiler import Options, compile_file
 from .diagnostics import Diagnostic, Reporter, SourceCache, XdrgenError, format_diagnostic
 from .dump import dump

@@ -24,6 +24,8 @@ def to_data(node: Any) -> Any:
         return data
     if isinstance(node, (list, tuple)):
         return [to_data(n) for n in node]
+    if isinstance(node, (set, frozenset)):
+        return sorted(to_data(n) for n in node)
     return node
 
 

@@ -296,6 +296,9 @@ class Module:
     programs: list[Program] = field(default_factory=list)
     passthrough: list[str] = field(default_factory=list)
     pragmas: list[tuple[str, ...]] = field(default_factory=list)
+    comment: str | None = None  # the comment that opens the file: it documents the module
+    # types the checker invented for procedure arguments and results (``PROC_arg1``, ...)
+    invented: set[str] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         self._by_name: dict[str, TypeDefinition] = {}

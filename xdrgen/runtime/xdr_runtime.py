@@ -6,14 +6,16 @@ carrying the byte offset (decoding) and the field path where it happened.
 
 from __future__ import annotations
 
+import dataclasses
 import struct
-from operator import attrgetter
 from dataclasses import dataclass
-from typing import Any, Callable, Generic, TypeVar
+from operator import attrgetter
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Generic, Iterator, TypeVar
 
-__all__ = ["XdrError", "Codec", "Program", "Version", "Procedure", "attrgetter"]
+__all__ = ["XdrError", "Codec", "Record", "LinkedRecord", "Program", "Version", "Procedure", "attrgetter"]
 
 T = TypeVar("T")
+R = TypeVar("R", bound="Record")
 
 UINT32_MAX = 0xFFFFFFFF
 
@@ -277,9 +279,12 @@ def check_instance(value: object, cls: type, path: str) -> None:
 
 # ---- the fast path ---------------------------------------------------------------------------
 #
-# Generated codecs first run a fast path: fused struct.Struct calls, offsets, no per-field
-# helper calls. Anything it does not like raises one of FAST_ERRORS, and the codec then runs
-# the checked path (the helpers above), which names the field, the offset and the reason.
+# Generated codecs are specialised code (fused struct.Struct calls, offsets, no per-field helper
+# calls) that only says "no": anything it does not like raises one of REFUSED. The codec then
+# hands the value or input to the checked codec below, which walks the type's shape (a compact
+# description written in the generated module) with the helpers above and names the field, the
+# offset and the reason. XdrError is among REFUSED so that an error found inside a nested type is
+# explained again from the outer one, whose path reads from the outermost value.
 
 
 class Reject(Exception):
@@ -287,6 +292,7 @@ class Reject(Exception):
 
 
 FAST_ERRORS = (struct.error, Reject, KeyError, IndexError, TypeError, AttributeError, OverflowError, UnicodeError)
+REFUSED = FAST_ERRORS + (XdrError,)
 Struct = struct.Struct
 unpack_from = struct.unpack_from
 pack = struct.pack
@@ -302,63 +308,457 @@ def unexpected(error: Exception, path: str) -> XdrError:
     return wrapped
 
 
+def refused_encode(codec: Codec[Any], value: object, refused: Exception) -> XdrError:
+    """The error for a value the fast encoder of ``codec`` refused, found by the checked one."""
+    try:
+        _encode_checked(codec.registry, codec.name, value, [], codec.path)
+    except XdrError as error:
+        return error
+    return unexpected(refused, codec.path)
+
+
+def checked_decode(codec: Codec[T], buf: bytes, pos: int) -> tuple[T, int]:
+    """Decode again what the fast decoder of ``codec`` refused: the value, or the XdrError."""
+    value: T
+    value, end = _decode_checked(codec.registry, codec.name, buf, pos, codec.path)
+    return value, end
+
+
+# ---- shapes: what the checked codec walks -----------------------------------------------------
+#
+# A shape is a constant. A builtin type is its keyword ("int", "unsigned int", "hyper",
+# "unsigned hyper", "float", "double", "bool", "void"), which no definition can be called; a
+# named type is its XDR name; the others are tuples: ("int", lo, hi) for a narrower 32-bit range
+# (char, short), ("opaque", size), ("opaque<>", max), ("string", max), ("array", element, count,
+# min_bytes), ("array<>", element, max, min_item_bytes), ("optional", element). A named type's own
+# shape is ("enum",), ("struct", fields), ("union", discriminant, arms) or ("typedef", shape); a
+# field is (xdr_name, shape) or (xdr_name, shape, python_name); an arm is (values, field), with
+# values None for ``default`` and field None for ``void``.
+
+
+def _field_names(field: tuple[Any, ...]) -> tuple[str, Any, str]:
+    return field[0], field[1], field[2] if len(field) > 2 else field[0]
+
+
+def _may_be_none(registry: dict[str, Codec[Any]], shape: Any) -> bool:
+    """Whether None is a value of ``shape`` itself (an optional, possibly behind typedefs)."""
+    while shape.__class__ is str and shape in registry:
+        own = registry[shape].shape
+        if own[0] != "typedef":
+            return False
+        shape = own[1]
+    return shape == "void" or (shape.__class__ is tuple and shape[0] == "optional")
+
+
+def _encode_checked(registry: dict[str, Codec[Any]], shape: Any, value: Any, out: list[bytes], path: str) -> None:
+    if shape.__class__ is str:
+        scalar = _SCALAR_ENCODERS.get(shape)
+        if scalar is not None:
+            scalar(out, value, path)
+            return
+        codec = registry[shape]
+        own = codec.shape
+        kind = own[0]
+        if kind == "typedef":
+            _encode_checked(registry, own[1], value, out, path)
+        elif kind == "enum":
+            enc_enum(out, value, _enum_values(codec), codec.name, path)
+        elif kind == "struct":
+            _encode_struct(registry, codec, value, out, path)
+        else:
+            _encode_union(registry, codec, value, out, path)
+        return
+    kind = shape[0]
+    if kind == "int":
+        enc_int(out, value, shape[1], shape[2], path)
+    elif kind == "opaque":
+        enc_opaque_fixed(out, value, shape[1], path)
+    elif kind == "opaque<>":
+        enc_opaque_var(out, value, shape[1], path)
+    elif kind == "string":
+        enc_string(out, value, shape[1], path)
+    elif kind in ("array", "array<>"):
+        items = enc_list(value, path)
+        if kind == "array":
+            enc_fixed_count(len(items), shape[2], path)
+        else:
+            enc_count(out, len(items), shape[2], path)
+        for item in items:
+            _encode_checked(registry, shape[1], item, out, path)
+    elif kind == "optional":
+        if value is None:
+            out.append(ZERO)
+        else:
+            out.append(ONE)
+            _encode_checked(registry, shape[1], value, out, path)
+
+
+def _enc_void(out: list[bytes], value: object, path: str) -> None:
+    pass
+
+
+_SCALAR_ENCODERS: dict[str, Callable[[list[bytes], Any, str], None]] = {
+    "int": lambda out, value, path: enc_int(out, value, -(1 << 31), (1 << 31) - 1, path),
+    "unsigned int": lambda out, value, path: enc_int(out, value, 0, UINT32_MAX, path),
+    "hyper": lambda out, value, path: enc_int64(out, value, -(1 << 63), (1 << 63) - 1, path),
+    "unsigned hyper": lambda out, value, path: enc_int64(out, value, 0, (1 << 64) - 1, path),
+    "float": enc_float,
+    "double": enc_double,
+    "bool": enc_bool,
+    "void": _enc_void,
+}
+
+
+def _record_class(codec: Codec[Any]) -> Any:
+    assert codec.cls is not None, "a codec of a struct, union or enum knows its class"
+    return codec.cls
+
+
+def _enum_values(codec: Codec[Any]) -> frozenset[int]:
+    return frozenset(_record_class(codec))
+
+
+def _encode_struct(registry: dict[str, Codec[Any]], codec: Codec[Any], value: Any, out: list[bytes], path: str) -> None:
+    fields = codec.shape[1]
+    cls = _record_class(codec)
+    if not issubclass(cls, LinkedRecord):
+        check_instance(value, cls, path)
+        for field in fields:
+            name, shape, attribute = _field_names(field)
+            _encode_checked(registry, shape, getattr(value, attribute), out, f"{path}.{name}")
+        return
+    node = value  # a linked list: a loop, not one level of recursion per node
+    while node is not None:
+        check_instance(node, cls, path)
+        for field in fields[:-1]:
+            name, shape, attribute = _field_names(field)
+            _encode_checked(registry, shape, getattr(node, attribute), out, f"{path}.{name}")
+        node = getattr(node, cls._xdr_link)
+        out.append(ZERO if node is None else ONE)
+
+
+def _encode_union(registry: dict[str, Codec[Any]], codec: Codec[Any], value: Any, out: list[bytes], path: str) -> None:
+    _, discriminant, arms = codec.shape
+    check_instance(value, _record_class(codec), path)
+    disc_name, disc_shape, disc_attribute = _field_names(discriminant)
+    d = getattr(value, disc_attribute)
+    _encode_checked(registry, disc_shape, d, out, f"{path}.{disc_name}")
+    for values, field in arms:
+        if values is None or d in values:
+            break
+    else:
+        raise XdrError(f"no arm for discriminant {d!r}", path=f"{path}.{disc_name}")
+    own = None
+    if field is not None:
+        name, shape, own = _field_names(field)
+        arm = getattr(value, own)
+        if arm is None and not _may_be_none(registry, shape):
+            raise XdrError(f"the arm {name!r} is not set", path=f"{path}.{name}")
+    for _, other in arms:
+        if other is not None and _field_names(other)[2] != own and getattr(value, _field_names(other)[2]) is not None:
+            raise XdrError("a field of another arm is set for this discriminant", path=path)
+    if field is not None:
+        _encode_checked(registry, shape, arm, out, f"{path}.{name}")
+
+
+def _decode_checked(registry: dict[str, Codec[Any]], shape: Any, buf: bytes, pos: int, path: str) -> tuple[Any, int]:
+    if shape.__class__ is str:
+        scalar = _SCALAR_DECODERS.get(shape)
+        if scalar is not None:
+            return scalar(buf, pos, path)
+        codec = registry[shape]
+        own = codec.shape
+        kind = own[0]
+        if kind == "typedef":
+            return _decode_checked(registry, own[1], buf, pos, path)
+        if kind == "enum":
+            return dec_enum(buf, pos, _record_class(codec), _enum_values(codec), path)
+        if kind == "struct":
+            return _decode_struct(registry, codec, buf, pos, path)
+        return _decode_union(registry, codec, buf, pos, path)
+    kind = shape[0]
+    if kind == "int":
+        return dec_int(buf, pos, shape[1], shape[2], path)
+    if kind == "opaque":
+        return dec_opaque_fixed(buf, pos, shape[1], path)
+    if kind == "opaque<>":
+        return dec_opaque_var(buf, pos, shape[1], path)
+    if kind == "string":
+        return dec_string(buf, pos, shape[1], path)
+    if kind in ("array", "array<>"):
+        if kind == "array":
+            if pos + shape[3] > len(buf):
+                raise truncated(buf, pos, shape[3], path)
+            count = shape[2]
+        else:
+            count, pos = dec_count(buf, pos, shape[2], shape[3], path)
+        items = []
+        for _ in range(count):
+            item, pos = _decode_checked(registry, shape[1], buf, pos, path)
+            items.append(item)
+        return items, pos
+    present, pos = dec_bool(buf, pos, path)  # "optional"
+    if not present:
+        return None, pos
+    return _decode_checked(registry, shape[1], buf, pos, path)
+
+
+def _dec_void(buf: bytes, pos: int, path: str) -> tuple[None, int]:
+    return None, pos
+
+
+_SCALAR_DECODERS: dict[str, Callable[[bytes, int, str], tuple[Any, int]]] = {
+    "int": dec_int32,
+    "unsigned int": dec_uint32,
+    "hyper": dec_int64,
+    "unsigned hyper": dec_uint64,
+    "float": dec_float,
+    "double": dec_double,
+    "bool": dec_bool,
+    "void": _dec_void,
+}
+
+
+def _decode_struct(registry: dict[str, Codec[Any]], codec: Codec[Any], buf: bytes, pos: int, path: str) -> tuple[Any, int]:
+    cls = _record_class(codec)
+    fields = codec.shape[1]
+    if not issubclass(cls, LinkedRecord):
+        values = []
+        for field in fields:
+            value, pos = _decode_checked(registry, field[1], buf, pos, f"{path}.{field[0]}")
+            values.append(value)
+        return cls(*values), pos
+    nodes = []  # a linked list: a loop, not one level of recursion per node
+    while True:
+        values = []
+        for field in fields[:-1]:
+            value, pos = _decode_checked(registry, field[1], buf, pos, f"{path}.{field[0]}")
+            values.append(value)
+        more, pos = dec_bool(buf, pos, f"{path}.{fields[-1][0]}")
+        nodes.append(cls(*values, None))
+        if not more:
+            return _linked(nodes, cls._xdr_link), pos
+
+
+def _linked(nodes: list[Any], link: str) -> Any:
+    for current, following in zip(nodes, nodes[1:]):
+        setattr(current, link, following)
+    return nodes[0]
+
+
+def _decode_union(registry: dict[str, Codec[Any]], codec: Codec[Any], buf: bytes, pos: int, path: str) -> tuple[Any, int]:
+    cls = _record_class(codec)
+    _, discriminant, arms = codec.shape
+    start = pos
+    d, pos = _decode_checked(registry, discriminant[1], buf, pos, f"{path}.{discriminant[0]}")
+    for values, field in arms:
+        if values is None or d in values:
+            if field is None:
+                return cls(d), pos
+            name, shape, attribute = _field_names(field)
+            value, pos = _decode_checked(registry, shape, buf, pos, f"{path}.{name}")
+            return cls(d, **{attribute: value}), pos
+    raise XdrError(f"no arm for discriminant {d!r}", offset=start, path=f"{path}.{discriminant[0]}")
+
+
+# ---- generated classes -------------------------------------------------------------------------
+
+
+class _DataclassFields:
+    """``__dataclass_fields__`` made on first use from the class's slots, annotations and
+    ``__init__`` defaults: ``dataclasses.fields()``, ``replace()``, ``asdict()`` and
+    ``is_dataclass()`` work on generated classes without ``@dataclass``'s work at import time."""
+
+    def __init__(self) -> None:
+        self.made: dict[type, dict[str, dataclasses.Field[Any]]] = {}
+
+    def __get__(self, instance: object, owner: type) -> dict[str, dataclasses.Field[Any]]:
+        fields = self.made.get(owner)
+        if fields is None:
+            names = getattr(owner, "__slots__", ())
+            defaults = getattr(vars(owner).get("__init__"), "__defaults__", None) or ()
+            first_default = len(names) - len(defaults)
+            annotations = owner.__dict__.get("__annotations__", {})
+            fields = {}
+            for index, name in enumerate(names):
+                if index >= first_default:
+                    field = dataclasses.field(default=defaults[index - first_default])
+                else:
+                    field = dataclasses.field()
+                field.name = name
+                field.type = annotations.get(name, Any)
+                field._field_type = dataclasses._FIELD  # type: ignore[attr-defined]
+                fields[name] = field
+            self.made[owner] = fields
+        return fields
+
+
+class Record:
+    """Base of generated structs and unions: the API of a dataclass (keyword construction,
+    ``==``, ``repr``, ``__match_args__``, ``dataclasses.fields()``/``replace()``), slots, and
+    ``to_xdr()``/``from_xdr()`` through the type's codec."""
+
+    __slots__ = ()
+    __match_args__: ClassVar[tuple[str, ...]] = ()
+    __hash__ = None  # type: ignore[assignment]  # mutable, compared by value: as @dataclass(eq=True)
+    if TYPE_CHECKING:
+        __dataclass_fields__: ClassVar[dict[str, dataclasses.Field[Any]]]
+        _xdr_codec: ClassVar[Codec[Any]]
+    else:
+        __dataclass_fields__ = _DataclassFields()
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return all(getattr(self, name) == getattr(other, name) for name in _slots(self))
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in _slots(self))
+        return f"{self.__class__.__qualname__}({fields})"
+
+    def to_xdr(self) -> bytes:
+        """The XDR encoding of this value."""
+        return self._xdr_codec.encode(self)
+
+    @classmethod
+    def from_xdr(cls: type[R], data: bytes | bytearray | memoryview, *, max_size: int | None = None) -> R:
+        """Decode one complete value; leftover bytes are an error."""
+        value: R = cls._xdr_codec.decode(data, max_size=max_size)
+        return value
+
+
+def _slots(value: Record) -> tuple[str, ...]:
+    names: tuple[str, ...] = value.__slots__  # a generated class's: its fields, in order
+    return names
+
+
+class LinkedRecord(Record):
+    """A struct whose last field points to the next node of a list (``entry *next``): ``==``,
+    ``repr``, pickling and ``copy.deepcopy`` walk the list in a loop, so a list of any length
+    works (the recursion of the plain versions would fail on long lists)."""
+
+    __slots__ = ()
+    _xdr_link: ClassVar[str]  # the Python name of the last field
+
+    def _nodes(self) -> Iterator[tuple[Any, ...]]:
+        names = _slots(self)[:-1]
+        node: Any = self
+        while node is not None:
+            yield tuple(getattr(node, name) for name in names)
+            node = getattr(node, self._xdr_link)
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        a: Any = self
+        b: Any = other
+        names = _slots(self)[:-1]
+        while a is not None and b is not None:
+            if a.__class__ is not b.__class__ or any(getattr(a, n) != getattr(b, n) for n in names):
+                return False
+            a, b = getattr(a, self._xdr_link), getattr(b, self._xdr_link)
+        return a is None and b is None
+
+    def __repr__(self) -> str:
+        names = _slots(self)[:-1]
+        name = self.__class__.__qualname__
+        return " -> ".join(
+            f"{name}({''.join(f'{n}={v!r}, ' for n, v in zip(names, row))}{self._xdr_link}=...)" for row in self._nodes()
+        )
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return linked_list, (self.__class__, list(self._nodes()))
+
+
+def linked_list(cls: type[LinkedRecord], rows: list[tuple[Any, ...]]) -> LinkedRecord:
+    """The list whose nodes hold ``rows`` (pickle and copy rebuild lists with it)."""
+    make: Any = cls  # a generated subclass: its __init__ takes the fields
+    linked: LinkedRecord = _linked([make(*row, None) for row in rows], cls._xdr_link)
+    return linked
+
+
 # ---- the uniform API -----------------------------------------------------------------------
 
 
 class Codec(Generic[T]):
     """Encoder and decoder of one named XDR type: ``encode(value)``, ``decode(data)`` and
     ``decode_from(data, offset)``. ``encode`` and ``decode`` are plain functions made for this
-    type (attributes, not methods): a call costs one frame less."""
+    type (attributes, not methods): a call costs one frame less. ``shape`` describes the type
+    for the checked codec; ``registry`` is the module's ``CODECS``, set by ``registry()``."""
 
-    __slots__ = ("name", "module", "encoder", "decoder", "encode", "decode")
+    __slots__ = ("name", "shape", "cls", "module", "path", "registry", "encoder", "decoder", "encode", "decode")
 
     encode: Callable[[T], bytes]
     decode: Callable[..., T]  # (data, *, max_size=None): one complete value, nothing left over
+    registry: dict[str, Codec[Any]]
 
     def __init__(
         self,
         name: str,
-        encoder: Callable[[T, list[bytes]], None],
+        shape: Any,
+        encoder: Callable[[T, list[bytes]], None] | None,
         decoder: Callable[[bytes, int], tuple[T, int]],
-        module: str,
+        *,
         pack: Callable[[T], bytes] | None = None,
         unpack: Callable[..., T] | None = None,
+        cls: type | None = None,
     ) -> None:
         self.name = name
-        self.module = module
+        self.shape = shape
+        self.cls = cls
+        self.module = ""
+        self.path = name
         self.encoder = encoder
         self.decoder = decoder
-        path = f"{module}.{name}"
+        self.encode = pack or self._encode_with(encoder)
+        # a fixed struct has its own function: one Struct.unpack of all the input
+        self.decode = unpack or self._decode_with(decoder)
+
+    def _encode_with(self, encoder: Callable[[T, list[bytes]], None] | None) -> Callable[[T], bytes]:
+        assert encoder is not None, "a codec without _pack_ has an encoder"
 
         def encode(value: T) -> bytes:
             out: list[bytes] = []
             try:
                 encoder(value, out)
             except RecursionError:
-                raise XdrError("value nested too deeply", path=path) from None
+                raise XdrError("value nested too deeply", path=self.path) from None
             return b"".join(out)
 
+        return encode
+
+    def _decode_with(self, decoder: Callable[[bytes, int], tuple[T, int]]) -> Callable[..., T]:
         def decode(data: bytes | bytearray | memoryview, *, max_size: int | None = None) -> T:
             if data.__class__ is bytes and max_size is None:
                 try:
                     value, end = decoder(data, 0)
                 except RecursionError:
-                    raise XdrError("input nested too deeply", offset=0, path=path) from None
+                    raise XdrError("input nested too deeply", offset=0, path=self.path) from None
                 if end == len(data):
                     return value
-            return decode_whole(decoder, data, max_size, path)
+            return decode_whole(decoder, data, max_size, self.path)
 
-        # flat structs and unions of flat arms have their own functions: bytes from one
-        # expression, nothing to recurse
-        self.encode = pack or encode
-        self.decode = unpack or decode
+        return decode
 
     def __repr__(self) -> str:
-        return f"Codec({self.module}.{self.name})"
+        return f"Codec({self.path})"
 
     def decode_from(self, data: bytes | bytearray | memoryview, offset: int = 0, *, max_size: int | None = None) -> tuple[T, int]:
         """Decode one value starting at ``offset``; returns it and the offset after it."""
-        return decode_at(self.decoder, data, offset, max_size, f"{self.module}.{self.name}")
+        return decode_at(self.decoder, data, offset, max_size, self.path)
+
+
+def registry(module: str, *codecs: Codec[Any]) -> dict[str, Codec[Any]]:
+    """A module's ``CODECS``: its codecs by XDR name, each told its module and the others (the
+    checked codec follows named types through them), each class told its codec."""
+    table = {codec.name: codec for codec in codecs}
+    for codec in codecs:
+        codec.module = module
+        codec.path = f"{module}.{codec.name}"
+        codec.registry = table
+        if codec.cls is not None and issubclass(codec.cls, Record):
+            codec.cls._xdr_codec = codec
+    return table
 
 
 def decode_at(decoder: Callable[[bytes, int], tuple[T, int]], data: bytes | bytearray | memoryview, offset: int, max_size: int | None, path: str) -> tuple[T, int]:
@@ -376,12 +776,6 @@ def decode_whole(decoder: Callable[[bytes, int], tuple[T, int]], data: bytes | b
     value, end = decode_at(decoder, data, 0, max_size, path)
     if end != len(data):
         raise XdrError(f"{len(data) - end} bytes left after the value", offset=end, path=path)
-    return value
-
-
-def decode_as(cls: type[T], codec: Codec[Any], data: bytes) -> T:
-    """``from_xdr`` of generated classes: ``codec.decode`` typed as ``cls``."""
-    value: T = codec.decode(data)
     return value
 
 

@@ -1,0 +1,164 @@
+"""Every Python name the generated code uses or reserves, in one place.
+
+The checker asks this module which names a definition of the ``.x`` file may not take (it then
+gets a trailing underscore); the back end asks it what to call what it writes: module names, the
+runtime alias, codec functions, struct formats, enum tables, program tables, the RPC classes, and
+the locals of generated functions, which are chosen so that they cannot hide a name of the file.
+"""
+
+from __future__ import annotations
+
+import keyword
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+RUNTIME_MODULE = "xdr_runtime"  # the codecs' helpers, written beside the generated modules
+RPC_MODULE = "xdr_rpc"  # RPC framing, clients and servers, written beside them when needed
+RUNTIME_ALIAS = "_rt"  # how a generated module refers to its runtime
+
+# What a generated module binds at its top level besides the definitions of its .x file.
+IMPORTED_NAMES = frozenset({"enum", "TYPE_CHECKING", "Any", "ClassVar", "Final", "TypeAlias", RUNTIME_ALIAS})
+API_NAMES = frozenset({"XdrError", "CODECS", "codec", "encode", "decode"})
+# Builtins that generated functions call or name in annotations: a definition of the same name
+# would replace them for the whole module.
+BUILTINS_USED = frozenset(
+    {"str", "bytes", "int", "float", "bool", "list", "dict", "tuple", "range", "len", "type", "object", "classmethod", "isinstance", "super"}
+)
+# Names a generated module defines for itself, by prefix: codec functions, struct formats.
+ENCODER_PREFIX, DECODER_PREFIX, PACK_PREFIX, UNPACK_PREFIX = "_enc_", "_dec_", "_pack_", "_unpack_"
+STRUCT_FORMAT_PREFIX = "_S_"
+GENERATED_PREFIXES = (ENCODER_PREFIX, DECODER_PREFIX, PACK_PREFIX, UNPACK_PREFIX, STRUCT_FORMAT_PREFIX)
+# Module-level names derived from the name of a definition or program (``<name><suffix>``).
+ENUM_MEMBERS_SUFFIX = "_MEMBERS"  # decoded value -> member
+ENUM_ENCODABLE_SUFFIX = "_ENCODABLE"  # member -> member: the encoders' check
+PROGRAM_SUFFIX = "_PROGRAM"  # the program table
+PROCEDURE_ENUM_SUFFIX = "_Procedure"  # the procedure numbers of a version, as an IntEnum
+RPC_CLASS_SUFFIXES = ("_Client", "_AsyncClient", "_Server")  # the RPC classes of a version
+DERIVED_SUFFIXES = (ENUM_MEMBERS_SUFFIX, ENUM_ENCODABLE_SUFFIX, PROGRAM_SUFFIX, PROCEDURE_ENUM_SUFFIX) + RPC_CLASS_SUFFIXES
+
+# Names a generated class body uses after its fields (annotations, methods, class attributes):
+# a field of the same name would shadow them inside the class.
+CLASS_NAMES = frozenset({"to_xdr", "from_xdr", "int", "float", "bool", "bytes", "str", "list"})
+CLASS_PRIVATE_PREFIX = "_xdr_"  # attributes of the runtime's Record classes
+
+# Module names the output folder already uses, or that the generated code imports.
+RESERVED_MODULE_NAMES = frozenset({RUNTIME_MODULE, RPC_MODULE, "enum", "typing", "dataclasses", "struct", "operator", "asyncio", "socket"})
+
+
+def module_level_clash(name: str) -> bool:
+    """Whether a definition called ``name`` would replace something the module itself uses."""
+    return name in IMPORTED_NAMES or name in API_NAMES or name in BUILTINS_USED or name.startswith(GENERATED_PREFIXES)
+
+
+def module_level_name(name: str) -> str:
+    """The Python name of a definition of the module (type, constant, enum value, program)."""
+    return name + "_" if keyword.iskeyword(name) or module_level_clash(name) else name
+
+
+def field_name(name: str, type_names: set[str]) -> str:
+    """The Python name of a struct or union field: besides keywords, a name the class body
+    uses after its fields (builtins in annotations, methods, the module's type names) would be
+    shadowed inside the class, so it gets the underscore too."""
+    clash = name in CLASS_NAMES or name in type_names or name.startswith(CLASS_PRIVATE_PREFIX)
+    return name + "_" if clash or keyword.iskeyword(name) else name
+
+
+def module_name_for(path: str | Path) -> str:
+    """A valid Python module name from a file's stem: ``Stellar-types.x`` -> ``Stellar_types``."""
+    name = re.sub(r"\W", "_", Path(path).stem)
+    if not name or name[0].isdigit():
+        name = "_" + name
+    return name + "_" if keyword.iskeyword(name) else name
+
+
+def encoder(py_name: str) -> str:
+    return ENCODER_PREFIX + py_name
+
+
+def decoder(py_name: str) -> str:
+    return DECODER_PREFIX + py_name
+
+
+def packer(py_name: str) -> str:
+    return PACK_PREFIX + py_name
+
+
+def unpacker(py_name: str) -> str:
+    return UNPACK_PREFIX + py_name
+
+
+def enum_members(py_name: str) -> str:
+    return f"_{py_name}{ENUM_MEMBERS_SUFFIX}"
+
+
+def enum_encodable(py_name: str) -> str:
+    return f"_{py_name}{ENUM_ENCODABLE_SUFFIX}"
+
+
+def program_table(py_name: str) -> str:
+    return py_name + PROGRAM_SUFFIX
+
+
+def procedure_enum(version_py_name: str) -> str:
+    return version_py_name + PROCEDURE_ENUM_SUFFIX
+
+
+_FORMAT_WORDS = {"i": "int", "I": "uint", "q": "hyper", "Q": "uhyper", "f": "float", "d": "double"}
+
+
+def struct_format(fmt: str) -> str:
+    """The name of the ``struct.Struct`` of a format, readable as the run of values it packs:
+    ``>iiQ`` -> ``_S_2int_uhyper``, ``>16s`` -> ``_S_16bytes``."""
+    words: list[tuple[int, str]] = []
+    for count, code in re.findall(r"(\d*)([a-zA-Z])", fmt):
+        word = _FORMAT_WORDS.get(code, "bytes")
+        if words and code != "s" and not count and words[-1][1] == word:
+            words[-1] = (words[-1][0] + 1, word)
+        else:
+            words.append((int(count) if count else 1, word))
+    return STRUCT_FORMAT_PREFIX + "_".join(f"{n}{w}" if n > 1 else w for n, w in words)
+
+
+@dataclass(frozen=True)
+class Locals:
+    """The names of the locals every generated codec function has. They are the plain words
+    unless the module defines a name that a function body also refers to (its types, constants
+    and enum values), in which case the local gets trailing underscores until it is free."""
+
+    value: str = "v"
+    out: str = "out"
+    buf: str = "buf"
+    pos: str = "pos"
+    start: str = "start"
+    refused: str = "refused"
+    discriminant: str = "d"
+    unset: str = "unset"
+    node: str = "node"
+    nodes: str = "nodes"
+    current: str = "current"
+    following: str = "following"
+
+    @classmethod
+    def avoiding(cls, taken: set[str]) -> Locals:
+        chosen = {}
+        for name, default in cls().__dict__.items():
+            while default in taken:
+                default += "_"
+            chosen[name] = default
+        return cls(**chosen)
+
+
+class Temporaries:
+    """Fresh local names for one function: ``_b1``, ``_len2`` ... none of them a module name."""
+
+    def __init__(self, taken: set[str]) -> None:
+        self.taken = taken
+        self.counter = 0
+
+    def __call__(self, base: str) -> str:
+        while True:
+            self.counter += 1
+            name = f"_{base}{self.counter}"
+            if name not in self.taken:
+                return name

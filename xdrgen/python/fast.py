@@ -1,0 +1,317 @@
+"""The fast path: statements that encode or decode one value, specialised at generation time.
+
+They fuse runs of fixed-size values into one precompiled ``struct.Struct``, read strings and
+opaques by offset, and add a struct's output with one ``out +=``. They check everything the
+checked codec checks, but only say "no" (one of ``_rt.REFUSED``); the function's ``except``
+then asks the checked codec, which says why and where (see the templates).
+Encoders add ``bytes`` to ``out``; decoders read ``buf`` at ``pos`` and advance ``pos``.
+"""
+
+from __future__ import annotations
+
+import struct
+
+from .. import model as M
+from .. import naming
+from ..shapes import Shapes
+from .code import If, Writer
+from .text import annotation
+
+FIXED_INT_FORMATS = {(32, True): "i", (32, False): "I", (64, True): "q", (64, False): "Q"}
+FLOAT_FORMATS = {32: "f", 64: "d"}
+# parts of the output that cannot fail: already computed bytes are kept for a later ``out +=``
+SETTLED_PARTS = ("_rt.PADDING[", "_rt.ZEROS[")
+NO_LIMIT = M.UINT32_MAX  # a length limit the 32-bit length word enforces by itself
+REJECT = "raise _rt.Reject"
+
+
+class StructFormats:
+    """The struct.Struct objects a module needs, one per format, named after what they pack."""
+
+    def __init__(self) -> None:
+        self.names: dict[str, str] = {}
+
+    def name(self, fmt: str) -> str:
+        return self.names.setdefault(fmt, naming.struct_format(fmt))
+
+    def definitions(self) -> list[tuple[str, str]]:
+        """(name, format) of each, in the order of their names."""
+        return sorted((name, fmt) for fmt, name in self.names.items())
+
+
+def _full_range(expr: M.IntType) -> bool:
+    return (expr.min, expr.max) in ((-(1 << (expr.bits - 1)), (1 << (expr.bits - 1)) - 1), (0, (1 << expr.bits) - 1))
+
+
+def number_format(expr: M.TypeExpr | M.TypeDefinition) -> str | None:
+    """The struct format of a fixed-size number whose range the format itself checks."""
+    if isinstance(expr, M.IntType) and _full_range(expr):
+        return FIXED_INT_FORMATS[expr.bits, expr.signed]
+    if isinstance(expr, M.FloatType) and expr.bits in FLOAT_FORMATS:
+        return FLOAT_FORMATS[expr.bits]
+    return None
+
+
+class _FastWriter(Writer):
+    def __init__(self, module: M.Module, shapes: Shapes, formats: StructFormats, locals_: naming.Locals, temp: naming.Temporaries) -> None:
+        super().__init__()
+        self.module = module
+        self.shapes = shapes
+        self.formats = formats
+        self.L = locals_
+        self.temp = temp
+        self.slots: list[tuple[str, str]] = []  # (format, value) being fused
+
+    def reject_if(self, conditions: list[str]) -> None:
+        with self.block(If(conditions)):
+            self.emit(REJECT)
+
+
+class FastEncoder(_FastWriter):
+    """Fast encoding statements. ``parts`` are expressions of bytes still to be added to ``out``."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.parts: list[str] = []
+
+    def flush_slots(self) -> None:
+        if self.slots:
+            fmt = "".join(f for f, _ in self.slots)
+            self.parts.append(f"{self.formats.name(fmt)}.pack({', '.join(v for _, v in self.slots)})")
+            self.slots = []
+
+    def flush(self) -> None:
+        self.flush_slots()
+        if len(self.parts) == 1:
+            self.emit(f"{self.L.out}.append({self.parts[0]})")
+        elif self.parts:
+            self.emit(f"{self.L.out} += ({', '.join(self.parts)})")
+        self.parts = []
+
+    def flush_return(self) -> None:
+        """``return`` the bytes still to be added, where there is no ``out`` (``_pack_``)."""
+        self.flush_slots()
+        joined = {0: 'b""', 1: "".join(self.parts)}.get(len(self.parts), f'b"".join(({", ".join(self.parts)}))')
+        self.emit(f"return {joined}")
+        self.parts = []
+
+    def local(self, value: str, base: str = "x") -> str:
+        """``value`` in a local, so that it is read once."""
+        if value.isidentifier():
+            return value
+        name = self.temp(base)
+        self.emit(f"{name} = {value}")
+        return name
+
+    def encode(self, expr: M.TypeExpr, value: str) -> None:
+        t = self.module.resolve(expr)
+        fmt = number_format(t)
+        if fmt:
+            self.slots.append((fmt, value))
+        elif isinstance(t, M.IntType):  # char, short: 4 bytes, a narrower range
+            x = self.local(value)
+            self.reject_if([f"not {t.min} <= {x} <= {t.max}"])
+            self.slots.append((FIXED_INT_FORMATS[32, t.signed], x))
+        elif isinstance(t, M.BoolType):
+            x = self.local(value)
+            self.reject_if([f"{x} is not True and {x} is not False"])  # 1 == True, yet not a bool
+            self.slots.append(("I", x))
+        elif isinstance(t, M.EnumDef):
+            self.slots.append(("i", f"{naming.enum_encodable(t.py_name)}[{value}]"))
+        elif isinstance(t, M.VoidType):
+            pass
+        elif isinstance(t, (M.StringType, M.OpaqueType)):
+            self.encode_bytes(t, value)
+        elif isinstance(t, M.ArrayType):
+            self.encode_array(t, value)
+        elif isinstance(t, M.OptionalType):
+            x = self.local(value)
+            self.flush()
+            with self.block(f"if {x} is None:"):
+                self.emit(f"{self.L.out}.append(_rt.ZERO)")
+            with self.block("else:"):
+                self.parts.append("_rt.ONE")
+                self.encode(t.element, x)
+                self.flush()
+        elif isinstance(t, M.StructDef) and self.shapes.flat(t):
+            x = self.local(value, "st")
+            self.reject_if([f"not isinstance({x}, {t.py_name})"])
+            for f in t.fields:
+                self.encode(f.type, f"{x}.{f.py_name}")
+        else:
+            assert isinstance(t, (M.StructDef, M.UnionDef)), t
+            packs = self.shapes.packs(t)
+            if not packs or self.slots or not all(p.isidentifier() or p.startswith(SETTLED_PARTS) for p in self.parts):
+                self.flush()  # what comes before is checked before it, as the checked codec does
+            if packs:  # its bytes join the following parts: no output list passed down
+                data = self.temp("p")
+                self.emit(f"{data} = {naming.packer(t.py_name)}({value})")
+                self.parts.append(data)
+            else:
+                self.emit(f"{naming.encoder(t.py_name)}({value}, {self.L.out})")
+
+    def encode_bytes(self, t: M.StringType | M.OpaqueType, value: str) -> None:
+        data, size = self.temp("b"), self.temp("len")
+        fixed = isinstance(t, M.OpaqueType) and t.fixed
+        limit = t.size if isinstance(t, M.OpaqueType) else t.max
+        if isinstance(t, M.StringType):
+            self.emit(f'{data} = {value}.encode("utf-8", "surrogateescape")')
+            checks = []
+        else:
+            self.emit(f"{data} = {value}")
+            checks = [f"not isinstance({data}, _rt.BYTES_LIKE)"]
+        if fixed or limit < NO_LIMIT:
+            checks.append(f"len({data}) {'!=' if fixed else '>'} {limit}")
+        if checks:
+            self.reject_if(checks)
+        if fixed:
+            self.flush_slots()
+            self.parts += [data] + ([f"_rt.ZEROS[{-limit % 4}]"] if limit % 4 else [])
+            return
+        self.emit(f"{size} = len({data})")
+        self.slots.append(("I", size))
+        self.flush_slots()
+        self.parts += [data, f"_rt.PADDING[{size} & 3]"]
+
+    def encode_array(self, t: M.ArrayType, value: str) -> None:
+        items = self.temp("seq")
+        self.emit(f"{items} = {value}")
+        self.reject_if([f"not isinstance({items}, (list, tuple))", f"len({items}) {'!=' if t.fixed else '>'} {t.size}"])
+        fmt = number_format(self.module.resolve(t.element))
+        if fmt and t.fixed:
+            self.flush_slots()
+            self.parts.append(f"{self.formats.name(f'{t.size}{fmt}')}.pack(*{items})")
+            return
+        if fmt:
+            self.flush_slots()
+            self.parts.append(f'_rt.pack(f">I{{len({items})}}{fmt}", len({items}), *{items})')
+            return
+        if not t.fixed:
+            self.slots.append(("I", f"len({items})"))
+        self.flush()
+        item = self.temp("el")
+        with self.block(f"for {item} in {items}:"):
+            self.encode(t.element, item)
+            self.flush()
+
+
+class FastDecoder(_FastWriter):
+    """Fast decoding statements. ``decode`` returns an expression of the value, valid once
+    the pending slots are flushed (``flush``), as they are before any other statement.
+    ``whole``: the value is all of ``buf`` (``_unpack_`` of a fixed struct), so no ``pos``."""
+
+    def __init__(self, *args: object, whole: bool = False, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.checks: list[str] = []  # conditions that reject, after unpacking
+        self.whole = whole
+
+    def flush(self) -> None:
+        if not self.slots:
+            return
+        fmt = "".join(f for f, _ in self.slots)
+        targets = ", ".join(v for _, v in self.slots)
+        if len(self.slots) == 1:
+            targets = f"({targets},)"
+        buf, pos = self.L.buf, self.L.pos
+        if self.whole:  # Struct.unpack wants exactly its size: neither short nor left over
+            self.emit(f"{targets} = {self.formats.name(fmt)}.unpack({buf})")
+        else:
+            self.emit(f"{targets} = {self.formats.name(fmt)}.unpack_from({buf}, {pos})")
+            self.emit(f"{pos} += {struct.calcsize('>' + fmt)}")
+        if self.checks:
+            self.reject_if(self.checks)
+        self.slots, self.checks = [], []
+
+    def slot(self, fmt: str) -> str:
+        name = self.temp("v")
+        self.slots.append((fmt, name))
+        return name
+
+    def decode(self, expr: M.TypeExpr) -> str:
+        t = self.module.resolve(expr)
+        fmt = number_format(t)
+        if fmt:
+            return self.slot(fmt)
+        if isinstance(t, M.IntType):
+            x = self.slot(FIXED_INT_FORMATS[32, t.signed])
+            self.checks.append(f"not {t.min} <= {x} <= {t.max}")
+            return x
+        if isinstance(t, M.BoolType):
+            return f"_rt.BOOLS[{self.slot('I')}]"
+        if isinstance(t, M.EnumDef):
+            return f"{naming.enum_members(t.py_name)}[{self.slot('i')}]"
+        if isinstance(t, M.VoidType):
+            return "None"
+        if isinstance(t, M.OpaqueType) and t.fixed:
+            x = self.slot(f"{t.size}s")
+            if t.size % 4:
+                self.checks.append(f"{self.slot(f'{-t.size % 4}s')} != _rt.ZEROS[{-t.size % 4}]")
+            return x
+        if isinstance(t, (M.StringType, M.OpaqueType)):
+            return self.decode_bytes(t)
+        if isinstance(t, M.ArrayType):
+            return self.decode_array(t)
+        if isinstance(t, M.OptionalType):
+            flag = self.slot("I")
+            self.flush()
+            result = self.temp("opt")
+            self.emit(f"{result}: {annotation(t, self.module)} = None")
+            with self.block(f"if _rt.BOOLS[{flag}]:"):
+                element = self.decode(t.element)
+                self.flush()
+                self.emit(f"{result} = {element}")
+            return result
+        if isinstance(t, M.StructDef) and self.shapes.flat(t):
+            fields = [self.decode(f.type) for f in t.fields]
+            return f"{t.py_name}({', '.join(fields)})"
+        assert isinstance(t, (M.StructDef, M.UnionDef)), t
+        self.flush()
+        result = self.temp("x")
+        self.emit(f"{result}, {self.L.pos} = {naming.decoder(t.py_name)}({self.L.buf}, {self.L.pos})")
+        return result
+
+    def decode_bytes(self, t: M.StringType | M.OpaqueType) -> str:
+        buf, pos = self.L.buf, self.L.pos
+        size = self.slot("I")
+        self.flush()
+        end, result = self.temp("end"), self.temp("s")
+        self.emit(f"{end} = {pos} + {size}")
+        if isinstance(t, M.StringType):
+            self.emit(f'{result} = {buf}[{pos}:{end}].decode("utf-8", "surrogateescape")')
+        else:
+            self.emit(f"{result} = {buf}[{pos}:{end}]")
+        self.emit(f"{pos} = {end} + (-{size} & 3)")
+        limit = t.max if isinstance(t, M.StringType) else t.size
+        too_long = [f"{size} > {limit}"] if limit < NO_LIMIT else []
+        self.reject_if(too_long + [f"{pos} > len({buf})", f"({pos} != {end} and {buf}[{end}:{pos}] != _rt.ZEROS[{pos} - {end}])"])
+        return result
+
+    def decode_array(self, t: M.ArrayType) -> str:
+        buf, pos = self.L.buf, self.L.pos
+        fmt = number_format(self.module.resolve(t.element))
+        result = self.temp("list")
+        if t.fixed:
+            count = str(t.size)
+            self.flush()
+        else:
+            count = self.slot("I")
+            self.flush()
+            each = self.shapes.min_size(t.element)
+            limit = [f"{count} > {t.size}"] if t.size < NO_LIMIT else []
+            self.reject_if(limit + [f"{count} * {each} > len({buf}) - {pos}"])
+        element_type = annotation(t.element, self.module)
+        if fmt:
+            size = struct.calcsize(">" + fmt)
+            if t.fixed:
+                self.emit(f"{result}: list[{element_type}] = list({self.formats.name(f'{t.size}{fmt}')}.unpack_from({buf}, {pos}))")
+                self.emit(f"{pos} += {t.size * size}")
+            else:
+                self.emit(f'{result}: list[{element_type}] = list(_rt.unpack_from(f">{{{count}}}{fmt}", {buf}, {pos}))')
+                self.emit(f"{pos} += {count} * {size}")
+            return result
+        self.emit(f"{result}: list[{element_type}] = []")
+        with self.block(f"for _ in range({count}):"):
+            item = self.decode(t.element)
+            self.flush()
+            self.emit(f"{result}.append({item})")
+        return result

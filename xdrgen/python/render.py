@@ -1,0 +1,154 @@
+"""Checked model -> Python source: builds the view of each definition, chooses its templates
+and lays the module out as black would (``layout``)."""
+
+from __future__ import annotations
+
+import hashlib
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from .. import __version__
+from .. import model as M
+from .. import naming
+from ..layout import format_like_black
+from .code import Block, If, Statement, lines, text
+from .text import commented, docstring, literal, oneline, pystr
+from .views import EnumView, StructView, TypedefView, UnionView, ViewBuilder
+
+
+def _templates_dir() -> Path:
+    packaged = Path(str(resources.files("xdrgen"))) / "templates"
+    if packaged.is_dir():  # installed wheel: the templates ship inside the package
+        return packaged
+    return Path(__file__).resolve().parent.parent.parent / "templates"  # source checkout
+
+
+def _statements(statements: list[Statement], indent: int) -> str:
+    return text(statements or ["pass"], indent)
+
+
+def _headers(headers: list[str | If], indent: int) -> str:
+    """The header line of a block (``if ...:``, ``elif ...:``, ``else:``) at ``indent``."""
+    return "\n".join(line for header in headers for line in list(lines([Block(header, ["pass"])], indent))[:-1])
+
+
+@lru_cache(maxsize=1)
+def environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(_templates_dir())),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,
+    )
+    env.filters.update(
+        pyrepr=literal, pystr=pystr, oneline=oneline, docstring=docstring, commented=commented, statements=_statements, headers=_headers
+    )
+    return env
+
+
+class Renderer:
+    def __init__(self, module: M.Module, module_name: str) -> None:
+        self.module = module
+        self.module_name = module_name
+        self.views = ViewBuilder(module, module_name)
+        self.env = environment()
+
+    def render(self, template: str, **context: Any) -> str:
+        return self.env.get_template(f"python/{template}").render(L=self.views.L, **context).rstrip("\n")
+
+    def block(self, t: M.TypeDefinition) -> str:
+        """The class (or alias) of a definition and its codec functions."""
+        view = self.views.view(t)
+        if isinstance(view, StructView):
+            parts = [self.render("struct/class.py.j2", s=view)]
+            if view.link is not None:
+                parts += [self.render("struct/list_encode.py.j2", s=view), self.render("struct/list_decode.py.j2", s=view)]
+            else:
+                parts += [self.render("struct/encode.py.j2", s=view), self.render("struct/decode.py.j2", s=view)]
+            if view.functions.unpack:
+                parts.append(self.render("struct/unpack.py.j2", s=view, path=f"{self.module_name}.{t.name}"))
+        elif isinstance(view, UnionView):
+            parts = [self.render(f"union/{role}.py.j2", u=view) for role in ("class", "encode", "decode")]
+        elif isinstance(view, EnumView):
+            parts = [self.render("enum/class.py.j2", e=view), self.render("codec.py.j2", c=view)]
+        else:
+            assert isinstance(view, TypedefView)
+            parts = [self.render("typedef/alias.py.j2", a=view), self.render("codec.py.j2", c=view)]
+        return "\n\n\n".join(parts)
+
+    def program(self, p: M.Program) -> str:
+        view = self.views.program(p)
+        return self.render("program/procedures.py.j2", p=view) + "\n\n\n" + self.render("program/table.py.j2", p=view)
+
+    def exports(self) -> list[str]:
+        invented = self.module.invented
+        names = [c.py_name for c in self.module.constants]
+        for t in self.module.types:
+            if t.name in invented:
+                continue
+            names.append(t.py_name)
+            if isinstance(t, M.EnumDef):
+                names.extend(v.py_name for v in t.values)
+        for p in self.module.programs:
+            names.append(naming.program_table(p.py_name))
+            names.extend(naming.procedure_enum(v.py_name) for v in p.versions)
+        names += ["CODECS", "XdrError", "codec", "decode", "encode"]
+        return sorted(set(names))
+
+
+def generate(
+    module: M.Module,
+    source_name: str,
+    source_text: str,
+    module_name: str | None = None,
+    *,
+    format: bool = True,
+    regenerate: str | None = None,
+) -> str:
+    """Render ``module`` as Python source. ``source_text`` is hashed into the header;
+    ``regenerate`` is the command that writes the module again, for its header."""
+    module_name = module_name or naming.module_name_for(source_name)
+    renderer = Renderer(module, module_name)
+    blocks = [renderer.block(t) for t in module.types]
+    programs = [renderer.program(p) for p in module.programs]
+    name = Path(source_name).name
+    code = (
+        renderer.render(
+            "module.py.j2",
+            version=__version__,
+            source_name=name,
+            sha256=hashlib.sha256(source_text.encode("utf-8")).hexdigest(),
+            regenerate=f"regenerate with `{regenerate}`" if regenerate else f"run `xdrgen {name}` again",
+            docstring=_module_docstring(module, name),
+            module=module,
+            module_name=module_name,
+            blocks=blocks,
+            programs=programs,
+            passthrough=[line.rstrip() for part in module.passthrough for line in part.split("\n")],
+            exports=renderer.exports(),
+            formats=renderer.views.formats.definitions(),
+            codecs=[renderer.views.codec(t) for t in module.types],
+        )
+        + "\n"
+    )
+    return format_like_black(code) if format else code
+
+
+def _module_docstring(module: M.Module, source_name: str) -> str:
+    what = "XDR types and RPC programs" if module.programs else "XDR types"
+    lines = [f"{what} of {source_name}."]
+    if module.comment:
+        lines += ["", docstring(module.comment, indent=0)]
+    lines += [
+        "",
+        'Every named type has a codec: ``encode("name", value)`` / ``decode("name", data)``, or',
+        '``codec("name")``; structs and unions also have ``to_xdr()`` and ``from_xdr()``.',
+        "Invalid bytes or values raise ``XdrError`` (with the byte offset and field path).",
+    ]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,369 @@
+"""View models: what each template is given, one per construct, with every name and every
+piece of code already made. Python decides here; the templates only lay things out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .. import model as M
+from .. import naming
+from ..shapes import Shapes, link_field, may_be_none
+from .code import If, Statement
+from .describe import definition_shape
+from .fast import FastDecoder, FastEncoder, StructFormats
+from .text import annotation, pystr
+
+POSITIONAL_ARMS = 4  # a decoded union arm among the first four is passed by position
+# up to this many arm fields, each arm tests the others' fields one by one; more, and all are
+# counted at once, so that the code stays small in unions of many arms (NFSv4's nfs_argop4 has 60)
+NAMED_ARM_CHECKS = 4
+
+
+@dataclass
+class FieldView:
+    name: str  # as in the .x file
+    py_name: str
+    annotation: str
+    comment: str | None = None
+    optional: bool = False  # a union arm: None unless its discriminant selects it
+
+
+@dataclass
+class Functions:
+    """The codec functions of a type; ``pack``/``unpack`` are None when it has none."""
+
+    encode: str
+    decode: str
+    pack: str | None = None
+    unpack: str | None = None
+
+
+@dataclass
+class StructView:
+    t: M.StructDef
+    fields: list[FieldView]
+    functions: Functions
+    link: FieldView | None
+    encode: list[Statement]  # the fast statements, inside the function's try
+    decode: list[Statement]
+    decoded: str  # the value decode returns (a plain struct), or the node appended (a list)
+    more: str = ""  # a list: the decoded word that says whether another node follows
+    unpack: list[Statement] = field(default_factory=list)
+    unpacked: str = ""
+
+
+@dataclass
+class ArmView:
+    header: str | If
+    labels: str
+    describe: str
+    encode: list[Statement]
+    decode: list[Statement]
+
+
+@dataclass
+class UnionView:
+    t: M.UnionDef
+    discriminant: FieldView
+    arm_fields: list[FieldView]
+    arms: list[ArmView]
+    functions: Functions
+    decode_discriminant: list[Statement]
+    arm_getter: str  # attrgetter of all arm fields, when they are counted at once
+    has_default: bool
+
+
+@dataclass
+class EnumView:
+    t: M.EnumDef
+    functions: Functions
+    encode: list[Statement]
+    decode: list[Statement]
+    decoded: str
+    members: str  # the table from a decoded value to its member
+    encodable: str  # the encoders' check: keyed by the members, which find themselves by identity
+
+
+@dataclass
+class TypedefView:
+    t: M.AliasDef
+    annotation: str
+    functions: Functions
+    encode: list[Statement]
+    decode: list[Statement]
+    decoded: str
+
+
+@dataclass
+class CodecView:
+    name: str
+    shape: str
+    functions: Functions
+    cls: str | None
+
+
+@dataclass
+class ProcedureView:
+    name: str
+    py_name: str
+    number: int
+    arguments: list[str]  # codecs
+    result: str
+    annotations: list[tuple[str, str]]
+
+
+@dataclass
+class VersionView:
+    name: str
+    py_name: str
+    number: int
+    procedures: list[ProcedureView]
+    procedure_enum: str
+
+
+@dataclass
+class ProgramView:
+    name: str
+    py_name: str
+    number: int
+    table: str
+    versions: list[VersionView]
+
+
+TypeView = StructView | UnionView | EnumView | TypedefView
+
+
+class ViewBuilder:
+    """Builds the view of each definition of one module, running the fast emitters."""
+
+    def __init__(self, module: M.Module, module_name: str) -> None:
+        self.module = module
+        self.module_name = module_name
+        self.shapes = Shapes(module)
+        self.formats = StructFormats()
+        self.taken = _module_names(module)
+        self.L = naming.Locals.avoiding(self.taken)
+        self.rendered: set[str] = set()  # python names of the types emitted so far
+
+    def writers(self) -> tuple[FastEncoder, FastDecoder]:
+        """An encoder and a decoder for one pair of functions (temporaries unique in each)."""
+        return (
+            FastEncoder(self.module, self.shapes, self.formats, self.L, naming.Temporaries(self.taken)),
+            FastDecoder(self.module, self.shapes, self.formats, self.L, naming.Temporaries(self.taken)),
+        )
+
+    def functions(self, t: M.TypeDefinition) -> Functions:
+        packs = isinstance(t, (M.StructDef, M.UnionDef)) and self.shapes.packs(t)
+        return Functions(
+            encode=naming.encoder(t.py_name),
+            decode=naming.decoder(t.py_name),
+            pack=naming.packer(t.py_name) if packs else None,
+            unpack=naming.unpacker(t.py_name) if self.shapes.unpacks(t) else None,
+        )
+
+    def codec(self, t: M.TypeDefinition) -> CodecView:
+        cls = t.py_name if isinstance(t, (M.StructDef, M.UnionDef, M.EnumDef)) else None
+        return CodecView(t.name, definition_shape(t, self.shapes), self.functions(t), cls)
+
+    def view(self, t: M.TypeDefinition) -> TypeView:
+        if isinstance(t, M.EnumDef):
+            result: TypeView = self.enum(t)
+        elif isinstance(t, M.StructDef):
+            result = self.struct(t)
+        elif isinstance(t, M.UnionDef):
+            result = self.union(t)
+        else:
+            result = self.typedef(t)
+        self.rendered.add(t.py_name)
+        return result
+
+    # ---- constructs ------------------------------------------------------------------------
+
+    def field_view(self, f: M.Field, optional: bool = False) -> FieldView:
+        text = annotation(f.type, self.module)
+        if optional and not text.endswith("| None"):
+            text += " | None"
+        return FieldView(f.name, f.py_name, text, f.comment, optional)
+
+    def struct(self, t: M.StructDef) -> StructView:
+        fields = [self.field_view(f) for f in t.fields]
+        link = link_field(self.module, t)
+        functions = self.functions(t)
+        enc, dec = self.writers()
+        v = self.L.value
+        if link is None:
+            values = []
+            for f in t.fields:
+                enc.encode(f.type, f"{v}.{f.py_name}")
+                values.append(dec.decode(f.type))
+            (enc.flush_return if functions.pack else enc.flush)()
+            dec.flush()
+            view = StructView(t, fields, functions, None, enc.statements, dec.statements, f"{t.py_name}({', '.join(values)})")
+            if functions.unpack:
+                whole = FastDecoder(self.module, self.shapes, self.formats, self.L, naming.Temporaries(self.taken), whole=True)
+                view.unpacked = whole.decode(M.NamedType(t.name))
+                whole.flush()
+                view.unpack = whole.statements
+            return view
+        # a linked list: the body of the loop over its nodes
+        node = self.L.node
+        values = []
+        for f in t.fields[:-1]:
+            enc.encode(f.type, f"{node}.{f.py_name}")
+            values.append(dec.decode(f.type))
+        enc.flush_slots()
+        enc.parts.append(f"_rt.ZERO if {node}.{link.py_name} is None else _rt.ONE")
+        enc.flush()
+        more = dec.slot("I")
+        dec.flush()
+        return StructView(
+            t, fields, functions, fields[-1], enc.statements, dec.statements, f"{t.py_name}({', '.join(values + ['None'])})", more
+        )
+
+    def union(self, t: M.UnionDef) -> UnionView:
+        disc_type = t.discriminant.type
+        resolved = self.module.resolve(disc_type)
+        v, d, unset = self.L.value, self.L.discriminant, self.L.unset
+
+        def label(value: int) -> str:
+            if isinstance(resolved, M.EnumDef):
+                return next(m.py_name for m in resolved.values if m.value == value)  # one lookup, not two
+            if isinstance(resolved, M.BoolType):
+                return "True" if value else "False"
+            return str(value)
+
+        arm_fields: list[FieldView] = []
+        for arm in t.all_arms:
+            if arm.field is not None and all(f.py_name != arm.field.py_name for f in arm_fields):
+                arm_fields.append(self.field_view(arm.field, optional=True))
+        functions = self.functions(t)
+        enc, dec = self.writers()  # one pair for all arms: temporaries unique in each function
+        disc_value = dec.decode(disc_type)
+        dec.flush()
+        dec.emit(f"{d} = {disc_value}")
+        decode_discriminant = dec.take()
+        counted = len(arm_fields) > NAMED_ARM_CHECKS
+
+        def other_arm_set(arm: M.UnionArm, local: str) -> list[str]:
+            """Conditions of which one is true if a field of another arm than ``arm`` is set."""
+            own = arm.field.py_name if arm.field else None
+            if not counted:
+                return [f"{v}.{f.py_name} is not None" for f in arm_fields if f.py_name != own]
+            if arm.field is None:
+                return [f"{unset} != {len(arm_fields)}"]
+            if may_be_none(self.module, arm.field.type):
+                return [f"{unset} != {len(arm_fields)} - ({local} is not None)"]
+            return [f"{unset} != {len(arm_fields) - 1}"]
+
+        def arm_arguments(name: str, value: str) -> list[str]:
+            # by position when few arms come first: keywords cost the __init__ call more
+            position = next(n for n, f in enumerate(arm_fields) if f.py_name == name)
+            return [d] + ["None"] * position + [value] if position < POSITIONAL_ARMS else [d, f"{name}={value}"]
+
+        arms = []
+        for index, arm in enumerate(t.all_arms):
+            if not arm.values:  # the default arm, always the last
+                header: str | If = "else:" if index else "if True:"
+            elif len(arm.values) == 1:
+                test = "is" if isinstance(resolved, M.BoolType) else "=="  # 1 == True, yet not a bool
+                header = If([f"{d} {test} {label(arm.values[0])}"], "elif" if index else "if")
+            else:
+                header = If([f"{d} in ({', '.join(label(x) for x in arm.values)})"], "elif" if index else "if")
+            local = enc.temp("arm")
+            if arm.field is not None:
+                enc.emit(f"{local} = {v}.{arm.field.py_name}")
+            unset_arm = arm.field is not None and not may_be_none(self.module, arm.field.type)
+            others = other_arm_set(arm, local)
+            if unset_arm or others:
+                enc.reject_if(([f"{local} is None"] if unset_arm else []) + others)
+            if isinstance(resolved, M.BoolType) and arm.values:
+                enc.slots.append(("I", d))  # "d is True" has checked that it is a bool
+            else:
+                enc.encode(disc_type, d)
+            if arm.field is None:
+                dec.emit(f"return {t.py_name}({d}), {self.L.pos}")
+            else:
+                enc.encode(arm.field.type, local)
+                value = dec.decode(arm.field.type)
+                dec.flush()
+                dec.emit(f"return {t.py_name}({', '.join(arm_arguments(arm.field.py_name, value))}), {self.L.pos}")
+            (enc.flush_return if functions.pack else enc.flush)()
+            arms.append(
+                ArmView(
+                    header,
+                    "default" if not arm.values else ", ".join(arm.labels),
+                    f"``{arm.field.py_name}``" if arm.field else "no field (void)",
+                    enc.take(),
+                    dec.take(),
+                )
+            )
+        return UnionView(
+            t,
+            self.field_view(t.discriminant),
+            arm_fields,
+            arms,
+            functions,
+            decode_discriminant,
+            ", ".join(pystr(f.py_name) for f in arm_fields) if counted else "",
+            t.default is not None,
+        )
+
+    def typedef(self, t: M.AliasDef) -> TypedefView:
+        # A real alias when every name it uses already exists, so that ``isinstance`` and
+        # constructors work through it; a forward reference (a string) otherwise.
+        text = annotation(t.type, self.module)
+        if not all(self.module.type_named(n).py_name in self.rendered for n in _names_in(t.type)):
+            text = pystr(text)
+        enc, dec = self.writers()
+        enc.encode(t.type, self.L.value)
+        enc.flush()
+        value = dec.decode(t.type)
+        dec.flush()
+        return TypedefView(t, text, self.functions(t), enc.statements, dec.statements, value)
+
+    def enum(self, t: M.EnumDef) -> EnumView:
+        enc, dec = self.writers()
+        enc.encode(M.NamedType(t.name), self.L.value)
+        enc.flush()
+        value = dec.decode(M.NamedType(t.name))
+        dec.flush()
+        return EnumView(
+            t, self.functions(t), enc.statements, dec.statements, value, naming.enum_members(t.py_name), naming.enum_encodable(t.py_name)
+        )
+
+    def program(self, p: M.Program) -> ProgramView:
+        versions = []
+        for version in p.versions:
+            procedures = [
+                ProcedureView(
+                    proc.name,
+                    proc.py_name,
+                    proc.number,
+                    [_codec_ref(a) for a in proc.arguments],
+                    "None" if isinstance(proc.result, M.VoidType) else _codec_ref(proc.result),
+                    [(a.key, a.value) for a in proc.annotations],
+                )
+                for proc in version.procedures
+            ]
+            versions.append(VersionView(version.name, version.py_name, version.number, procedures, naming.procedure_enum(version.py_name)))
+        return ProgramView(p.name, p.py_name, p.number, naming.program_table(p.py_name), versions)
+
+
+def _codec_ref(expr: M.TypeExpr) -> str:
+    assert isinstance(expr, M.NamedType), "the checker names every procedure type"
+    return f"CODECS[{pystr(expr.name)}]"
+
+
+def _names_in(expr: M.TypeExpr) -> list[str]:
+    while isinstance(expr, (M.ArrayType, M.OptionalType)):
+        expr = expr.element
+    return [expr.name] if isinstance(expr, M.NamedType) else []
+
+
+def _module_names(module: M.Module) -> set[str]:
+    """The module-level names the definitions of the .x file take: a local must not hide one."""
+    names = {c.py_name for c in module.constants} | {t.py_name for t in module.types} | {p.py_name for p in module.programs}
+    for t in module.types:
+        if isinstance(t, M.EnumDef):
+            names.update(v.py_name for v in t.values)
+    return names

@@ -1,0 +1,182 @@
+"""Questions about the shape of XDR types that the back end asks: the fewest bytes a value
+takes, which structs are flat or fixed (written out where they are used), which struct is a
+linked list, and whether None is a value of a type."""
+
+from __future__ import annotations
+
+from . import model as M
+
+# the types a flat struct may hold besides flat structs: each one run of bytes expressions
+FLAT_LEAVES = (M.IntType, M.FloatType, M.BoolType, M.EnumDef, M.StringType, M.OpaqueType, M.VoidType)
+FLAT_LIMIT = 32  # leaves of a struct written out where it is used; bigger ones are called
+FLAT_DEPTH = 8  # and how deeply its structs may nest: each level is a constructor call in a call
+
+
+def link_field(module: M.Module, t: M.StructDef) -> M.Field | None:
+    """The last field, if it points to another node of the same struct (``entry *next``):
+    such lists are encoded and decoded with a loop, so their length is not bounded by
+    Python's recursion limit."""
+    if not t.fields:
+        return None
+    last = t.fields[-1]
+    expr = module.resolve(last.type)
+    if not isinstance(expr, M.OptionalType):
+        return None
+    return last if module.resolve(expr.element) is t else None
+
+
+def may_be_none(module: M.Module, expr: M.TypeExpr) -> bool:
+    """Whether None is a value of ``expr`` itself (an optional, possibly behind typedefs)."""
+    return isinstance(module.resolve(expr), (M.OptionalType, M.VoidType))
+
+
+class Shapes:
+    """The shape questions of one module, answered once per type: how few bytes a value takes,
+    and which structs and unions are written out in one run of bytes expressions. Everything is
+    computed with explicit stacks, so a chain of a thousand nested types is fine."""
+
+    def __init__(self, module: M.Module) -> None:
+        self.module = module
+        self.leaves: dict[str, tuple[int, int] | None] = {}  # (leaves, depth) of flat structs
+        self.sizes: dict[str, int] = {}  # min_size of named types, computed once
+
+    def min_size(self, expr: M.TypeExpr) -> int:
+        """The fewest bytes any value of ``expr`` takes: bounds a length prefix before
+        allocating. A type met again inside itself counts as nothing."""
+        return self._size(expr, set())
+
+    def _size(self, expr: M.TypeExpr, open_names: set[str]) -> int:
+        if isinstance(expr, (M.IntType, M.FloatType)):
+            return expr.bits // 8
+        if isinstance(expr, (M.BoolType, M.OptionalType, M.StringType)):
+            return 4
+        if isinstance(expr, M.VoidType):
+            return 0
+        if isinstance(expr, M.OpaqueType):
+            return (expr.size + 3) // 4 * 4 if expr.fixed else 4
+        if isinstance(expr, M.ArrayType):
+            return expr.size * self._size(expr.element, open_names) if expr.fixed else 4
+        if expr.name in open_names:
+            return 0
+        return self.sizes[expr.name] if expr.name in self.sizes else self._named_size(expr.name)
+
+    def _parts(self, name: str) -> list[M.TypeExpr]:
+        """The type expressions a definition's size is the sum (or, for a union, the least) of."""
+        definition = self.module.type_named(name)
+        if isinstance(definition, M.StructDef):
+            return [f.type for f in definition.fields]
+        if isinstance(definition, M.UnionDef):
+            return [a.field.type for a in definition.all_arms if a.field]
+        if isinstance(definition, M.AliasDef):
+            return [definition.type]
+        return []
+
+    def _named_size(self, name: str) -> int:
+        pending, open_names = [name], {name}
+        while pending:
+            current = pending[-1]
+            needed = [n for n in self._sized_names(current) if n not in self.sizes and n not in open_names]
+            if needed:
+                pending += needed
+                open_names.update(needed)
+                continue
+            pending.pop()
+            open_names.discard(current)
+            if current in self.sizes:
+                continue
+            definition = self.module.type_named(current)
+            sizes = [self._size(e, open_names | {current}) for e in self._parts(current)]
+            if isinstance(definition, M.EnumDef):
+                self.sizes[current] = 4
+            elif isinstance(definition, M.UnionDef):
+                void_arm = any(a.field is None for a in definition.all_arms)
+                self.sizes[current] = 4 + min(sizes + ([0] if void_arm else []), default=0)
+            else:
+                self.sizes[current] = sum(sizes)
+        return self.sizes[name]
+
+    def _sized_names(self, name: str) -> list[str]:
+        """The named types whose size the size of ``name`` needs (not behind * or <>)."""
+        names = []
+        for expr in self._parts(name):
+            while isinstance(expr, M.ArrayType) and expr.fixed:
+                expr = expr.element
+            if isinstance(expr, M.NamedType):
+                names.append(expr.name)
+        return names
+
+    def flat(self, t: M.TypeExpr | M.TypeDefinition) -> bool:
+        """A struct of numbers, strings, opaques and flat structs only (no arrays, optionals or
+        unions): written out field by field where it is used, so that its fixed-size runs fuse
+        with its neighbours' (NFSv3's fattr3 inside post_op_attr is one struct.Struct)."""
+        return isinstance(t, M.StructDef) and self.flat_leaves(t) is not None
+
+    def packs(self, t: M.TypeExpr | M.TypeDefinition) -> bool:
+        """Whether ``t`` has a ``_pack_`` function: its whole value in one expression of bytes.
+        So a flat struct, and a union whose every arm is a flat value."""
+        if isinstance(t, M.UnionDef):
+            return all(arm.field is None or self.flat_value(arm.field.type) for arm in t.all_arms)
+        return self.flat(t)
+
+    def unpacks(self, t: M.TypeDefinition) -> bool:
+        """Whether ``t`` has an ``_unpack_`` function: one Struct.unpack of all the input (so not
+        for a struct of no bytes, where unpack would check nothing)."""
+        return self.fixed(t) and self.min_size(M.NamedType(t.name)) > 0
+
+    def flat_value(self, expr: M.TypeExpr) -> bool:
+        """A value written out in one run of bytes expressions: a leaf or a flat struct."""
+        inner = self.module.resolve(expr)
+        return isinstance(inner, FLAT_LEAVES) or self.flat(inner)
+
+    def fixed(self, t: M.TypeExpr | M.TypeDefinition) -> bool:
+        """A flat struct without strings or variable opaques: one struct.Struct reads it all."""
+        if not (isinstance(t, M.StructDef) and self.flat(t)):
+            return False
+        for f in t.fields:
+            inner = self.module.resolve(f.type)
+            if isinstance(inner, M.StringType) or (isinstance(inner, M.OpaqueType) and not inner.fixed):
+                return False
+            if isinstance(inner, M.StructDef) and not self.fixed(inner):
+                return False
+        return True
+
+    def flat_leaves(self, t: M.StructDef) -> int | None:
+        """How many leaves ``t`` has when written out flat, or None if it is not flat. Computed
+        bottom-up with an explicit stack, so a chain of a thousand nested structs is fine."""
+        pending = [t]
+        while pending:
+            current = pending[-1]
+            if current.name in self.leaves:
+                pending.pop()
+                continue
+            inner_structs = [
+                inner
+                for f in current.fields
+                if isinstance(inner := self.module.resolve(f.type), M.StructDef) and inner.name not in self.leaves
+            ]
+            waiting = [s for s in inner_structs if s is not current and s not in pending]
+            if waiting:
+                pending.extend(waiting)
+                continue
+            self.leaves[current.name] = self._count_leaves(current)
+            pending.pop()
+        found = self.leaves[t.name]
+        return None if found is None else found[0]
+
+    def _count_leaves(self, t: M.StructDef) -> tuple[int, int] | None:
+        total, depth = 0, 1
+        for f in t.fields:
+            inner = self.module.resolve(f.type)
+            if isinstance(inner, M.StructDef):
+                found = self.leaves.get(inner.name)  # None: not flat, or t itself (recursion)
+                if found is None or found[1] >= FLAT_DEPTH:
+                    return None
+                count, depth = found[0], max(depth, found[1] + 1)
+            elif isinstance(inner, FLAT_LEAVES):
+                count = 1
+            else:
+                return None
+            if total + count > FLAT_LIMIT:
+                return None
+            total += count
+        return total, depth
