@@ -71,25 +71,17 @@ VIR_LXC_MONITOR_EXIT_STATUS_REBOOT: Final = (
 
 
 def _enc_virLXCMonitorExitStatus(v: virLXCMonitorExitStatus, out: list[bytes]) -> None:
-    try:
-        out.append(_S_int.pack(_virLXCMonitorExitStatus_ENCODABLE[v]))
-    except _rt.REFUSED as refused:
-        raise _rt.refused_encode(CODECS["virLXCMonitorExitStatus"], v, refused) from None
+    out.append(_S_int.pack(_virLXCMonitorExitStatus_ENCODABLE[v]))
 
 
 def _dec_virLXCMonitorExitStatus(buf: bytes, pos: int) -> tuple[virLXCMonitorExitStatus, int]:
-    start = pos
-    try:
-        (_v1,) = _S_int.unpack_from(buf, pos)
-        pos += 4
-        return _virLXCMonitorExitStatus_MEMBERS[_v1], pos
-    except _rt.REFUSED:
-        return _rt.checked_decode(CODECS["virLXCMonitorExitStatus"], buf, start)
+    (_v1,) = _S_int.unpack_from(buf, pos)
+    pos += 4
+    return _virLXCMonitorExitStatus_MEMBERS[_v1], pos
 
 
 class virLXCMonitorExitEventMsg(_rt.Record):
-    __slots__ = ("status",)
-    __match_args__ = ("status",)
+    __match_args__ = __slots__ = ("status",)
 
     status: virLXCMonitorExitStatus
 
@@ -103,17 +95,13 @@ def _pack_virLXCMonitorExitEventMsg(v: virLXCMonitorExitEventMsg) -> bytes:
             raise _rt.Reject
         return _S_int.pack(_virLXCMonitorExitStatus_ENCODABLE[v.status])
     except _rt.REFUSED as refused:
-        raise _rt.refused_encode(CODECS["virLXCMonitorExitEventMsg"], v, refused) from None
+        raise _rt.refused_encode(v, refused) from None
 
 
 def _dec_virLXCMonitorExitEventMsg(buf: bytes, pos: int) -> tuple[virLXCMonitorExitEventMsg, int]:
-    start = pos
-    try:
-        (_v1,) = _S_int.unpack_from(buf, pos)
-        pos += 4
-        return virLXCMonitorExitEventMsg(_virLXCMonitorExitStatus_MEMBERS[_v1]), pos
-    except _rt.REFUSED:
-        return _rt.checked_decode(CODECS["virLXCMonitorExitEventMsg"], buf, start)
+    (_v1,) = _S_int.unpack_from(buf, pos)
+    pos += 4
+    return virLXCMonitorExitEventMsg(_virLXCMonitorExitStatus_MEMBERS[_v1]), pos
 
 
 def _unpack_virLXCMonitorExitEventMsg(
@@ -125,17 +113,11 @@ def _unpack_virLXCMonitorExitEventMsg(
             return virLXCMonitorExitEventMsg(_virLXCMonitorExitStatus_MEMBERS[_v1])
         except _rt.REFUSED:
             pass
-    return _rt.decode_whole(
-        _dec_virLXCMonitorExitEventMsg,
-        buf,
-        max_size,
-        "lxc_monitor_protocol.virLXCMonitorExitEventMsg",
-    )
+    return _rt.decode_whole(_dec_virLXCMonitorExitEventMsg, buf, max_size)
 
 
 class virLXCMonitorInitEventMsg(_rt.Record):
-    __slots__ = ("initpid",)
-    __match_args__ = ("initpid",)
+    __match_args__ = __slots__ = ("initpid",)
 
     initpid: int
 
@@ -149,17 +131,13 @@ def _pack_virLXCMonitorInitEventMsg(v: virLXCMonitorInitEventMsg) -> bytes:
             raise _rt.Reject
         return _S_uhyper.pack(v.initpid)
     except _rt.REFUSED as refused:
-        raise _rt.refused_encode(CODECS["virLXCMonitorInitEventMsg"], v, refused) from None
+        raise _rt.refused_encode(v, refused) from None
 
 
 def _dec_virLXCMonitorInitEventMsg(buf: bytes, pos: int) -> tuple[virLXCMonitorInitEventMsg, int]:
-    start = pos
-    try:
-        (_v1,) = _S_uhyper.unpack_from(buf, pos)
-        pos += 8
-        return virLXCMonitorInitEventMsg(_v1), pos
-    except _rt.REFUSED:
-        return _rt.checked_decode(CODECS["virLXCMonitorInitEventMsg"], buf, start)
+    (_v1,) = _S_uhyper.unpack_from(buf, pos)
+    pos += 8
+    return virLXCMonitorInitEventMsg(_v1), pos
 
 
 def _unpack_virLXCMonitorInitEventMsg(
@@ -171,12 +149,7 @@ def _unpack_virLXCMonitorInitEventMsg(
             return virLXCMonitorInitEventMsg(_v1)
         except _rt.REFUSED:
             pass
-    return _rt.decode_whole(
-        _dec_virLXCMonitorInitEventMsg,
-        buf,
-        max_size,
-        "lxc_monitor_protocol.virLXCMonitorInitEventMsg",
-    )
+    return _rt.decode_whole(_dec_virLXCMonitorInitEventMsg, buf, max_size)
 
 
 class virLXCMonitorProcedure(enum.IntEnum):
@@ -191,60 +164,26 @@ VIR_LXC_MONITOR_PROC_INIT_EVENT: Final = virLXCMonitorProcedure.VIR_LXC_MONITOR_
 
 
 def _enc_virLXCMonitorProcedure(v: virLXCMonitorProcedure, out: list[bytes]) -> None:
-    try:
-        out.append(_S_int.pack(_virLXCMonitorProcedure_ENCODABLE[v]))
-    except _rt.REFUSED as refused:
-        raise _rt.refused_encode(CODECS["virLXCMonitorProcedure"], v, refused) from None
+    out.append(_S_int.pack(_virLXCMonitorProcedure_ENCODABLE[v]))
 
 
 def _dec_virLXCMonitorProcedure(buf: bytes, pos: int) -> tuple[virLXCMonitorProcedure, int]:
-    start = pos
-    try:
-        (_v1,) = _S_int.unpack_from(buf, pos)
-        pos += 4
-        return _virLXCMonitorProcedure_MEMBERS[_v1], pos
-    except _rt.REFUSED:
-        return _rt.checked_decode(CODECS["virLXCMonitorProcedure"], buf, start)
+    (_v1,) = _S_int.unpack_from(buf, pos)
+    pos += 4
+    return _virLXCMonitorProcedure_MEMBERS[_v1], pos
 
 
 # ---- the uniform API ----
-# Each codec: the type's shape (what the checked codec walks when a fast function above refuses
-# a value or an input, to name the field, offset and reason) and its fast functions.
-CODECS: Final[dict[str, _rt.Codec[Any]]] = _rt.registry(
-    "lxc_monitor_protocol",
-    _rt.Codec(
-        "virLXCMonitorExitStatus",
-        ("enum",),
-        _enc_virLXCMonitorExitStatus,
-        _dec_virLXCMonitorExitStatus,
-        cls=virLXCMonitorExitStatus,
-    ),
-    _rt.Codec(
-        "virLXCMonitorExitEventMsg",
-        ("struct", (("status", "virLXCMonitorExitStatus"),)),
-        None,
-        _dec_virLXCMonitorExitEventMsg,
-        pack=_pack_virLXCMonitorExitEventMsg,
-        unpack=_unpack_virLXCMonitorExitEventMsg,
-        cls=virLXCMonitorExitEventMsg,
-    ),
-    _rt.Codec(
-        "virLXCMonitorInitEventMsg",
-        ("struct", (("initpid", "unsigned hyper"),)),
-        None,
-        _dec_virLXCMonitorInitEventMsg,
-        pack=_pack_virLXCMonitorInitEventMsg,
-        unpack=_unpack_virLXCMonitorInitEventMsg,
-        cls=virLXCMonitorInitEventMsg,
-    ),
-    _rt.Codec(
-        "virLXCMonitorProcedure",
-        ("enum",),
-        _enc_virLXCMonitorProcedure,
-        _dec_virLXCMonitorProcedure,
-        cls=virLXCMonitorProcedure,
-    ),
-)
+
+# The shape of each type, which the checked codec walks when a fast function above refuses a
+# value or an input, to say which field is wrong, where and why.
+_SHAPES: Final = {
+    "virLXCMonitorExitStatus": ("enum",),
+    "virLXCMonitorExitEventMsg": ("struct", (("status", "virLXCMonitorExitStatus"),)),
+    "virLXCMonitorInitEventMsg": ("struct", (("initpid", "unsigned hyper"),)),
+    "virLXCMonitorProcedure": ("enum",),
+}
+CODECS: Final[dict[str, _rt.Codec[Any]]] = _rt.registry("lxc_monitor_protocol", globals(), _SHAPES)
 
 
 def codec(name: str) -> _rt.Codec[Any]:

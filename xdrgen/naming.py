@@ -19,13 +19,14 @@ RUNTIME_ALIAS = "_rt"  # how a generated module refers to its runtime
 
 # What a generated module binds at its top level besides the definitions of its .x file.
 IMPORTED_NAMES = frozenset({"enum", "TYPE_CHECKING", "Any", "ClassVar", "Final", "TypeAlias", RUNTIME_ALIAS})
-API_NAMES = frozenset({"XdrError", "CODECS", "codec", "encode", "decode"})
+API_NAMES = frozenset({"XdrError", "CODECS", "codec", "encode", "decode", "_SHAPES"})
 # Builtins that generated functions call or name in annotations: a definition of the same name
 # would replace them for the whole module.
 BUILTINS_USED = frozenset(
     {"str", "bytes", "int", "float", "bool", "list", "dict", "tuple", "range", "len", "type", "object", "classmethod", "isinstance", "super"}
 )
-# Names a generated module defines for itself, by prefix: codec functions, struct formats.
+# Names a generated module defines for itself, by prefix: codec functions (the runtime's
+# registry finds them by these prefixes: its own constants must agree), struct formats.
 ENCODER_PREFIX, DECODER_PREFIX, PACK_PREFIX, UNPACK_PREFIX = "_enc_", "_dec_", "_pack_", "_unpack_"
 STRUCT_FORMAT_PREFIX = "_S_"
 GENERATED_PREFIXES = (ENCODER_PREFIX, DECODER_PREFIX, PACK_PREFIX, UNPACK_PREFIX, STRUCT_FORMAT_PREFIX)

@@ -27,7 +27,10 @@ def _templates_dir() -> Path:
     return Path(__file__).resolve().parent.parent.parent / "templates"  # source checkout
 
 
-def _statements(statements: list[Statement], indent: int) -> str:
+def _statements(statements: list[Statement], indent: int, allow_empty: bool = False) -> str:
+    """The statements at ``indent``; ``pass`` for none, unless more statements follow them."""
+    if not statements and allow_empty:
+        return ""
     return text(statements or ["pass"], indent)
 
 
@@ -134,6 +137,7 @@ def generate(
             exports=renderer.exports(),
             formats=renderer.views.formats.definitions(),
             codecs=[renderer.views.codec(t) for t in module.types],
+            renamed=[(t.name, t.py_name) for t in module.types if t.py_name != t.name],
         )
         + "\n"
     )

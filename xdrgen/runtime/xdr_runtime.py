@@ -301,6 +301,24 @@ BYTES_LIKE = (bytes, bytearray, memoryview)
 ZEROS = (b"", b"\x00", b"\x00\x00", b"\x00\x00\x00")  # ZEROS[n]: n padding bytes
 
 
+def read_string(buf: bytes, pos: int, size: int, limit: int) -> tuple[str, int]:
+    """The ``size`` bytes at ``pos`` as text and the offset after their padding (fast path)."""
+    end = pos + size
+    after = end + (-size & 3)
+    if size > limit or after > len(buf) or buf[end:after] != ZEROS[after - end]:
+        raise Reject
+    return buf[pos:end].decode("utf-8", "surrogateescape"), after
+
+
+def read_opaque(buf: bytes, pos: int, size: int, limit: int) -> tuple[bytes, int]:
+    """The ``size`` bytes at ``pos`` and the offset after their padding (fast path)."""
+    end = pos + size
+    after = end + (-size & 3)
+    if size > limit or after > len(buf) or buf[end:after] != ZEROS[after - end]:
+        raise Reject
+    return buf[pos:end], after
+
+
 def unexpected(error: Exception, path: str) -> XdrError:
     """The checked path took a value the fast path refused: still one documented error type."""
     wrapped = XdrError(f"cannot encode: {error!r}", path=path)
@@ -308,20 +326,31 @@ def unexpected(error: Exception, path: str) -> XdrError:
     return wrapped
 
 
-def refused_encode(codec: Codec[Any], value: object, refused: Exception) -> XdrError:
-    """The error for a value the fast encoder of ``codec`` refused, found by the checked one."""
-    try:
-        _encode_checked(codec.registry, codec.name, value, [], codec.path)
-    except XdrError as error:
-        return error
-    return unexpected(refused, codec.path)
+def refused_encode(value: object, refused: Exception) -> XdrError:
+    """The error for a value that a ``_pack_`` function refused (``refused``, caught in it), as
+    the checked codec of its type finds it. (Other fast functions leave refusals to their codec.)"""
+    traceback = refused.__traceback__
+    assert traceback is not None, "refused was raised and caught"
+    return _codec_of(traceback.tb_frame.f_code).refused(value, refused)
 
 
-def checked_decode(codec: Codec[T], buf: bytes, pos: int) -> tuple[T, int]:
-    """Decode again what the fast decoder of ``codec`` refused: the value, or the XdrError."""
-    value: T
-    value, end = _decode_checked(codec.registry, codec.name, buf, pos, codec.path)
-    return value, end
+def decode_whole(decoder: Callable[[bytes, int], tuple[T, int]], data: bytes | bytearray | memoryview, max_size: int | None) -> T:
+    """What an ``_unpack_`` function does with input its one ``Struct.unpack`` refused, or with a
+    size limit: decode it with the codec of ``decoder``'s type, the long way."""
+    return _codec_of(decoder.__code__).decode_whole(data, max_size)  # type: ignore[no-any-return]
+
+
+# the codec of each generated function, by its code (see ``registry``)
+_CODECS_BY_CODE: dict[Any, Codec[Any]] = {}
+
+
+def _codec_of(code: Any) -> Codec[Any]:
+    return _CODECS_BY_CODE[code]
+
+
+def _nested_too_deeply(path: str, offset: int | None) -> XdrError:
+    what = "value" if offset is None else "input"
+    return XdrError(f"{what} nested too deeply", offset=offset, path=path)
 
 
 # ---- shapes: what the checked codec walks -----------------------------------------------------
@@ -683,8 +712,12 @@ def linked_list(cls: type[LinkedRecord], rows: list[tuple[Any, ...]]) -> LinkedR
 class Codec(Generic[T]):
     """Encoder and decoder of one named XDR type: ``encode(value)``, ``decode(data)`` and
     ``decode_from(data, offset)``. ``encode`` and ``decode`` are plain functions made for this
-    type (attributes, not methods): a call costs one frame less. ``shape`` describes the type
-    for the checked codec; ``registry`` is the module's ``CODECS``, set by ``registry()``."""
+    type (attributes, not methods): a call costs one frame less.
+
+    The generated functions are the fast path: they only say "no" (one of REFUSED). Then the
+    codec walks ``shape`` with the checked helpers, from this type down, and raises the XdrError
+    that names the field, the offset and the reason. ``registry`` is the module's ``CODECS``,
+    through which the checked codec follows named types."""
 
     __slots__ = ("name", "shape", "cls", "module", "path", "registry", "encoder", "decoder", "encode", "decode")
 
@@ -710,8 +743,9 @@ class Codec(Generic[T]):
         self.path = name
         self.encoder = encoder
         self.decoder = decoder
+        # flat types have their own entry points: bytes from one expression (_pack_), or one
+        # Struct.unpack of all the input (_unpack_); they catch their own refusals
         self.encode = pack or self._encode_with(encoder)
-        # a fixed struct has its own function: one Struct.unpack of all the input
         self.decode = unpack or self._decode_with(decoder)
 
     def _encode_with(self, encoder: Callable[[T, list[bytes]], None] | None) -> Callable[[T], bytes]:
@@ -721,8 +755,10 @@ class Codec(Generic[T]):
             out: list[bytes] = []
             try:
                 encoder(value, out)
+            except REFUSED as refused:
+                raise self.refused(value, refused) from None
             except RecursionError:
-                raise XdrError("value nested too deeply", path=self.path) from None
+                raise _nested_too_deeply(self.path, None) from None
             return b"".join(out)
 
         return encode
@@ -732,51 +768,85 @@ class Codec(Generic[T]):
             if data.__class__ is bytes and max_size is None:
                 try:
                     value, end = decoder(data, 0)
+                    if end == len(data):
+                        return value
+                except REFUSED:
+                    pass
                 except RecursionError:
-                    raise XdrError("input nested too deeply", offset=0, path=self.path) from None
-                if end == len(data):
-                    return value
-            return decode_whole(decoder, data, max_size, self.path)
+                    raise _nested_too_deeply(self.path, 0) from None
+            return self.decode_whole(data, max_size)
 
         return decode
+
+    def refused(self, value: object, refused: Exception) -> XdrError:
+        """The error for a value the fast encoder refused, as the checked encoder finds it."""
+        try:
+            _encode_checked(self.registry, self.name, value, [], self.path)
+        except XdrError as error:
+            return error
+        except RecursionError:
+            return _nested_too_deeply(self.path, None)
+        return unexpected(refused, self.path)
+
+    def decode_from(self, data: bytes | bytearray | memoryview, offset: int = 0, *, max_size: int | None = None) -> tuple[T, int]:
+        """Decode one value starting at ``offset``; returns it and the offset after it."""
+        buf = bytes(data) if not isinstance(data, bytes) else data
+        if max_size is not None and len(buf) - offset > max_size:
+            raise XdrError(f"message of {len(buf) - offset} bytes exceeds max_size {max_size}", offset=offset, path=self.path)
+        try:
+            return self.decoder(buf, offset)
+        except REFUSED:
+            pass
+        except RecursionError:
+            raise _nested_too_deeply(self.path, offset) from None
+        try:
+            result: tuple[T, int] = _decode_checked(self.registry, self.name, buf, offset, self.path)
+        except RecursionError:
+            raise _nested_too_deeply(self.path, offset) from None
+        return result
+
+    def decode_whole(self, data: bytes | bytearray | memoryview, max_size: int | None = None) -> T:
+        """``decode`` the long way: any buffer, a size limit, the error for bytes left over."""
+        value, end = self.decode_from(data, 0, max_size=max_size)
+        if end != len(data):
+            raise XdrError(f"{len(data) - end} bytes left after the value", offset=end, path=self.path)
+        return value
 
     def __repr__(self) -> str:
         return f"Codec({self.path})"
 
-    def decode_from(self, data: bytes | bytearray | memoryview, offset: int = 0, *, max_size: int | None = None) -> tuple[T, int]:
-        """Decode one value starting at ``offset``; returns it and the offset after it."""
-        return decode_at(self.decoder, data, offset, max_size, self.path)
+
+# How a generated module names the functions of a type (the generator's naming module agrees).
+ENCODER_PREFIX, DECODER_PREFIX, PACK_PREFIX, UNPACK_PREFIX = "_enc_", "_dec_", "_pack_", "_unpack_"
 
 
-def registry(module: str, *codecs: Codec[Any]) -> dict[str, Codec[Any]]:
-    """A module's ``CODECS``: its codecs by XDR name, each told its module and the others (the
-    checked codec follows named types through them), each class told its codec."""
-    table = {codec.name: codec for codec in codecs}
-    for codec in codecs:
-        codec.module = module
-        codec.path = f"{module}.{codec.name}"
-        codec.registry = table
+def registry(module: str, namespace: dict[str, Any], shapes: dict[str, Any], renamed: dict[str, str] | None = None) -> dict[str, Codec[Any]]:
+    """A generated module's ``CODECS``: a codec for each type of ``shapes`` (XDR name -> shape),
+    made of the functions that ``namespace`` (the module's globals) holds under the type's
+    Python name (the XDR name unless ``renamed``) with the prefixes above. Each codec is told
+    the others (the checked codec follows named types through them), each class its codec."""
+    table: dict[str, Codec[Any]] = {}
+    for name, shape in shapes.items():
+        py_name = renamed.get(name, name) if renamed else name
+        encoder = namespace.get(ENCODER_PREFIX + py_name)
+        codec: Codec[Any] = Codec(
+            name,
+            shape,
+            encoder,
+            namespace[DECODER_PREFIX + py_name],
+            pack=namespace.get(PACK_PREFIX + py_name),
+            unpack=namespace.get(UNPACK_PREFIX + py_name),
+            cls=namespace[py_name] if shape[0] in ("enum", "struct", "union") else None,
+        )
+        codec.module, codec.path, codec.registry = module, f"{module}.{name}", table
+        table[name] = codec
+        for function in (encoder, codec.decoder, codec.encode, codec.decode):
+            code = getattr(function, "__code__", None)
+            if code is not None and function.__module__ == namespace["__name__"]:
+                _CODECS_BY_CODE[code] = codec
         if codec.cls is not None and issubclass(codec.cls, Record):
             codec.cls._xdr_codec = codec
     return table
-
-
-def decode_at(decoder: Callable[[bytes, int], tuple[T, int]], data: bytes | bytearray | memoryview, offset: int, max_size: int | None, path: str) -> tuple[T, int]:
-    buf = bytes(data) if not isinstance(data, bytes) else data
-    if max_size is not None and len(buf) - offset > max_size:
-        raise XdrError(f"message of {len(buf) - offset} bytes exceeds max_size {max_size}", offset=offset, path=path)
-    try:
-        return decoder(buf, offset)
-    except RecursionError:
-        raise XdrError("input nested too deeply", offset=offset, path=path) from None
-
-
-def decode_whole(decoder: Callable[[bytes, int], tuple[T, int]], data: bytes | bytearray | memoryview, max_size: int | None, path: str) -> T:
-    """``Codec.decode`` the long way: any buffer, a size limit, the error for bytes left over."""
-    value, end = decode_at(decoder, data, 0, max_size, path)
-    if end != len(data):
-        raise XdrError(f"{len(data) - end} bytes left after the value", offset=end, path=path)
-    return value
 
 
 # ---- RPC program tables ----------------------------------------------------------------------
