@@ -531,8 +531,9 @@ def _names_in(expr: M.TypeExpr) -> list[str]:
     return []
 
 
-def generate(module: M.Module, source_name: str, source_text: str, module_name: str | None = None, *, format: bool = True) -> str:
-    """Render ``module`` as Python source. ``source_text`` is hashed into the header."""
+def generate(module: M.Module, source_name: str, source_text: str, module_name: str | None = None, *, format: bool = True, regenerate: str | None = None) -> str:
+    """Render ``module`` as Python source. ``source_text`` is hashed into the header;
+    ``regenerate`` is the header's "Do not edit: ..." text (how the module is written again)."""
     module_name = module_name or module_name_for(source_name)
     renderer = _Renderer(module, module_name)
     blocks = [renderer.block(t) for t in module.types]
@@ -541,6 +542,7 @@ def generate(module: M.Module, source_name: str, source_text: str, module_name: 
         "module.py.j2",
         version=__version__,
         source_name=Path(source_name).name,
+        regenerate=regenerate or f"run `xdrgen {Path(source_name).name}` again",
         sha256=hashlib.sha256(source_text.encode("utf-8")).hexdigest(),
         module=module,
         module_name=module_name,
