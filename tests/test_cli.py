@@ -189,6 +189,9 @@ def test_a_bad_macro_name_is_a_usage_error() -> None:
     assert result.returncode == 2
     assert _one_error_line(result.stderr) == b"xdrgen: error: -D 2FAST=1: '2FAST' is not a macro name"
     assert result.stderr.splitlines()[0] == USAGE_LINE
+    target = xdrgen(RFC_FILE, "--target", "header", "--stdout")
+    assert target.returncode == 2
+    assert _one_error_line(target.stderr) == b"xdrgen: error: unknown target 'header'; use one of hdr, xdr, svc, clnt, tbl"
 
 
 def test_a_closed_pipe_ends_the_run_quietly(tmp_path: Path) -> None:
