@@ -17,7 +17,7 @@ from .compiler import compile_file
 from .diagnostics import Reporter, SourceCache, XdrgenError, format_diagnostic
 from .dump import to_data
 from .generator import module_name_for
-from .options import OPTIONS_WITH_VALUES, OptionError, WarningPolicy, add_source_options, regenerate_command, source_options
+from .options import OptionError, WarningPolicy, add_common_options, regenerate_command, source_options
 from .project import Project, find_pyproject, load_config, orphans, render, stale, write
 
 SUBCOMMANDS = ("decode", "encode", "help")
@@ -49,7 +49,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("inputs", nargs="*", metavar="FILE.x", help=".x files to compile (default: [tool.xdrgen] inputs of pyproject.toml)")
     p.add_argument("-o", "--output", metavar="DIR", help="folder for the generated modules (default: .)")
-    add_source_options(p)
+    add_common_options(p)
     p.add_argument("--rpc", action="store_true", help="write xdr_rpc.py even if no input declares a program")
     p.add_argument("--stdout", action="store_true", help="print the module of the one input instead of writing files")
     p.add_argument("--check", action="store_true", help="write nothing; exit 1 and print a diff if any output would change")
@@ -62,13 +62,14 @@ def _parser() -> argparse.ArgumentParser:
 def split_command(argv: Sequence[str]) -> tuple[str | None, list[str]]:
     """The subcommand (the first word that is not an option or an option's value, if it is
     one of SUBCOMMANDS) and the arguments without it, so options may come before it."""
+    with_values = {name for action in _parser()._actions if action.nargs != 0 for name in action.option_strings}
     index = 0
     while index < len(argv):
         word = argv[index]
         if word == "--":
             break
         if word.startswith("-") and word != "-":
-            index += 2 if word in OPTIONS_WITH_VALUES else 1
+            index += 2 if word in with_values else 1
             continue
         if word in SUBCOMMANDS:
             return word, [*argv[:index], *argv[index + 1 :]]
@@ -106,7 +107,7 @@ def _main(argv: list[str]) -> int:
         return guarded(parser, lambda: convert.run(command, args, sources), sources)
     parser = _parser()
     args = parser.parse_args(rest)
-    return guarded(parser, lambda: _run(args, sources, parser), sources)
+    return guarded(parser, lambda: _run(args, sources), sources)
 
 
 def guarded(parser: argparse.ArgumentParser, run: Callable[[], int], sources: SourceCache) -> int:
@@ -177,7 +178,7 @@ def _check_output_option(output: str | None) -> None:
         raise OptionError(f"-o {output}: -o names a folder for the modules, not a file (use --stdout > {output} for one module)")
 
 
-def _run(args: argparse.Namespace, sources: SourceCache, parser: argparse.ArgumentParser) -> int:
+def _run(args: argparse.Namespace, sources: SourceCache) -> int:
     policy = WarningPolicy.parse(args.warning_options)
     _check_output_option(args.output)
     project = _project(args)

@@ -15,7 +15,7 @@ from .diagnostics import SourceCache
 from .generator import module_name_for
 from .jsonmap import JsonError, JsonMapping, parse_float, parse_int
 from .loader import load_generated
-from .options import OptionError, Options, WarningPolicy, add_source_options, source_options
+from .options import OptionError, Options, WarningPolicy, add_common_options, source_options
 from .project import find_pyproject, load_config
 
 USAGE = "xdrgen {command} [options] [FILE.x] TYPE"
@@ -47,7 +47,7 @@ def parser(command: str) -> argparse.ArgumentParser:
     p.add_argument("--hex", action="store_true", help="the bytes are hex text (whitespace and 0x prefixes ignored) instead of raw")
     if command == "decode":
         p.add_argument("--indent", type=int, default=None, help="pretty-print the JSON with this indent")
-    add_source_options(p)
+    add_common_options(p)
     return p
 
 

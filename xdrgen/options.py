@@ -123,18 +123,14 @@ def _category(name: str, item: str) -> str:
 # ---- the command line --------------------------------------------------------------------
 
 
-def add_source_options(p: argparse.ArgumentParser) -> None:
-    """The options every command shares: how the .x files are read, and warnings."""
+def add_common_options(p: argparse.ArgumentParser) -> None:
+    """The options every command shares: how the .x files are read, warnings, -q."""
     p.add_argument("-I", dest="include_dirs", action="append", default=[], metavar="DIR", help="search DIR for #include files")
     p.add_argument("-D", dest="defines", action="append", default=[], metavar="NAME[=VALUE]", help="define a macro, as cpp does (an integer value becomes a constant; NAME alone is 1)")
     p.add_argument("--include", dest="pre_includes", action="append", default=[], metavar="FILE.x", help="read FILE.x first, as if #included at the top")
     p.add_argument("--target", metavar="|".join(TARGETS), help="which of rpcgen's RPC_HDR/RPC_XDR/... is defined for #if (default: hdr)")
     p.add_argument("-W", dest="warning_options", action="append", default=[], metavar="error|no-KIND|error=KIND", help=f"-Werror: warnings are errors; -Wno-KIND silences one kind ({', '.join(WARNING_CATEGORIES)})")
     p.add_argument("-q", "--quiet", action="store_true", help="print only errors")
-
-
-# options of add_source_options and the main command that take the next word as their value
-OPTIONS_WITH_VALUES = frozenset({"-I", "-D", "--include", "--target", "-W", "-o", "--output", "--indent"})
 
 
 def source_options(args: argparse.Namespace, base: Options | None = None) -> Options:
