@@ -232,8 +232,7 @@ class _Checker:
         result = python_name(name, MODULE_NAMES)
         if result != name and (name, location) not in self.warned_keywords:
             self.warned_keywords.add((name, location))
-            why = "is a Python keyword" if keyword.iskeyword(name) else "would hide a name the generated module uses"
-            category = "keyword" if keyword.iskeyword(name) else "shadow"
+            category, why = ("keyword", "is a Python keyword") if keyword.iskeyword(name) else ("shadow", "would hide a name the generated module uses")
             self.report.warning(location, f"'{name}' {why}; it is generated as '{result}'", category)
         return result
 
