@@ -50,7 +50,7 @@ class _Checker:
         if previous is not None:
             if _same_tree(node, previous.node):
                 # rpcgen accepts a repeated identical definition (ganesha's nfs4.x has two)
-                self.report.warning(location, f"'{name}' is defined again, identically; the repetition is ignored")
+                self.report.warning(location, f"'{name}' is defined again, identically; the repetition is ignored", "duplicate")
                 self.skipped.add(id(node))
                 return False
             if kind == previous.kind == "procedure" and self._same_procedure_number(node, previous.node):
@@ -213,8 +213,8 @@ class _Checker:
         result = naming.module_level_name(name)
         if result != name and (name, location) not in self.warned_keywords:
             self.warned_keywords.add((name, location))
-            why = "is a Python keyword" if keyword.iskeyword(name) else "would hide a name the generated module uses"
-            self.report.warning(location, f"'{name}' {why}; it is generated as '{result}'")
+            category, why = ("keyword", "is a Python keyword") if keyword.iskeyword(name) else ("shadow", "would hide a name the generated module uses")
+            self.report.warning(location, f"'{name}' {why}; it is generated as '{result}'", category)
         return result
 
     def py_member(self, name: str, location: A.Location | None) -> str:
@@ -319,6 +319,7 @@ class _Checker:
                 self.report.warning(
                     member.location,
                     f"'{member.name}' repeats the value {value} of '{other.name}' in enum '{name}'; it is generated as an alias",
+                    "alias",
                 )
             seen.setdefault(value, member)
             members.append(M.EnumValue(member.name, self.py(member.name, member.location), value, member.location, member.comment, member.annotations))
@@ -345,6 +346,7 @@ class _Checker:
             field.location,
             f"struct '{struct}' contains itself in '{field.name}'; read as an optional ('{struct} *{field.name}'), "
             f"as RFC 1057's 'struct *{struct}' list",
+            "recursion",
         )
         return dataclasses.replace(field, type=M.OptionalType(field.type))
 
@@ -395,7 +397,7 @@ class _Checker:
             if f.name == discriminant.name:
                 # gssproxy's gp_rpc.x does this; both must be attributes of one Python object
                 f.py_name = discriminant.py_name + "_"
-                self.report.warning(f.location, f"arm '{f.name}' has the name of the discriminant of '{name}'; it is generated as '{f.py_name}'")
+                self.report.warning(f.location, f"arm '{f.name}' has the name of the discriminant of '{name}'; it is generated as '{f.py_name}'", "discriminant")
         self.no_duplicate_fields(name, [f for f in arm_fields if f.name != discriminant.name] + [discriminant])
         return M.UnionDef(name, self.py(name, location), discriminant, arms, default, location, comment, synthetic)
 

@@ -1,21 +1,28 @@
-"""The ``xdrgen`` command."""
+"""The ``xdrgen`` command: generate modules, or (``decode``/``encode``) convert one message."""
 
 from __future__ import annotations
 
 import argparse
 import difflib
+import json
+import os
 import sys
 from pathlib import Path
 from typing import Callable, Sequence
 
 from . import __version__
+from . import convert
+from .compiler import compile_file
+from .diagnostics import Reporter, SourceCache, XdrgenError, format_diagnostic
+from .dump import to_data
 from .generator import GenerationError
-from .compiler import Options, compile_file
-from .diagnostics import Diagnostic, Reporter, SourceCache, XdrgenError, format_diagnostic
-from .dump import dump
 from .generator import module_name_for
-from .preprocess import RPC_TARGETS
-from .project import Project, find_pyproject, load_config, render, stale, write
+from .options import OptionError, WarningPolicy, add_common_options, regenerate_command, source_options
+from .project import Project, find_pyproject, load_config, orphans, render, stale, write
+
+SUBCOMMANDS = ("decode", "encode", "help")
+
+USAGE = "xdrgen [options] [FILE.x ...]  |  xdrgen {decode,encode} [options] [FILE.x] TYPE  |  xdrgen help [COMMAND]"
 
 EXAMPLES = """\
 examples:
@@ -26,7 +33,7 @@ examples:
   xdrgen protocol.x --stdout | less
   xdrgen --dump-ast protocol.x                # the syntax tree as JSON
   xdrgen                                      # the inputs of [tool.xdrgen] in pyproject.toml
-  xdrgen decode protocol.x my_type < msg.bin  # bytes -> JSON (see `xdrgen decode --help`)
+  xdrgen decode protocol.x my_type < msg.bin  # bytes -> JSON (see `xdrgen help decode`)
   xdrgen encode protocol.x my_type < msg.json # JSON -> bytes
 """
 
@@ -34,87 +41,124 @@ examples:
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="xdrgen",
+        usage=USAGE,
         description="Generate Python encoders and decoders from ONC RPC / XDR (.x) files.",
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
+        allow_abbrev=False,  # split_command must know every option that takes a value
     )
     p.add_argument("inputs", nargs="*", metavar="FILE.x", help=".x files to compile (default: [tool.xdrgen] inputs of pyproject.toml)")
     p.add_argument("-o", "--output", metavar="DIR", help="folder for the generated modules (default: .)")
-    add_source_options(p)
+    add_common_options(p)
+    p.add_argument("--rpc", action="store_true", help="write xdr_rpc.py even if no input declares a program")
     p.add_argument("--stdout", action="store_true", help="print the module of the one input instead of writing files")
     p.add_argument("--check", action="store_true", help="write nothing; exit 1 and print a diff if any output would change")
     p.add_argument("--dump-ast", action="store_true", help="print the syntax tree as JSON and stop")
     p.add_argument("--dump-model", action="store_true", help="print the checked model as JSON and stop")
-    p.add_argument("-Werror", dest="werror", action="store_true", help="treat warnings as errors")
-    p.add_argument("-q", "--quiet", action="store_true", help="print only errors")
     p.add_argument("--version", action="version", version=f"xdrgen {__version__}")
     return p
 
 
-def add_source_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("-I", dest="include_dirs", action="append", default=[], metavar="DIR", help="search DIR for #include files")
-    p.add_argument("-D", dest="defines", action="append", default=[], metavar="NAME[=VALUE]", help="define a macro, as cpp does (an integer value becomes a constant)")
-    p.add_argument("--include", dest="pre_includes", action="append", default=[], metavar="FILE.x", help="read FILE.x first, as if #included at the top")
-    p.add_argument("--target", choices=[t.removeprefix("RPC_").lower() for t in RPC_TARGETS], help="which of rpcgen's RPC_HDR/RPC_XDR/... is defined for #if (default: hdr)")
-
-
-def _defines(items: Sequence[str]) -> dict[str, str]:
-    defines = {}
-    for item in items:
-        name, _, value = item.partition("=")
-        if not name.isidentifier():
-            raise XdrgenError([Diagnostic("error", f"-D {item!r}: {name!r} is not a macro name", None)])
-        defines[name] = value if value else "1"
-    return defines
+def split_command(argv: Sequence[str]) -> tuple[str | None, list[str]]:
+    """The subcommand (the first word that is not an option or an option's value, if it is
+    one of SUBCOMMANDS) and the arguments without it, so options may come before it."""
+    with_values = {name for action in _parser()._actions if action.nargs != 0 for name in action.option_strings}
+    index = 0
+    while index < len(argv):
+        word = argv[index]
+        if word == "--":
+            break
+        if word.startswith("-") and word != "-":
+            index += 2 if word in with_values else 1
+            continue
+        if word in SUBCOMMANDS:
+            return word, [*argv[:index], *argv[index + 1 :]]
+        break
+    return None, list(argv)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if argv and argv[0] in ("encode", "decode"):
-        from .convert import main as convert_main
-
-        return convert_main(argv)
-    args = _parser().parse_args(argv)
-    sources = SourceCache()
-    return guarded(lambda: _run(args, sources), sources)
-
-
-def guarded(run: Callable[[], int], sources: SourceCache) -> int:
-    """Run a command, turning every expected failure into a message and an exit status."""
     try:
-        return run()
-    except XdrgenError as error:
-        for diagnostic in error.diagnostics:
-            print(format_diagnostic(diagnostic, sources), file=sys.stderr)
-        return 1
-    except (GenerationError, OSError) as error:
-        print(f"xdrgen: error: {error}", file=sys.stderr)
+        return _main(list(sys.argv[1:] if argv is None else argv))
+    except BrokenPipeError:
+        # the reader went away (`xdrgen --dump-ast f.x | head -1`): stop quietly; point
+        # stdout at /dev/null so the interpreter's final flush does not complain either
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
     except KeyboardInterrupt:
         return 130
 
 
-def source_options(args: argparse.Namespace, base: Options | None = None) -> Options:
-    """The -I/-D/--include/--target options, added to those of a configuration."""
-    base = base or Options()
-    return Options(
-        include_dirs=[*base.include_dirs, *args.include_dirs],
-        defines={**base.defines, **_defines(args.defines)},
-        pre_includes=[*base.pre_includes, *args.pre_includes],
-        target="RPC_" + args.target.upper() if args.target else base.target,
-    )
+def _main(argv: list[str]) -> int:
+    command, rest = split_command(argv)
+    sources = SourceCache()
+    if command == "help":
+        topic = next((w for w in rest if not w.startswith("-")), None)
+        if topic in ("decode", "encode"):
+            convert.parser(topic).print_help()
+        elif topic is None:
+            _parser().print_help()
+        else:
+            _parser().error(f"no help on {topic!r}; try `xdrgen help`, `xdrgen help decode` or `xdrgen help encode`")
+        return 0
+    if command is not None:
+        parser = convert.parser(command)
+        args = parser.parse_args(rest)
+        return guarded(parser, lambda: convert.run(command, args, sources), sources)
+    parser = _parser()
+    args = parser.parse_args(rest)
+    return guarded(parser, lambda: _run(args, sources), sources)
+
+
+def guarded(parser: argparse.ArgumentParser, run: Callable[[], int], sources: SourceCache) -> int:
+    """Run a command, turning every expected failure into a message and an exit status."""
+    try:
+        return run()
+    except OptionError as error:
+        parser.error(str(error))  # usage line, message, exit 2
+    except XdrgenError as error:
+        for diagnostic in error.diagnostics:
+            print(format_diagnostic(diagnostic, sources), file=sys.stderr)
+        return 1
+    except (GenerationError, OSError) as error:
+        if isinstance(error, BrokenPipeError):
+            raise
+        print(f"xdrgen: error: {error}", file=sys.stderr)
+        return 1
+
+
+def project_root(path: Path) -> Path:
+    """The folder of the nearest pyproject.toml at or above ``path``, else the current folder:
+    what the paths in a module's regenerate command are relative to."""
+    for folder in Path(path).absolute().parents:
+        if (folder / "pyproject.toml").is_file():
+            return folder
+    return Path.cwd()
 
 
 def _project(args: argparse.Namespace) -> Project | None:
     if args.inputs:
-        return Project([Path(p) for p in args.inputs], Path(args.output or "."), source_options(args))
+        return Project(
+            [Path(p) for p in args.inputs],
+            Path(args.output or "."),
+            source_options(args),
+            rpc=args.rpc,
+            regenerate=lambda path: f"regenerate with `{regenerate_command(path, args, project_root(path))}`",
+        )
     pyproject = find_pyproject(Path.cwd())
     if pyproject is None:
         return None
     project = load_config(pyproject)
     if not args.quiet:
         print(f"xdrgen: using [tool.xdrgen] of {_relative(pyproject)}", file=sys.stderr)
-    return Project(project.inputs, Path(args.output) if args.output else project.output, source_options(args, project.options))
+    command = regenerate_command(None, args, pyproject.parent)
+    return Project(
+        project.inputs,
+        Path(args.output) if args.output else project.output,
+        source_options(args, project.options),
+        rpc=args.rpc or project.rpc,
+        regenerate=lambda path: f"regenerate with `{command}` ([tool.xdrgen] of pyproject.toml)",
+    )
 
 
 def _relative(path: Path) -> str:
@@ -124,59 +168,86 @@ def _relative(path: Path) -> str:
         return str(path)
 
 
+def _check_output_option(output: str | None) -> None:
+    if output is None:
+        return
+    path = Path(output)
+    if path.exists() and not path.is_dir():
+        raise OptionError(f"-o {output}: is a file; -o names the folder the modules go to (--stdout prints one module)")
+    if not path.exists() and path.suffix == ".py":
+        raise OptionError(f"-o {output}: -o names a folder for the modules, not a file (use --stdout > {output} for one module)")
+
+
 def _run(args: argparse.Namespace, sources: SourceCache) -> int:
+    policy = WarningPolicy.parse(args.warning_options)
+    _check_output_option(args.output)
     project = _project(args)
     if project is None:
-        _parser().print_usage(sys.stderr)
-        print("xdrgen: error: no input files (and no [tool.xdrgen] in a pyproject.toml here or above)", file=sys.stderr)
-        return 2
+        raise OptionError("no input files (and no [tool.xdrgen] in a pyproject.toml here or above)")
     if args.stdout and len(project.inputs) != 1:
-        print("xdrgen: error: --stdout takes exactly one input file", file=sys.stderr)
-        return 2
+        raise OptionError("--stdout takes exactly one input file")
     if args.dump_ast or args.dump_model:
         return _dump(project, sources, model=args.dump_model)
 
     warnings = Reporter()
     outputs = render(project, sources, warnings)
-    if warnings.diagnostics and (not args.quiet or args.werror):
-        for warning in warnings.diagnostics:
+    shown = [w for w in warnings.diagnostics if policy.shown(w.category)]
+    failing = [w for w in shown if policy.fails(w.category)]
+    for warning in shown:
+        if not args.quiet or warning in failing:
             print(format_diagnostic(warning, sources), file=sys.stderr)
-    if args.werror and warnings.diagnostics:
-        print(f"xdrgen: error: {len(warnings.diagnostics)} warning(s) treated as errors (-Werror)", file=sys.stderr)
+    if failing:
+        print(f"xdrgen: error: {len(failing)} warning(s) treated as errors (-Werror)", file=sys.stderr)
         return 1
     if args.stdout:
         sys.stdout.write(outputs[project.output / f"{module_name_for(project.inputs[0])}.py"])
+        sys.stdout.flush()
         return 0
-    return _check(outputs, args.quiet) if args.check else _write(outputs, args.quiet)
+    gone = orphans(project, outputs)
+    return _check(outputs, gone, args.quiet) if args.check else _write(outputs, gone, args.quiet)
 
 
 def _dump(project: Project, sources: SourceCache, *, model: bool) -> int:
+    """One JSON document: the input's tree, or an object of them keyed by input path."""
     from .parser import parse_file
 
+    trees = {}
     for path in project.inputs:
         if model:
-            print(dump(compile_file(path, project.options, sources).model))
+            trees[str(path)] = to_data(compile_file(path, project.options, sources).model)
         else:
             o = project.options
-            print(dump(parse_file(path, include_dirs=o.include_dirs, defines=o.defines, target=o.target, sources=sources, pre_includes=o.pre_includes)))
+            trees[str(path)] = to_data(parse_file(path, include_dirs=o.include_dirs, defines=o.defines, target=o.target, sources=sources, pre_includes=o.pre_includes))
+    document = next(iter(trees.values())) if len(trees) == 1 else trees
+    print(json.dumps(document, indent=2), flush=True)
     return 0
 
 
-def _check(outputs: dict[Path, str], quiet: bool) -> int:
+def _orphan_message(module: Path, source: str) -> str:
+    return f"xdrgen: {module}: generated from {source}, which is not an input any more (delete the module, or restore {source})"
+
+
+def _check(outputs: dict[Path, str], gone: list[tuple[Path, str]], quiet: bool) -> int:
     changed = stale(outputs)
     for path in changed:
-        old = path.read_text(encoding="utf-8") if path.exists() else ""
+        old = path.read_text(encoding="utf-8") if path.is_file() else ""
         sys.stdout.writelines(difflib.unified_diff(old.splitlines(True), outputs[path].splitlines(True), str(path), f"{path} (regenerated)"))
-    if changed:
-        print(f"xdrgen: {len(changed)} file(s) out of date", file=sys.stderr)
+    sys.stdout.flush()
+    for module, source in gone:
+        print(_orphan_message(module, source), file=sys.stderr)
+    if changed or gone:
+        parts = [f"{len(changed)} file(s) out of date"] + ([f"{len(gone)} without a source"] if gone else [])
+        print(f"xdrgen: {', '.join(parts)}", file=sys.stderr)
         return 1
     if not quiet:
         print(f"xdrgen: {len(outputs)} file(s) up to date", file=sys.stderr)
     return 0
 
 
-def _write(outputs: dict[Path, str], quiet: bool) -> int:
+def _write(outputs: dict[Path, str], gone: list[tuple[Path, str]], quiet: bool) -> int:
     written, unchanged = write(outputs)
     if not quiet:
+        for module, source in gone:
+            print(_orphan_message(module, source).replace("xdrgen: ", "xdrgen: warning: ", 1), file=sys.stderr)
         print(f"xdrgen: wrote {written} file(s), {unchanged} unchanged", file=sys.stderr)
     return 0

@@ -2,23 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 from . import model as M
 from . import xdr_ast as A
 from .checker import check
 from .diagnostics import Reporter, SourceCache
+from .options import Options
 from .parser import parse_file
 
-
-@dataclass
-class Options:
-    include_dirs: Sequence[str | Path] = ()
-    defines: dict[str, str] = field(default_factory=dict)
-    pre_includes: Sequence[str | Path] = ()
-    target: str | None = None
+__all__ = ["Compiled", "Options", "compile_file"]
 
 
 @dataclass

@@ -1,21 +1,29 @@
 """``xdrgen decode`` and ``xdrgen encode``: bytes <-> JSON through a .x file's types, in the
-spirit of ``protoc --decode`` / ``--encode``."""
+spirit of ``protoc --decode`` / ``--encode``. The JSON mapping is :mod:`xdrgen.jsonmap`'s."""
 
 from __future__ import annotations
 
 import argparse
+import difflib
 import json
 import sys
-from typing import Sequence
+from pathlib import Path
 
-from .cli import add_source_options, guarded, source_options
-from .compiler import compile_file
+from . import model as M
+from .compiler import Compiled, compile_file
 from .diagnostics import SourceCache
 from .generator import module_name_for
-from . import model as M
-from .jsonmap import JsonError, JsonMapping, load_generated
+from .jsonmap import JsonError, JsonMapping, parse_float, parse_int
+from .loader import load_generated
+from .options import OptionError, Options, WarningPolicy, add_common_options, source_options
+from .project import find_pyproject, load_config
 
-USAGE = """\
+USAGE = "xdrgen {command} [options] [FILE.x] TYPE"
+
+EXAMPLES = """\
+Without FILE.x, TYPE is looked up in the inputs of [tool.xdrgen] (pyproject.toml here or
+above), read with its options; a FILE.x that is one of those inputs is read with them too.
+
 examples:
   xdrgen decode lxc_monitor_protocol.x virLXCMonitorExitEventMsg < event.bin
   xdrgen decode rfc4506_file.x file --hex <<< '00000009 73696c6c ...'
@@ -25,57 +33,51 @@ examples:
 """
 
 
-def _parser(command: str) -> argparse.ArgumentParser:
+def parser(command: str) -> argparse.ArgumentParser:
     reads, writes = ("bytes", "JSON") if command == "decode" else ("JSON", "bytes")
     p = argparse.ArgumentParser(
         prog=f"xdrgen {command}",
+        usage=USAGE.format(command=command),
         description=f"Read {reads} from standard input and write {writes} for one type of FILE.x.",
-        epilog=USAGE,
+        epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
+        allow_abbrev=False,
     )
-    p.add_argument("file", metavar="FILE.x")
-    p.add_argument("type", metavar="TYPE", help="the type's name as written in FILE.x")
-    p.add_argument("--hex", action="store_true", help="the bytes are hex text (whitespace ignored) instead of raw")
+    p.add_argument("names", nargs="+", metavar="[FILE.x] TYPE", help="the .x file and the type's name as written in it")
+    p.add_argument("--hex", action="store_true", help="the bytes are hex text (whitespace and 0x prefixes ignored) instead of raw")
     if command == "decode":
         p.add_argument("--indent", type=int, default=None, help="pretty-print the JSON with this indent")
-    add_source_options(p)
+    add_common_options(p)
     return p
 
 
-def main(argv: Sequence[str]) -> int:
-    command = argv[0]
-    args = _parser(command).parse_args(argv[1:])
-    sources = SourceCache()
-    return guarded(lambda: _convert(command, args, sources), sources)
-
-
-def _convert(command: str, args: argparse.Namespace, sources: SourceCache) -> int:
-    compiled = compile_file(args.file, source_options(args), sources)
-    try:
-        definition = compiled.model.type_named(args.type)
-    except KeyError:
-        names = ", ".join(t.name for t in compiled.model.types[:20])
-        print(f"xdrgen: error: no type {args.type!r} in {args.file} (types: {names}...)", file=sys.stderr)
-        return 2
+def run(command: str, args: argparse.Namespace, sources: SourceCache) -> int:
+    WarningPolicy.parse(args.warning_options)  # validated; conversions print no warnings
+    if len(args.names) > 2:
+        raise OptionError(f"expected [FILE.x] TYPE, got {len(args.names)} words")
+    *file, type_name = args.names
+    compiled = _find_type(Path(file[0]) if file else None, type_name, args, sources)
     generated = load_generated(compiled.model, str(compiled.path), compiled.text, module_name_for(compiled.path))
     mapping = JsonMapping(compiled.model, generated)
-    expr = M.NamedType(definition.name)
+    expr = M.NamedType(type_name)
     try:
         if command == "decode":
-            data = _read_bytes(args.hex)
-            value = generated.decode(args.type, data)
-            print(json.dumps(mapping.to_json(expr, value), indent=args.indent))
+            value = generated.decode(type_name, _read_bytes(args.hex))
+            text = json.dumps(mapping.to_json(expr, value), indent=args.indent, allow_nan=False)
+            sys.stdout.write(text + "\n")
+            sys.stdout.flush()
         else:
-            value = mapping.from_json(expr, json.loads(sys.stdin.buffer.read()), args.type)
-            encoded = generated.encode(args.type, value)
+            value = mapping.from_json(expr, _read_json(), type_name)
+            encoded = generated.encode(type_name, value)
             if args.hex:
-                print(encoded.hex())
+                print(encoded.hex(), flush=True)
             else:
                 sys.stdout.buffer.write(encoded)
+                sys.stdout.buffer.flush()
     except generated.XdrError as error:
         print(f"xdrgen: error: {error}", file=sys.stderr)
         return 1
-    except (JsonError, json.JSONDecodeError, UnicodeDecodeError) as error:
+    except JsonError as error:
         print(f"xdrgen: error: invalid input: {error}", file=sys.stderr)
         return 1
     except RecursionError:
@@ -84,11 +86,54 @@ def _convert(command: str, args: argparse.Namespace, sources: SourceCache) -> in
     return 0
 
 
+def _find_type(file: Path | None, type_name: str, args: argparse.Namespace, sources: SourceCache) -> Compiled:
+    """The compiled input that defines ``type_name``: FILE.x, or the project's inputs."""
+    pyproject = find_pyproject(Path.cwd())
+    project = load_config(pyproject) if pyproject is not None else None
+    if file is None:
+        if project is None:
+            raise OptionError("no FILE.x given, and no [tool.xdrgen] in a pyproject.toml here or above")
+        candidates, base = project.inputs, project.options
+    else:
+        own = project is not None and any(file.resolve() == p.resolve() for p in project.inputs)
+        candidates, base = [file], project.options if own and project is not None else Options()
+    options = source_options(args, base)
+    names: list[str] = []
+    for path in candidates:
+        compiled = compile_file(path, options, sources)
+        if any(t.name == type_name for t in compiled.model.types):
+            return compiled
+        names += [t.name for t in compiled.model.types]
+    where = str(file) if file is not None else "the inputs of [tool.xdrgen]"
+    close = difflib.get_close_matches(type_name, names, n=3, cutoff=0.6)
+    if close:
+        hint = "; did you mean " + " or ".join(repr(n) for n in close) + "?"
+    else:
+        hint = f" (types: {', '.join(names[:12])}{', ...' if len(names) > 12 else ''})" if names else " (it defines no types)"
+    raise OptionError(f"no type {type_name!r} in {where}{hint}")
+
+
 def _read_bytes(as_hex: bool) -> bytes:
     data = sys.stdin.buffer.read()
     if not as_hex:
         return data
     try:
-        return bytes.fromhex("".join(data.decode("ascii").split()))
+        words = data.decode("ascii").split()
+        return bytes.fromhex("".join(w[2:] if w[:2] in ("0x", "0X") else w for w in words))
     except (ValueError, UnicodeDecodeError) as error:
-        raise JsonError(f"not hex: {error}", "input") from None
+        raise JsonError(f"not hex: {error}", "stdin") from None
+
+
+def _read_json() -> object:
+    data = sys.stdin.buffer.read()
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        text = None
+    if text is None or any(ord(c) < 0x20 and c not in "\t\n\r" for c in text):
+        raise JsonError("expected JSON, got binary data (xdrgen decode reads bytes)", "stdin")
+    try:
+        return json.loads(text, parse_int=parse_int, parse_float=parse_float, parse_constant=str)
+    except json.JSONDecodeError as error:
+        raise JsonError(f"expected JSON: {error}", "stdin") from None
+

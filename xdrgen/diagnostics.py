@@ -16,6 +16,7 @@ class Diagnostic:
     message: str
     location: Location | None
     notes: tuple[Diagnostic, ...] = ()
+    category: str | None = None  # a warning's kind, for -Wno-KIND (options.WARNING_CATEGORIES)
 
 
 @dataclass
@@ -40,7 +41,8 @@ class SourceCache:
 def format_diagnostic(diagnostic: Diagnostic, sources: SourceCache) -> str:
     """Render one diagnostic (and its notes) as the compiler-format text block."""
     where = f"{diagnostic.location}: " if diagnostic.location else "xdrgen: "
-    out = [f"{where}{diagnostic.severity}: {diagnostic.message}"]
+    kind = f" [-W{diagnostic.category}]" if diagnostic.category else ""
+    out = [f"{where}{diagnostic.severity}: {diagnostic.message}{kind}"]
     loc = diagnostic.location
     if loc is not None:
         source = sources.line(loc.file, loc.line)
@@ -75,8 +77,8 @@ class Reporter:
     def error(self, location: Location | None, message: str, *notes: Diagnostic) -> None:
         self.diagnostics.append(Diagnostic("error", message, location, tuple(notes)))
 
-    def warning(self, location: Location | None, message: str) -> None:
-        self.diagnostics.append(Diagnostic("warning", message, location))
+    def warning(self, location: Location | None, message: str, category: str | None = None) -> None:
+        self.diagnostics.append(Diagnostic("warning", message, location, category=category))
 
     @property
     def errors(self) -> list[Diagnostic]:

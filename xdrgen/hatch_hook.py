@@ -22,7 +22,12 @@ from hatchling.builders.hooks.plugin.interface import BuildHookInterface
 from hatchling.plugin import hookimpl
 
 from .diagnostics import SourceCache, XdrgenError, format_diagnostic
-from .project import CONFIG_KEYS, tool_tables, load_config, render, write
+from .options import CONFIG_KEYS
+from .project import tool_tables, load_config, render, write
+
+# keys of a build hook's table that hatchling itself reads
+HATCH_KEYS = {"dependencies", "require-runtime-dependencies", "require-runtime-features", "enable-by-default"}
+HEADER_NOTE = "written by the xdrgen build hook while the package is built, from the .x file"
 
 
 class XdrgenBuildHook(BuildHookInterface):  # type: ignore[type-arg]
@@ -30,10 +35,17 @@ class XdrgenBuildHook(BuildHookInterface):  # type: ignore[type-arg]
 
     def initialize(self, version: str, build_data: dict[str, Any]) -> None:
         pyproject = Path(self.root) / "pyproject.toml"
+        unknown = sorted(set(self.config) - set(CONFIG_KEYS) - HATCH_KEYS)
+        if unknown:
+            self.app.display_warning(
+                f"xdrgen: [tool.hatch.build.hooks.xdrgen]: unknown key(s) {', '.join(unknown)} ignored (known: {', '.join(CONFIG_KEYS)})"
+            )
         table = {**tool_tables(pyproject).get("xdrgen", {}), **{k: v for k, v in self.config.items() if k in CONFIG_KEYS}}
         sources = SourceCache()
         try:
-            outputs = render(load_config(pyproject, table), sources)
+            project = load_config(pyproject, table, "[tool.xdrgen] with [tool.hatch.build.hooks.xdrgen]")
+            project.regenerate = lambda path: HEADER_NOTE
+            outputs = render(project, sources)
         except XdrgenError as error:
             text = "\n".join(format_diagnostic(d, sources) for d in error.diagnostics)
             raise RuntimeError(f"xdrgen could not generate the XDR modules:\n{text}") from None

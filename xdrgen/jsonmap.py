@@ -1,24 +1,44 @@
-"""Values of generated types <-> JSON, for ``xdrgen encode`` / ``xdrgen decode``.
+"""Values of generated types <-> JSON values, for ``xdrgen encode`` / ``xdrgen decode``.
 
-The mapping (README, "JSON mapping"): integers and floats are numbers, bool is true/false,
-enums are the name of their value (a number is accepted on input), opaque data is a hex
-string, strings are strings, arrays are lists, an absent optional is null, a struct is an
-object keyed by its field names as written in the .x file, and a union is an object with the
-discriminant under its declared name plus the arm's field (nothing else for a void arm).
-Typedefs map as the type they name.
+The mapping (README, "JSON mapping"):
+
+- integers are numbers; ``bool`` is ``true``/``false``;
+- ``float``/``double`` are numbers when finite; ``"Infinity"``, ``"-Infinity"`` and ``"NaN"``
+  (the positive quiet NaN with no payload) otherwise, and any other NaN is ``"NaN:0x"`` and the
+  hex of its bits at the type's width (``"NaN:0x7ff8000000000001"``), so every bit pattern
+  survives ``decode | encode``; output never holds JSON's missing NaN/Infinity literals;
+- enums are the name of their value (a number is accepted on input);
+- opaque data is a hex string; strings are strings; arrays are lists; an absent optional is
+  ``null``; typedefs map as the type they name;
+- a struct is an object keyed by its field names as written in the .x file; a union is an
+  object with the discriminant under its declared name plus the arm's field (nothing else for
+  a void arm);
+- a linked list (a struct whose last field is an optional pointer to its own type, the
+  ``entry *next`` of READDIR replies) is a JSON array of its nodes, each an object of the other
+  fields; an optional pointer to such a struct is the same array, empty when absent. Lists are
+  walked with loops, so their length is not bounded by any recursion limit.
+
+This module maps values only: the caller hands it the model and the generated module whose
+classes build the values (:mod:`xdrgen.loader` generates one in memory).
 """
 
 from __future__ import annotations
 
-import importlib
-import sys
+import math
+import struct
 import types
 from typing import Any
 
 from . import model as M
-from .generator import RUNTIME_MODULE, generate
+from .shapes import link_field
 
 JSON = Any
+
+# a JSON integer longer than this is out of every XDR type's range (a double's largest
+# integer has 309 digits), and converting it would hit Python's 4,300-digit limit
+MAX_NUMBER_TEXT = 400
+
+_FLOAT_FORMATS = {32: (">f", ">I", 8), 64: (">d", ">Q", 16)}
 
 
 class JsonError(ValueError):
@@ -29,123 +49,237 @@ class JsonError(ValueError):
         self.path = path
 
 
-def load_generated(model: M.Module, source_name: str, source_text: str, module_name: str) -> types.ModuleType:
-    """Generate and import the module for ``model`` in memory (no files written)."""
-    # the generated module falls back to a top-level "xdr_runtime" outside a package
-    sys.modules.setdefault(RUNTIME_MODULE, importlib.import_module(f"xdrgen.runtime.{RUNTIME_MODULE}"))
-    code = generate(model, source_name, source_text, module_name, format=False)
-    module = types.ModuleType(f"xdrgen_live_{module_name}")
-    sys.modules[module.__name__] = module  # dataclasses look their module up while decorating
-    exec(compile(code, source_name, "exec"), module.__dict__)
-    return module
+class HugeNumber(str):
+    """A JSON number too long to convert (see :func:`parse_int`); kept as its text."""
+
+
+def parse_int(text: str) -> int | HugeNumber:
+    """``json.loads(..., parse_int=parse_int)``: integers of any length without a traceback."""
+    return HugeNumber(text) if len(text) > MAX_NUMBER_TEXT else int(text)
+
+
+def parse_float(text: str) -> float | HugeNumber:
+    """``json.loads(..., parse_float=parse_float)``: ``1e400`` is out of range, not infinity."""
+    value = float(text)
+    return HugeNumber(text) if math.isinf(value) else value
+
+
+def float_to_json(value: float, bits: int) -> float | str:
+    """A float or double as JSON: a number when finite, else a string that keeps its bits."""
+    if math.isfinite(value):
+        return value
+    if math.isinf(value):
+        return "Infinity" if value > 0 else "-Infinity"
+    float_format, int_format, digits = _FLOAT_FORMATS[bits]
+    pattern = struct.unpack(int_format, struct.pack(float_format, value))[0]
+    canonical = struct.unpack(int_format, struct.pack(float_format, math.nan))[0]
+    return "NaN" if pattern == canonical else f"NaN:0x{pattern:0{digits}x}"
+
+
+def float_from_json(data: JSON, bits: int, path: str) -> float:
+    """The inverse of :func:`float_to_json`; a number out of the type's range is an error."""
+    float_format, int_format, digits = _FLOAT_FORMATS[bits]
+    type_name = "float" if bits == 32 else "double"
+    if isinstance(data, str) and not isinstance(data, HugeNumber):
+        named = {"Infinity": math.inf, "-Infinity": -math.inf, "NaN": math.nan}
+        if data in named:
+            return named[data]
+        hex_digits = data.removeprefix("NaN:0x")
+        if hex_digits != data and len(hex_digits) == digits:
+            try:
+                value: float = struct.unpack(float_format, struct.pack(int_format, int(hex_digits, 16)))[0]
+            except ValueError:
+                pass
+            else:
+                if math.isnan(value):
+                    return value
+        raise JsonError(f"expected a number, \"Infinity\", \"-Infinity\", \"NaN\" or \"NaN:0x\" and {digits} hex digits of a NaN, got {data!r}", path)
+    if isinstance(data, bool) or not isinstance(data, (int, float, HugeNumber)):
+        raise JsonError(f"expected a number, got {_kind(data)}", path)
+    try:
+        if isinstance(data, HugeNumber):
+            raise OverflowError
+        value = float(data)
+        struct.pack(float_format, value)  # refuses what a float32 cannot hold
+    except (OverflowError, struct.error):
+        raise JsonError(f"{_short(data)} is out of range for {type_name} (write \"Infinity\" for an infinity)", path) from None
+    return value
 
 
 class JsonMapping:
+    """Converts between values of ``generated`` (the module made from ``model``) and JSON."""
+
     def __init__(self, model: M.Module, generated: types.ModuleType):
         self.model = model
         self.generated = generated
 
+    def linked_list(self, expr: M.TypeExpr | M.TypeDefinition) -> tuple[M.StructDef, bool] | None:
+        """``(struct, optional)`` if values of ``expr`` are linked lists of ``struct``."""
+        optional = False
+        if isinstance(expr, M.OptionalType):
+            expr, optional = self.model.resolve(expr.element), True
+        if isinstance(expr, M.StructDef) and link_field(self.model, expr) is not None:
+            return expr, optional
+        return None
+
     # ---- value -> JSON ------------------------------------------------------------------
 
     def to_json(self, expr: M.TypeExpr, value: Any) -> JSON:
-        if isinstance(expr, (M.IntType, M.FloatType, M.BoolType)):
+        resolved = self.model.resolve(expr)
+        chain = self.linked_list(resolved)
+        if chain is not None:
+            return self._list_to_json(chain[0], value)
+        if isinstance(resolved, (M.IntType, M.BoolType)):
             return value
-        if isinstance(expr, M.VoidType):
+        if isinstance(resolved, M.FloatType):
+            return float_to_json(value, resolved.bits)
+        if isinstance(resolved, M.VoidType):
             return None
-        if isinstance(expr, M.OpaqueType):
+        if isinstance(resolved, M.OpaqueType):
             return bytes(value).hex()
-        if isinstance(expr, M.StringType):
+        if isinstance(resolved, M.StringType):
             return value
-        if isinstance(expr, M.ArrayType):
-            return [self.to_json(expr.element, item) for item in value]
-        if isinstance(expr, M.OptionalType):
-            return None if value is None else self.to_json(expr.element, value)
-        definition = self.model.type_named(expr.name)
-        if isinstance(definition, M.AliasDef):
-            return self.to_json(definition.type, value)
-        if isinstance(definition, M.EnumDef):
-            return next(v.name for v in definition.values if v.value == int(value))
-        if isinstance(definition, M.StructDef):
-            return {f.name: self.to_json(f.type, getattr(value, f.py_name)) for f in definition.fields}
-        discriminant = getattr(value, definition.discriminant.py_name)
-        result = {definition.discriminant.name: self.to_json(definition.discriminant.type, discriminant)}
-        arm = self.arm_for(definition, int(discriminant))
+        if isinstance(resolved, M.ArrayType):
+            return [self.to_json(resolved.element, item) for item in value]
+        if isinstance(resolved, M.OptionalType):
+            return None if value is None else self.to_json(resolved.element, value)
+        if isinstance(resolved, M.EnumDef):
+            return next(v.name for v in resolved.values if v.value == int(value))
+        if isinstance(resolved, M.StructDef):
+            return self._fields_to_json(resolved.fields, value)
+        assert isinstance(resolved, M.UnionDef)
+        discriminant = getattr(value, resolved.discriminant.py_name)
+        result = {resolved.discriminant.name: self.to_json(resolved.discriminant.type, discriminant)}
+        arm = arm_for(resolved, int(discriminant))
         if arm is not None and arm.field is not None:
             result[arm.field.name] = self.to_json(arm.field.type, getattr(value, arm.field.py_name))
         return result
 
+    def _fields_to_json(self, fields: list[M.Field], value: Any) -> dict[str, JSON]:
+        return {f.name: self.to_json(f.type, getattr(value, f.py_name)) for f in fields}
+
+    def _list_to_json(self, node_type: M.StructDef, node: Any) -> list[JSON]:
+        *fields, link = node_type.fields
+        items = []
+        while node is not None:
+            items.append(self._fields_to_json(fields, node))
+            node = getattr(node, link.py_name)
+        return items
+
     # ---- JSON -> value ------------------------------------------------------------------
 
     def from_json(self, expr: M.TypeExpr, data: JSON, path: str) -> Any:
-        if isinstance(expr, M.IntType):
-            return self._expect(data, int, "an integer", path)
-        if isinstance(expr, M.FloatType):
-            return float(self._expect(data, (int, float), "a number", path))
-        if isinstance(expr, M.BoolType):
-            return self._expect(data, bool, "true or false", path)
-        if isinstance(expr, M.VoidType):
+        resolved = self.model.resolve(expr)
+        chain = self.linked_list(resolved)
+        if chain is not None:
+            return self._list_from_json(*chain, data, path)
+        if isinstance(resolved, M.IntType):
+            number = _expect(data, int, "an integer", path)
+            if isinstance(number, HugeNumber) or not resolved.min <= number <= resolved.max:
+                raise JsonError(f"{_short(number)} is out of range for {resolved.name}", path)
+            return number
+        if isinstance(resolved, M.FloatType):
+            if resolved.bits not in _FLOAT_FORMATS:
+                raise JsonError(f"{resolved.name} is not supported", path)
+            return float_from_json(data, resolved.bits, path)
+        if isinstance(resolved, M.BoolType):
+            return _expect(data, bool, "true or false", path)
+        if isinstance(resolved, M.VoidType):
             return None
-        if isinstance(expr, M.OpaqueType):
+        if isinstance(resolved, M.OpaqueType):
             try:
-                return bytes.fromhex(self._expect(data, str, "a hex string", path))
+                return bytes.fromhex(_expect(data, str, "a hex string", path))
             except ValueError:
                 raise JsonError("expected a hex string", path) from None
-        if isinstance(expr, M.StringType):
-            return self._expect(data, str, "a string", path)
-        if isinstance(expr, M.ArrayType):
-            items = self._expect(data, list, "a list", path)
-            return [self.from_json(expr.element, item, f"{path}[{i}]") for i, item in enumerate(items)]
-        if isinstance(expr, M.OptionalType):
-            return None if data is None else self.from_json(expr.element, data, path)
-        definition = self.model.type_named(expr.name)
-        if isinstance(definition, M.AliasDef):
-            return self.from_json(definition.type, data, path)
-        cls = getattr(self.generated, definition.py_name)
-        if isinstance(definition, M.EnumDef):
-            return cls(self._enum_value(definition, data, path))
-        obj = self._expect(data, dict, "an object", path)
-        if isinstance(definition, M.StructDef):
-            self._known_keys(obj, {f.name for f in definition.fields}, path)
-            missing = [f.name for f in definition.fields if f.name not in obj]
-            if missing:
-                raise JsonError(f"missing field(s) {', '.join(missing)}", path)
-            return cls(*[self.from_json(f.type, obj[f.name], f"{path}.{f.name}") for f in definition.fields])
-        disc = definition.discriminant
+        if isinstance(resolved, M.StringType):
+            return _expect(data, str, "a string", path)
+        if isinstance(resolved, M.ArrayType):
+            items = _expect(data, list, "a list", path)
+            return [self.from_json(resolved.element, item, f"{path}[{i}]") for i, item in enumerate(items)]
+        if isinstance(resolved, M.OptionalType):
+            return None if data is None else self.from_json(resolved.element, data, path)
+        assert isinstance(resolved, (M.EnumDef, M.StructDef, M.UnionDef)), resolved
+        cls = getattr(self.generated, resolved.py_name)
+        if isinstance(resolved, M.EnumDef):
+            return cls(_enum_value(resolved, data, path))
+        obj = _expect(data, dict, "an object", path)
+        if isinstance(resolved, M.StructDef):
+            return cls(*self._fields_from_json(resolved.fields, obj, path))
+        disc = resolved.discriminant
         if disc.name not in obj:
             raise JsonError(f"missing discriminant {disc.name!r}", path)
         d = self.from_json(disc.type, obj[disc.name], f"{path}.{disc.name}")
-        arm = self.arm_for(definition, int(d))
+        arm = arm_for(resolved, int(d))
         if arm is None:
             raise JsonError(f"no arm for discriminant {obj[disc.name]!r}", f"{path}.{disc.name}")
-        self._known_keys(obj, {disc.name} | ({arm.field.name} if arm.field else set()), path)
+        _known_keys(obj, {disc.name} | ({arm.field.name} if arm.field else set()), path)
         if arm.field is None:
             return cls(d)
         if arm.field.name not in obj:
             raise JsonError(f"missing arm field {arm.field.name!r}", path)
         return cls(d, **{arm.field.py_name: self.from_json(arm.field.type, obj[arm.field.name], f"{path}.{arm.field.name}")})
 
-    def arm_for(self, union: M.UnionDef, value: int) -> M.UnionArm | None:
-        return next((a for a in union.arms if value in a.values), union.default)
+    def _fields_from_json(self, fields: list[M.Field], obj: dict[str, JSON], path: str) -> list[Any]:
+        _known_keys(obj, {f.name for f in fields}, path)
+        missing = [f.name for f in fields if f.name not in obj]
+        if missing:
+            raise JsonError(f"missing field(s) {', '.join(missing)}", path)
+        return [self.from_json(f.type, obj[f.name], f"{path}.{f.name}") for f in fields]
 
-    def _enum_value(self, enum: M.EnumDef, data: JSON, path: str) -> int:
-        if isinstance(data, str):
-            for member in enum.values:
-                if member.name == data:
-                    return member.value
-            raise JsonError(f"{data!r} is not a value of enum {enum.name}", path)
-        if isinstance(data, int) and not isinstance(data, bool) and any(v.value == data for v in enum.values):
-            return data
-        raise JsonError(f"expected a name of enum {enum.name}", path)
+    def _list_from_json(self, node_type: M.StructDef, optional: bool, data: JSON, path: str) -> Any:
+        items = _expect(data, list, f"a list of {node_type.name} entries", path)
+        if not items and not optional:
+            raise JsonError(f"expected at least one {node_type.name} entry", path)
+        cls = getattr(self.generated, node_type.py_name)
+        fields = node_type.fields[:-1]
+        node = None
+        for index in range(len(items) - 1, -1, -1):  # built from the tail: each node holds the next
+            where = f"{path}[{index}]"
+            node = cls(*self._fields_from_json(fields, _expect(items[index], dict, "an object", where), where), node)
+        return node
 
-    @staticmethod
-    def _expect(data: JSON, kind: type | tuple[type, ...], what: str, path: str) -> Any:
-        # bool is an int to Python but not to JSON
-        if not isinstance(data, kind) or (isinstance(data, bool) and kind in (int, (int, float))):
-            raise JsonError(f"expected {what}, got {type(data).__name__ if data is not None else 'null'}", path)
+
+def arm_for(union: M.UnionDef, value: int) -> M.UnionArm | None:
+    return next((a for a in union.arms if value in a.values), union.default)
+
+
+def _enum_value(enum: M.EnumDef, data: JSON, path: str) -> int:
+    if isinstance(data, str) and not isinstance(data, HugeNumber):
+        for member in enum.values:
+            if member.name == data:
+                return member.value
+        raise JsonError(f"{data!r} is not a value of enum {enum.name}", path)
+    if isinstance(data, int) and not isinstance(data, bool) and any(v.value == data for v in enum.values):
         return data
+    raise JsonError(f"expected a name of enum {enum.name}", path)
 
-    @staticmethod
-    def _known_keys(obj: dict[str, JSON], known: set[str], path: str) -> None:
-        extra = sorted(set(obj) - known)
-        if extra:
-            raise JsonError(f"unknown key(s) {', '.join(extra)}", path)
+
+def _expect(data: JSON, kind: type, what: str, path: str) -> Any:
+    # bool is an int to Python but not to JSON; a HugeNumber is a number, not a string
+    ok = isinstance(data, kind) and not (isinstance(data, bool) and kind is int)
+    if kind is str and isinstance(data, HugeNumber):
+        ok = False
+    if kind is int and isinstance(data, HugeNumber):
+        ok = data.lstrip("-").isdigit()
+    if not ok:
+        raise JsonError(f"expected {what}, got {_kind(data)}", path)
+    return data
+
+
+def _kind(data: JSON) -> str:
+    if data is None:
+        return "null"
+    if isinstance(data, HugeNumber):
+        return "a number"
+    return {bool: "true/false", int: "int", float: "float", str: "str", list: "list", dict: "object"}.get(type(data), type(data).__name__)
+
+
+def _short(number: int | float | HugeNumber) -> str:
+    text = str(number)  # at most MAX_NUMBER_TEXT digits if an int, so str() is safe
+    return text if len(text) <= 40 else f"a {len(text.lstrip('-'))}-digit number"
+
+
+def _known_keys(obj: dict[str, JSON], known: set[str], path: str) -> None:
+    extra = sorted(set(obj) - known)
+    if extra:
+        raise JsonError(f"unknown key(s) {', '.join(extra)}", path)

@@ -103,6 +103,8 @@ def _syntax_error(parser: Lark, error: UnexpectedInput, file: str, text: str) ->
         char = text[position] if position < len(text) else ""
         if char == "#":
             message = "'#' is only allowed at the start of a preprocessor line"
+        elif text.startswith("/*", position) and "*/" not in text[position + 2 :]:
+            message = "unterminated comment: '/*' has no closing '*/'"
         else:
             message = f"unexpected character {char!r}"
         return XdrgenError.at(A.Location(file, error.line, error.column), message)

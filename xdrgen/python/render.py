@@ -115,7 +115,7 @@ def generate(
     regenerate: str | None = None,
 ) -> str:
     """Render ``module`` as Python source. ``source_text`` is hashed into the header;
-    ``regenerate`` is the command that writes the module again, for its header."""
+    ``regenerate`` is the header's "Do not edit: ..." text (how the module is written again)."""
     module_name = module_name or naming.module_name_for(source_name)
     renderer = Renderer(module, module_name)
     blocks = [renderer.block(t) for t in module.types]
@@ -127,7 +127,7 @@ def generate(
             version=__version__,
             source_name=name,
             sha256=hashlib.sha256(source_text.encode("utf-8")).hexdigest(),
-            regenerate=f"regenerate with `{regenerate}`" if regenerate else f"run `xdrgen {name}` again",
+            regenerate=regenerate or f"run `xdrgen {name}` again",
             docstring=_module_docstring(module, name),
             module=module,
             module_name=module_name,
