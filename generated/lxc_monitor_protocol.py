@@ -2,6 +2,10 @@
 # (sha256 724cb2b9359bfca59ad38bd65c4690d5e616f9db307d26aafa4782c7353f2752). Do not edit: regenerate with `xdrgen protocols/lxc_monitor_protocol.x`.
 """XDR types of lxc_monitor_protocol.x.
 
+Define wire protocol for communication between the
+LXC driver in libvirtd, and the LXC controller in
+the libvirt_lxc helper program.
+
 Every named type has a codec: ``encode("name", value)`` / ``decode("name", data)``, or
 ``codec("name")``; structs and unions also have ``to_xdr()`` and ``from_xdr()``.
 Invalid bytes or values raise ``XdrError`` (with the byte offset and field path).

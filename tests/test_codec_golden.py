@@ -3,6 +3,9 @@ checked by hand against RFC 4506's encoding rules."""
 
 from __future__ import annotations
 
+import copy
+import pickle
+
 from pathlib import Path
 
 import pytest
@@ -151,3 +154,7 @@ def test_long_linked_list_needs_no_recursion(generated_package) -> None:  # type
     text = repr(decoded.entries)
     assert text.startswith("entry(fileid=0, name='0000000', cookie=1, nextentry=...) -> entry(fileid=1,")
     assert text.count(" -> ") == 99_999
+    # pickle and deepcopy rebuild the chain in a loop too (the default would recurse per node)
+    for copied in (pickle.loads(pickle.dumps(decoded)), copy.deepcopy(decoded)):
+        assert copied == decoded and copied.entries is not decoded.entries
+        assert copied.to_xdr() == data

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import sys
 from pathlib import Path
 from types import ModuleType
 
@@ -157,3 +158,80 @@ def test_only_the_chosen_arm_may_be_set(flat: ModuleType) -> None:
         flat.encode("many", flat.many(2))
     with pytest.raises(flat.XdrError, match="no arm for discriminant 7"):
         flat.encode("many", flat.many(7))
+
+
+def test_classes_have_the_dataclass_api_and_slots(svc: ModuleType) -> None:
+    value = svc.clash(bytes_=1, str_="abc", to_xdr_=2, kind_=svc.kind.FILE_KIND)
+    assert dataclasses.is_dataclass(value) and [f.name for f in dataclasses.fields(svc.entry)] == ["type", "file", "parent"]
+    assert dataclasses.fields(svc.entry)[1].default is None  # union arms default to None
+    assert dataclasses.replace(value, str_="x") == svc.clash(1, "x", 2, svc.kind.FILE_KIND)
+    assert dataclasses.asdict(value) == {"bytes_": 1, "str_": "abc", "to_xdr_": 2, "kind_": svc.kind.FILE_KIND}
+    assert svc.clash.__match_args__ == ("bytes_", "str_", "to_xdr_", "kind_")
+    assert repr(value) == "clash(bytes_=1, str_='abc', to_xdr_=2, kind_=<kind.FILE_KIND: 1>)"
+    assert value != svc.clash(1, "abd", 2, svc.kind.FILE_KIND) and value.__hash__ is None
+    with pytest.raises(AttributeError):
+        value.other = 1  # slots: no per-instance dict
+    assert not hasattr(value, "__dict__")
+
+
+def test_invented_types_stay_out_of_all_and_procedures_are_an_enum(svc: ModuleType) -> None:
+    assert "LOOKUP_arg2" in svc.CODECS and "LOOKUP_arg2" not in svc.__all__
+    assert issubclass(svc.SVC_V1_Procedure, enum.IntEnum) and svc.SVC_V1_Procedure.PING == 2
+    assert "SVC_V1_Procedure" in svc.__all__ and type(svc.PING) is int
+
+
+def test_locals_never_hide_names_of_the_file(generated_package) -> None:  # type: ignore[no-untyped-def]
+    # names the generated functions use for their locals, and the runtime's alias, are
+    # definitions like any other: only the runtime alias is a true clash (renamed, warned)
+    source = (
+        "typedef int v; typedef int out; typedef int buf; typedef int pos; typedef int node;\n"
+        "struct value { v a; out b; buf c; pos d; node e; value *next; };\n"
+        "union d switch (int v_) { case 1: value start; default: void; };\n"
+    )
+    mod = generated_package.load_source(source, "clashing")
+    assert mod.v is int and mod.node is int
+    chain = mod.value(1, 2, 3, 4, 5, mod.value(6, 7, 8, 9, 10, None))
+    assert mod.decode("value", mod.encode("value", chain)) == chain
+    assert mod.decode("d", mod.encode("d", mod.d(1, chain))) == mod.d(1, chain)
+
+
+def test_runtime_alias_as_a_type_name_is_renamed(generated_package, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "alias.x"
+    path.write_text("typedef int _rt;\nstruct s { _rt x; };\n")
+    compiled = compile_file(path)
+    assert any("'_rt' would hide a name" in w.message for w in compiled.reporter.warnings)
+    mod = generated_package.load(compiled, "alias_clash")
+    assert mod.decode("s", mod.encode("s", mod.s(7))) == mod.s(7)
+
+
+def test_deeply_nested_structs_generate_importable_code(generated_package) -> None:  # type: ignore[no-untyped-def]
+    # 1,000 struct types each holding the next: no "too many nested parentheses" in the
+    # output and no RecursionError in the generator
+    depth = 1000
+    source = "".join(f"struct s{i} {{ s{i + 1} inner; int x; }};\n" for i in range(depth)) + f"struct s{depth} {{ int x; }};\n"
+    mod = generated_package.load_source(source, "deep")
+    value = mod.s999(mod.s1000(5), 6)
+    assert mod.decode("s999", mod.encode("s999", value)) == value
+    # a value 1,000 levels deep is deeper than Python's default stack: a clean error, not a crash
+    with pytest.raises(mod.XdrError, match="nested too deeply"):
+        mod.encode("s0", _nested(mod, depth))
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(10_000)
+    try:
+        data = mod.encode("s0", _nested(mod, depth))
+        assert len(data) == 4 * (depth + 1) and mod.decode("s0", data).inner.inner.x == 2
+    finally:
+        sys.setrecursionlimit(limit)
+
+
+def _nested(mod: ModuleType, depth: int) -> object:
+    value: object = mod.s1000(depth)
+    for i in reversed(range(depth)):
+        value = getattr(mod, f"s{i}")(value, i)
+    return value
+
+
+def test_comment_opening_the_file_documents_the_module(generated_package) -> None:  # type: ignore[no-untyped-def]
+    mod = generated_package.load_source("/* -*- c -*-\n * The demo protocol.\n */\nstruct first { int x; };\n", "documented")
+    assert "The demo protocol." in (mod.__doc__ or "") and "-*-" not in (mod.__doc__ or "")
+    assert mod.first.__doc__ is None  # not the first definition's

@@ -36,7 +36,7 @@ class _Checker:
         self.evaluating: list[str] = []
         self.enum_values: dict[int, list[int | None]] = {}  # id(EnumBody) -> values
         self.enum_of_member: dict[str, A.EnumBody] = {}
-        self.module = M.Module(spec.file)
+        self.module = M.Module(spec.file, comment=spec.doc)
         self.pending_inline: list[M.TypeDefinition] = []
         self.warned_keywords: set[tuple[str, A.Location | None]] = set()
         self.skipped: set[int] = set()  # ids of definitions not to build (repeats, C-isms)

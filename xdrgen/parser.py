@@ -414,7 +414,8 @@ def parse_text(text: str, file: str, extra_items: Sequence[tuple[A.Item, A.Locat
         except UnexpectedInput as error:
             raise _syntax_error(parser, error, file, text) from None
         collected = _Collected(_current.comments, _current.passthroughs)
-    index = _CommentIndex(collected.comments)
+    comments, doc = _file_comment(collected.comments, text)
+    index = _CommentIndex(comments)
     items_with_spans = _Builder(file, index).transform(tree)
     whole = _Span((1, 1), (text.count("\n") + 2, 1))
     commentable = [(item, span) for item, span in items_with_spans]
@@ -430,7 +431,24 @@ def parse_text(text: str, file: str, extra_items: Sequence[tuple[A.Item, A.Locat
     for item, location in extra_items:
         positioned.append(((location.line, location.column), item))
     positioned.sort(key=lambda entry: entry[0])
-    return A.Specification(file, tuple(item for _, item in positioned), tuple(A.Comment(c.value, A.Location(file, c.line or 0, c.column or 0)) for c in collected.comments))
+    return A.Specification(
+        file,
+        tuple(item for _, item in positioned),
+        tuple(A.Comment(c.value, A.Location(file, c.line or 0, c.column or 0)) for c in collected.comments),
+        doc,
+    )
+
+
+_MODE_LINE = re.compile(r"^\s*-\*-.*-\*-\s*$", re.MULTILINE)  # an editor's mode line: "-*- c -*-"
+
+
+def _file_comment(comments: Sequence[Token], text: str) -> tuple[list[Token], str | None]:
+    """The comments less the one that opens the file (only blank text before it), and that
+    one's text: it documents the file, so no definition takes it."""
+    if not comments or text[: comments[0].start_pos or 0].strip():
+        return list(comments), None
+    doc = _MODE_LINE.sub("", comment_text(str(comments[0].value))).strip()
+    return list(comments[1:]), doc or None
 
 
 # ---- files, includes and the preprocessor -----------------------------------------------
@@ -521,4 +539,4 @@ def parse_file(
         location = A.Location("<command line>", 0, 0)
         first.append(A.Include(str(extra), loader.load(Path(extra), str(extra)), location))
     spec = loader.load(Path(path), str(path))
-    return A.Specification(spec.file, tuple(command_line) + tuple(first) + spec.items, spec.comments)
+    return A.Specification(spec.file, tuple(command_line) + tuple(first) + spec.items, spec.comments, spec.doc)

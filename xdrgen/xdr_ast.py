@@ -365,6 +365,7 @@ class Specification:
     file: str
     items: tuple[Item, ...]
     comments: tuple[Comment, ...] = field(default=(), repr=False)
+    doc: str | None = None  # the comment that opens the file: it documents the file, not an item
 
     def definitions(self) -> list[Definition | MacroConstant]:
         """Every definition, with namespaces and includes flattened, in source order."""
