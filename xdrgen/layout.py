@@ -176,7 +176,8 @@ def _split_brackets(indent: str, text: str) -> list[str] | None:
         call, collection = False, True
     else:
         call = text[open_at - 1].isalnum() or text[open_at - 1] in "_]"
-        collection = text[:open_at].endswith(("= ", "+= "))  # a tuple: black puts one item per line
+        # a tuple assigned, added or given as a dict value: black puts one item per line
+        collection = text[:open_at].endswith(("= ", "+= ", ": "))
     if not (call or collection):
         return None
     head, body = text[: open_at + 1], text[open_at + 1 : -1]

@@ -59,6 +59,7 @@ def _lark() -> Lark:
         parser="lalr",
         propagate_positions=True,
         maybe_placeholders=False,
+        cache=True,  # the LALR tables, kept in the temp folder between runs (keyed by grammar)
         lexer_callbacks={
             "BLOCK_COMMENT": _comment,
             "LINE_COMMENT": _comment,
