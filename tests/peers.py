@@ -1,0 +1,311 @@
+"""Real ONC RPC daemons as test peers: started by the test in a temp dir on loopback, polled
+until they answer, stopped by PID, their log kept for failure messages.
+
+The pieces:
+
+- ``missing(reason)``: the one place a test gives up because something outside the clone is
+  not there (a binary, root); today a ``pytest.skip``.
+- ``Daemon``: a process we started, its log, ``wait_until(check)`` and ``stop()``.
+- ``rpcbind_running()``: the machine's rpcbind (port 111, a singleton): the one already
+  answering, or one started here with ``rpcbind -f -i`` and stopped afterwards.
+- ``Portmapper``: GETPORT and UNSET over portmap version 2.
+- ``inetd_daemon(...)``: a daemon handed a loopback UDP socket as its stdin, as inetd does
+  (rpc.rstatd and rpc.rusersd then serve that socket and register nothing).
+- ``ProgramCalls``: "call procedure NAME with these values, decode the result" for one
+  program version with today's untyped ``BlockingOncClient``; a generated typed client will
+  replace it.
+
+The plumbing here (pings, GETPORT) uses xdrgen's runtime package directly; tests use the
+runtime copied beside their generated modules.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import struct
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Callable, Iterator, NoReturn, Sequence
+
+import pytest
+
+from xdrgen.runtime import xdr_rpc as rpc
+
+LOOPBACK = "127.0.0.1"
+PORTMAP_PROGRAM, PORTMAP_PORT = 100000, 111
+IPPROTO_TCP, IPPROTO_UDP = 6, 17
+# under load (2 busy cores shared by several agents) a daemon can take seconds to start
+START_TIMEOUT = 60.0
+STOP_TIMEOUT = 15.0
+
+
+def missing(reason: str) -> NoReturn:
+    """Give up on a test whose peer cannot run here (one line saying why)."""
+    pytest.skip(reason)
+
+
+def require_binary(name: str, package: str) -> str:
+    """The path of ``name`` (searching sbin too), or ``missing`` naming its Debian package."""
+    found = shutil.which(name, path=os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/sbin", "/usr/lib/yp"]))
+    if found is None:
+        missing(f"{name} not installed (Debian package {package})")
+    return found
+
+
+def require_root(why: str) -> None:
+    if os.geteuid() != 0:
+        missing(f"needs root: {why}")
+
+
+class Daemon:
+    """A daemon process this test started: stdout and stderr go to ``log_path``; stopped by PID."""
+
+    def __init__(self, name: str, argv: Sequence[str], workdir: Path, *, stdin: int | None = None, env: dict[str, str] | None = None):
+        self.name = name
+        self.argv = list(argv)
+        self.workdir = workdir
+        self.log_path = workdir / f"{name}.out"
+        self.extra_logs: list[Path] = []  # files the daemon writes its own log to
+        with open(self.log_path, "wb") as log:
+            # its own session: a terminal's ^C or the test's signals do not reach it, and
+            # stop() can signal exactly it
+            self.process = subprocess.Popen(
+                self.argv,
+                cwd=workdir,
+                stdin=stdin if stdin is not None else subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=env,
+                start_new_session=True,
+            )
+        self.pid = self.process.pid
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def log(self, tail: int = 60) -> str:
+        """The last ``tail`` lines of what the daemon printed and logged."""
+        parts = []
+        for path in [self.log_path, *self.extra_logs]:
+            try:
+                lines = path.read_text(errors="replace").splitlines()
+            except OSError:
+                continue
+            parts.append(f"--- {path.name} ---\n" + "\n".join(lines[-tail:]))
+        return "\n".join(parts)
+
+    def describe(self) -> str:
+        state = "running" if self.alive() else f"exited with {self.process.returncode}"
+        return f"{self.name} (pid {self.pid}, {state}): {' '.join(self.argv)}\n{self.log()}"
+
+    def wait_until(self, check: Callable[[], bool], what: str, timeout: float = START_TIMEOUT) -> None:
+        """Poll ``check`` until it is true; fail with the daemon's log if it exits first or
+        ``timeout`` passes."""
+        deadline = time.monotonic() + timeout
+        delay = 0.02
+        while True:
+            if check():
+                return
+            if not self.alive():
+                pytest.fail(f"{self.name} exited before {what}\n{self.describe()}")
+            if time.monotonic() > deadline:
+                pytest.fail(f"{self.name}: no {what} within {timeout} s\n{self.describe()}")
+            time.sleep(delay)
+            delay = min(delay * 2, 0.5)
+
+    def stop(self) -> int | None:
+        """SIGTERM, then SIGKILL if it has not exited within STOP_TIMEOUT; returns the exit
+        status. Signals only this PID, and only while it is our unreaped child."""
+        if self.alive():
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(STOP_TIMEOUT)
+        return self.process.returncode
+
+
+def ping(port: int, program: int, version: int, *, udp: bool = False, timeout: float = 2.0) -> bool:
+    """Whether procedure 0 of ``program`` ``version`` answers on loopback ``port``."""
+    try:
+        client = rpc.BlockingOncClient(LOOPBACK, port, program, version, udp=udp, timeout=timeout)
+    except OSError:
+        return False
+    try:
+        client.call(0)
+        return True
+    except (OSError, rpc.RpcError):
+        return False
+    finally:
+        client.close()
+
+
+class Portmapper:
+    """Portmap version 2 on loopback port 111: GETPORT and UNSET, each on a fresh UDP call."""
+
+    def _call(self, procedure: int, program: int, version: int, protocol: int, port: int = 0) -> int:
+        client = rpc.BlockingOncClient(LOOPBACK, PORTMAP_PORT, PORTMAP_PROGRAM, 2, udp=True, timeout=5.0)
+        try:
+            results = client.call(procedure, struct.pack(">IIII", program, version, protocol, port))
+        finally:
+            client.close()
+        (value,) = struct.unpack(">I", results)
+        return int(value)
+
+    def getport(self, program: int, version: int, protocol: int = IPPROTO_TCP) -> int:
+        """The port ``program`` ``version`` is registered on for ``protocol``; 0 if none."""
+        try:
+            return self._call(3, program, version, protocol)
+        except (OSError, rpc.RpcError):
+            return 0
+
+    def unset(self, program: int, version: int) -> None:
+        """Drop every registration of ``program`` ``version`` (rpcbind takes UNSET from root
+        on loopback), e.g. one a killed daemon left behind."""
+        self._call(2, program, version, 0)
+
+    def wait_for(self, daemon: Daemon, program: int, version: int, protocol: int = IPPROTO_TCP) -> int:
+        """The port ``daemon`` registered for ``program`` ``version``, once it also answers
+        a NULL call there."""
+        found: list[int] = []
+
+        def registered_and_answering() -> bool:
+            port = self.getport(program, version, protocol)
+            if port and ping(port, program, version, udp=protocol == IPPROTO_UDP):
+                found.append(port)
+                return True
+            return False
+
+        daemon.wait_until(registered_and_answering, f"answer to program {program} v{version} via rpcbind")
+        return found[-1]
+
+
+@contextlib.contextmanager
+def rpcbind_running() -> Iterator[Portmapper]:
+    """A Portmapper for the rpcbind on port 111: the one already answering, else one started
+    here (``rpcbind -f -i``: foreground, takes SET from local callers; never ``-w``, which
+    brings back stale registrations) and stopped on exit."""
+    if ping(PORTMAP_PORT, PORTMAP_PROGRAM, 2):
+        yield Portmapper()
+        return
+    binary = require_binary("rpcbind", "rpcbind")
+    require_root("rpcbind binds port 111")
+    with tempfile.TemporaryDirectory(prefix="xdrgen-rpcbind-") as workdir:
+        daemon = Daemon("rpcbind", [binary, "-f", "-i"], Path(workdir))
+        try:
+            deadline = time.monotonic() + START_TIMEOUT
+            while not ping(PORTMAP_PORT, PORTMAP_PROGRAM, 2, timeout=1.0):
+                if not daemon.alive() and ping(PORTMAP_PORT, PORTMAP_PROGRAM, 2):
+                    break  # another test started one at the same moment: use that one
+                if time.monotonic() > deadline or not daemon.alive():
+                    pytest.fail(f"rpcbind did not start answering\n{daemon.describe()}")
+                time.sleep(0.05)
+            yield Portmapper()
+        finally:
+            daemon.stop()
+
+
+@pytest.fixture(scope="module")
+def rpcbind() -> Iterator[Portmapper]:
+    """Module fixture around ``rpcbind_running`` (import it into the test module)."""
+    with rpcbind_running() as portmapper:
+        yield portmapper
+
+
+@contextlib.contextmanager
+def daemon_in(name: str, argv: Callable[[Path], Sequence[str]], *, prepare: Callable[[Path], None] | None = None) -> Iterator[Daemon]:
+    """A daemon started in a fresh temp dir (``prepare`` fills it first; ``argv`` gets its
+    path) and stopped, by PID, on exit."""
+    with tempfile.TemporaryDirectory(prefix=f"xdrgen-{name}-") as workdir:
+        path = Path(workdir)
+        if prepare is not None:
+            prepare(path)
+        daemon = Daemon(name, argv(path), path)
+        try:
+            yield daemon
+        finally:
+            daemon.stop()
+
+
+@contextlib.contextmanager
+def inetd_daemon(name: str, argv: Sequence[str], workdir: Path) -> Iterator[tuple[Daemon, int]]:
+    """``argv`` started as inetd starts a UDP ``wait`` service: its stdin is a UDP socket
+    bound to a free loopback port, which it serves without registering anywhere. Yields the
+    daemon and the port; stops it (if it has not already exited on its own) on exit."""
+    listener = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        listener.bind((LOOPBACK, 0))
+        port = listener.getsockname()[1]
+        daemon = Daemon(name, argv, workdir, stdin=listener.fileno())
+    finally:
+        listener.close()  # the daemon holds its own copy
+    try:
+        yield daemon, port
+    finally:
+        daemon.stop()
+
+
+def free_port() -> int:
+    """A TCP and UDP port free on loopback just now (for daemons that must be told a port)."""
+    while True:
+        with socket.socket() as tcp:
+            tcp.bind((LOOPBACK, 0))
+            port = int(tcp.getsockname()[1])
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+                try:
+                    udp.bind((LOOPBACK, port))
+                except OSError:
+                    continue
+            return port
+
+
+class ProgramCalls:
+    """Calls to one version of a program by procedure name with today's untyped client:
+    encodes the arguments with the procedure's codecs and decodes the result (strictly, or
+    ``raw`` for the bytes). A generated typed client will take its place."""
+
+    def __init__(self, client: Any, version: Any):
+        self.client = client
+        self.version = version
+
+    def raw(self, name: str, *arguments: Any) -> bytes:
+        procedure = self.version.procedure(name)
+        if len(arguments) != len(procedure.arguments):
+            raise TypeError(f"{name} takes {len(procedure.arguments)} arguments, got {len(arguments)}")
+        encoded = b"".join(codec.encode(value) for codec, value in zip(procedure.arguments, arguments))
+        return bytes(self.client.call(procedure.number, encoded))
+
+    def __call__(self, name: str, *arguments: Any) -> Any:
+        procedure = self.version.procedure(name)
+        results = self.raw(name, *arguments)
+        return None if procedure.result is None else procedure.result.decode(results)
+
+    def close(self) -> None:
+        self.client.close()
+
+    def __enter__(self) -> ProgramCalls:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def load_corpus_module(generated_package: Any, relative: str, module_name: str) -> tuple[Any, Any]:
+    """The module generated from corpus file ``relative`` (with its tests/corpus_options.py
+    defines and pre-includes) and the ``xdr_rpc`` runtime beside it."""
+    import importlib
+
+    from corpus_options import CORPUS, options_for
+
+    from xdrgen.compiler import Options, compile_file
+
+    defines, pre = options_for(relative)
+    module = generated_package.load(compile_file(CORPUS / relative, Options(defines=defines, pre_includes=pre)), module_name)
+    return module, importlib.import_module(f"{generated_package.name}.xdr_rpc")
