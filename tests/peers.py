@@ -235,6 +235,35 @@ def daemon_in(name: str, argv: Callable[[Path], Sequence[str]], *, prepare: Call
 
 
 @contextlib.contextmanager
+def registered_daemon(
+    portmapper: Portmapper,
+    name: str,
+    argv: Callable[[Path], Sequence[str]],
+    program: int,
+    versions: Sequence[int],
+    *,
+    prepare: Callable[[Path], None] | None = None,
+) -> Iterator[tuple[Daemon, int]]:
+    """A daemon that registers ``program`` with rpcbind, started in a fresh temp dir; yields
+    it and the TCP port of ``versions[0]`` once that answers there. A registration left by a
+    dead daemon is dropped first; a live one belongs to someone else, and the test gives up
+    rather than take it over. On exit the daemon is stopped by PID and anything it left
+    registered is dropped."""
+    existing = portmapper.getport(program, versions[0])
+    if existing and ping(existing, program, versions[0]):
+        missing(f"program {program} is already served on port {existing} by a daemon this test did not start")
+    for version in versions:
+        portmapper.unset(program, version)
+    with daemon_in(name, argv, prepare=prepare) as daemon:
+        try:
+            yield daemon, portmapper.wait_for(daemon, program, versions[0])
+        finally:
+            daemon.stop()
+            for version in versions:
+                portmapper.unset(program, version)
+
+
+@contextlib.contextmanager
 def inetd_daemon(name: str, argv: Sequence[str], workdir: Path) -> Iterator[tuple[Daemon, int]]:
     """``argv`` started as inetd starts a UDP ``wait`` service: its stdin is a UDP socket
     bound to a free loopback port, which it serves without registering anywhere. Yields the
