@@ -220,14 +220,16 @@ def rpcbind() -> Iterator[Portmapper]:
 
 
 @contextlib.contextmanager
-def daemon_in(name: str, argv: Callable[[Path], Sequence[str]], *, prepare: Callable[[Path], None] | None = None) -> Iterator[Daemon]:
+def daemon_in(name: str, argv: Callable[[Path], Sequence[str]], *, prepare: Callable[[Path], None] | None = None, logs: Sequence[str] = ()) -> Iterator[Daemon]:
     """A daemon started in a fresh temp dir (``prepare`` fills it first; ``argv`` gets its
-    path) and stopped, by PID, on exit."""
+    path) and stopped, by PID, on exit. ``logs`` names files in that dir the daemon writes
+    its own log to; failure messages show them."""
     with tempfile.TemporaryDirectory(prefix=f"xdrgen-{name}-") as workdir:
         path = Path(workdir)
         if prepare is not None:
             prepare(path)
         daemon = Daemon(name, argv(path), path)
+        daemon.extra_logs = [path / log for log in logs]
         try:
             yield daemon
         finally:
@@ -239,27 +241,27 @@ def registered_daemon(
     portmapper: Portmapper,
     name: str,
     argv: Callable[[Path], Sequence[str]],
-    program: int,
-    versions: Sequence[int],
+    registrations: Sequence[tuple[int, int]],
     *,
     prepare: Callable[[Path], None] | None = None,
-) -> Iterator[tuple[Daemon, int]]:
-    """A daemon that registers ``program`` with rpcbind, started in a fresh temp dir; yields
-    it and the TCP port of ``versions[0]`` once that answers there. A registration left by a
-    dead daemon is dropped first; a live one belongs to someone else, and the test gives up
-    rather than take it over. On exit the daemon is stopped by PID and anything it left
-    registered is dropped."""
-    existing = portmapper.getport(program, versions[0])
-    if existing and ping(existing, program, versions[0]):
-        missing(f"program {program} is already served on port {existing} by a daemon this test did not start")
-    for version in versions:
+    logs: Sequence[str] = (),
+) -> Iterator[tuple[Daemon, dict[tuple[int, int], int]]]:
+    """A daemon that registers the (program, version) pairs ``registrations`` with rpcbind,
+    started in a fresh temp dir. Yields it and the TCP port of each pair, once each answers
+    a NULL call there. A registration left by a dead daemon is dropped first; a live one
+    belongs to someone else, and the test gives up rather than take it over. On exit the
+    daemon is stopped by PID and anything it left registered is dropped."""
+    for program, version in registrations:
+        existing = portmapper.getport(program, version)
+        if existing and ping(existing, program, version):
+            missing(f"program {program} v{version} is already served on port {existing} by a daemon this test did not start")
         portmapper.unset(program, version)
-    with daemon_in(name, argv, prepare=prepare) as daemon:
+    with daemon_in(name, argv, prepare=prepare, logs=logs) as daemon:
         try:
-            yield daemon, portmapper.wait_for(daemon, program, versions[0])
+            yield daemon, {pair: portmapper.wait_for(daemon, *pair) for pair in registrations}
         finally:
             daemon.stop()
-            for version in versions:
+            for program, version in registrations:
                 portmapper.unset(program, version)
 
 

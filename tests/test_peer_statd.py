@@ -36,8 +36,8 @@ def statd(rpcbind: Portmapper) -> Iterator[tuple[Daemon, int]]:  # noqa: F811
         (workdir / "state" / "sm.bak").mkdir()
 
     argv = lambda workdir: [binary, "-F", "-d", "-L", "-P", str(workdir / "state")]  # noqa: E731
-    with registered_daemon(rpcbind, "statd", argv, SM_PROGRAM, [SM_VERSION], prepare=prepare) as running:
-        yield running
+    with registered_daemon(rpcbind, "statd", argv, [(SM_PROGRAM, SM_VERSION)], prepare=prepare) as (daemon, ports):
+        yield daemon, ports[SM_PROGRAM, SM_VERSION]
 
 
 def sm_calls(sm: tuple[ModuleType, Any], port: int, *, udp: bool = False) -> ProgramCalls:

@@ -45,8 +45,8 @@ def ypserv(rpcbind: Portmapper) -> Iterator[tuple[Daemon, int]]:  # noqa: F811
             subprocess.run([makedbm, "-m", MASTER, str(source), str(workdir / "db" / DOMAIN / map_name)], check=True, capture_output=True)
 
     argv = lambda workdir: [binary, "-d", str(workdir / "db")]  # noqa: E731
-    with registered_daemon(rpcbind, "ypserv", argv, YP_PROGRAM, [YP_VERSION, 1], prepare=prepare) as running:
-        yield running
+    with registered_daemon(rpcbind, "ypserv", argv, [(YP_PROGRAM, YP_VERSION), (YP_PROGRAM, 1)], prepare=prepare) as (daemon, ports):
+        yield daemon, ports[YP_PROGRAM, YP_VERSION]
 
 
 @pytest.fixture()
