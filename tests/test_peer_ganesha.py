@@ -11,6 +11,7 @@ with rpcbind; no dbus or kernel NFS is needed."""
 
 from __future__ import annotations
 
+import asyncio
 import glob
 import hashlib
 import os
@@ -304,3 +305,25 @@ def test_nfs4_compound_putrootfh_lookup_getattr(nfs4: tuple[ModuleType, Any], ga
         second = calls("NFSPROC4_COMPOUND", v4.COMPOUND4args(b"", 0, again))
     assert second.status == v4.nfsstat4.NFS4_OK
     assert attributes(second.resarray[1]) == attributes(reply.resarray[5])
+
+
+def test_pipelined_reads_with_the_asyncio_client(nfs3: tuple[ModuleType, Any], nfs: ProgramCalls, root: Any, ganesha: Ganesha) -> None:
+    """25 READs in flight on one TCP connection; ganesha answers them from several worker
+    threads, so replies are matched by xid, not by order."""
+    module, rpc = nfs3
+    handle = lookup(module, nfs, root, "big.bin").object
+    read = module.NFS_PROGRAM_PROGRAM.version(3).procedure("NFSPROC3_READ")
+    chunk = 4096
+
+    async def scenario() -> list[bytes]:
+        client = await rpc.OncClient.connect("127.0.0.1", ganesha.nfs_port, NFS_PROGRAM, 3, credentials=rpc.Credentials.sys("localhost", 0, 0))
+        try:
+            return await asyncio.gather(*(client.call(read.number, read.arguments[0].encode(module.READ3args(handle, offset, chunk))) for offset in range(0, BIG_SIZE, chunk)))
+        finally:
+            await client.close()
+
+    replies = [read.result.decode(raw) for raw in asyncio.run(asyncio.wait_for(scenario(), 60))]
+    assert all(reply.status == module.nfsstat3.NFS3_OK for reply in replies)
+    data = b"".join(reply.resok.data for reply in replies)
+    assert hashlib.sha256(data).hexdigest() == hashlib.sha256((ganesha.export / "big.bin").read_bytes()).hexdigest()
+    assert [reply.resok.eof for reply in replies] == [False] * (len(replies) - 1) + [True]
