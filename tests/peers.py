@@ -11,9 +11,10 @@ The pieces:
 - ``Portmapper``: GETPORT and UNSET over portmap version 2.
 - ``inetd_daemon(...)``: a daemon handed a loopback UDP socket as its stdin, as inetd does
   (rpc.rstatd and rpc.rusersd then serve that socket and register nothing).
-- ``ProgramCalls``: "call procedure NAME with these values, decode the result" for one
-  program version with today's untyped ``BlockingOncClient``; a generated typed client will
-  replace it.
+- ``ProgramCalls``: one program version through today's untyped ``BlockingOncClient``,
+  with the method names and signatures the generated typed client will have
+  (``calls.nfsproc3_getattr(args)``), so the typed client can replace it without touching
+  the tests.
 
 The plumbing here (pings, GETPORT) uses xdrgen's runtime package directly; tests use the
 runtime copied beside their generated modules.
@@ -22,6 +23,7 @@ runtime copied beside their generated modules.
 from __future__ import annotations
 
 import contextlib
+import keyword
 import os
 import shutil
 import signal
@@ -31,7 +33,7 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
-from typing import Any, Callable, Iterator, NoReturn, Sequence
+from typing import Any, Callable, Collection, Iterator, NoReturn, Sequence
 
 import pytest
 
@@ -297,26 +299,50 @@ def free_port() -> int:
             return port
 
 
-class ProgramCalls:
-    """Calls to one version of a program by procedure name with today's untyped client:
-    encodes the arguments with the procedure's codecs and decodes the result (strictly, or
-    ``raw`` for the bytes). A generated typed client will take its place."""
+# attributes the generated clients have besides their procedure methods (issue 14's list)
+CLIENT_ATTRIBUTES = frozenset({"start", "stop", "ports", "close", "connect", "call"})
 
-    def __init__(self, client: Any, version: Any):
+
+def method_name(procedure: str, type_names: Collection[str] = ()) -> str:
+    """A procedure's method name in a generated client: lower-cased, with a trailing ``_``
+    where it would clash with a type of the module, a client attribute or a keyword
+    (``SM_STAT`` next to struct ``sm_stat`` becomes ``sm_stat_``)."""
+    name = procedure.lower()
+    if name in type_names or name in CLIENT_ATTRIBUTES or keyword.iskeyword(name):
+        name += "_"
+    return name
+
+
+class ProgramCalls:
+    """One version of a program called through today's untyped client, shaped like the
+    generated typed client will be: one method per procedure, named by ``method_name``,
+    taking the ``.x`` arguments and returning the decoded result (None for void). Swapping
+    in the typed client leaves the tests' calls as they are. ``raw`` gives the result bytes
+    undecoded, for replies that carry more than the result."""
+
+    def __init__(self, client: Any, version: Any, module: Any = None):
         self.client = client
         self.version = version
+        type_names = set(getattr(module, "CODECS", ()))
+        self.methods = {method_name(procedure.name, type_names): procedure for procedure in version.procedures}
 
-    def raw(self, name: str, *arguments: Any) -> bytes:
-        procedure = self.version.procedure(name)
+    def raw(self, procedure_name: str, *arguments: Any) -> bytes:
+        procedure = self.version.procedure(procedure_name)
         if len(arguments) != len(procedure.arguments):
-            raise TypeError(f"{name} takes {len(procedure.arguments)} arguments, got {len(arguments)}")
+            raise TypeError(f"{procedure.name} takes {len(procedure.arguments)} arguments, got {len(arguments)}")
         encoded = b"".join(codec.encode(value) for codec, value in zip(procedure.arguments, arguments))
         return bytes(self.client.call(procedure.number, encoded))
 
-    def __call__(self, name: str, *arguments: Any) -> Any:
-        procedure = self.version.procedure(name)
-        results = self.raw(name, *arguments)
-        return None if procedure.result is None else procedure.result.decode(results)
+    def __getattr__(self, attribute: str) -> Callable[..., Any]:
+        procedure = self.__dict__.get("methods", {}).get(attribute)
+        if procedure is None:
+            raise AttributeError(f"{self.version.name} has no procedure method {attribute!r}")
+
+        def call(*arguments: Any) -> Any:
+            results = self.raw(procedure.name, *arguments)
+            return None if procedure.result is None else procedure.result.decode(results)
+
+        return call
 
     def close(self) -> None:
         self.client.close()
@@ -326,7 +352,6 @@ class ProgramCalls:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
 
 def load_corpus_module(generated_package: Any, relative: str, module_name: str) -> tuple[Any, Any]:
     """The module generated from corpus file ``relative`` (with its tests/corpus_options.py

@@ -106,9 +106,9 @@ def nfs4(generated_package: Any) -> tuple[ModuleType, Any]:
 
 
 def connect(codecs: tuple[ModuleType, Any], port: int, program: Any, version: int, *, udp: bool = False) -> ProgramCalls:
-    _, rpc = codecs
+    module, rpc = codecs
     client = rpc.BlockingOncClient("127.0.0.1", port, program.number, version, udp=udp, credentials=rpc.Credentials.sys("localhost", 0, 0), timeout=30.0)
-    return ProgramCalls(client, program.version(version))
+    return ProgramCalls(client, program.version(version), module)
 
 
 @pytest.fixture(scope="module")
@@ -129,37 +129,37 @@ def nfs(nfs3: tuple[ModuleType, Any], ganesha: Ganesha) -> Iterator[ProgramCalls
 def root(nfs3: tuple[ModuleType, Any], mount: ProgramCalls, ganesha: Ganesha) -> Any:
     """The export's root file handle, from MOUNT3 MNT."""
     module, _ = nfs3
-    reply = mount("MOUNTPROC3_MNT", str(ganesha.export))
+    reply = mount.mountproc3_mnt(str(ganesha.export))
     assert reply.fhs_status == module.mountstat3.MNT3_OK, ganesha.daemon.log()
     return module.nfs_fh3(reply.mountinfo.fhandle)
 
 
 def lookup(module: ModuleType, nfs: ProgramCalls, directory: Any, name: str) -> Any:
-    reply = nfs("NFSPROC3_LOOKUP", module.LOOKUP3args(module.diropargs3(directory, name)))
+    reply = nfs.nfsproc3_lookup(module.LOOKUP3args(module.diropargs3(directory, name)))
     assert reply.status == module.nfsstat3.NFS3_OK, reply
     return reply.resok
 
 
 def test_mount_export_and_mnt(nfs3: tuple[ModuleType, Any], mount: ProgramCalls, ganesha: Ganesha, tmp_path: Path) -> None:
     module, _ = nfs3
-    exported, node = [], mount("MOUNTPROC3_EXPORT")
+    exported, node = [], mount.mountproc3_export()
     while node is not None:
         exported.append(node.ex_dir)
         node = node.ex_next
     assert exported == [str(ganesha.export)]
 
-    reply = mount("MOUNTPROC3_MNT", str(ganesha.export))
+    reply = mount.mountproc3_mnt(str(ganesha.export))
     assert reply.fhs_status == module.mountstat3.MNT3_OK
     assert AUTH_SYS in reply.mountinfo.auth_flavors
     assert 0 < len(reply.mountinfo.fhandle) <= 64
 
-    refused = mount("MOUNTPROC3_MNT", str(tmp_path))  # a directory that is not exported
+    refused = mount.mountproc3_mnt(str(tmp_path))  # a directory that is not exported
     assert refused.fhs_status != module.mountstat3.MNT3_OK and refused.mountinfo is None
 
 
 def test_getattr_and_lookup_match_os_stat(nfs3: tuple[ModuleType, Any], nfs: ProgramCalls, root: Any, ganesha: Ganesha) -> None:
     module, _ = nfs3
-    reply = nfs("NFSPROC3_GETATTR", module.GETATTR3args(root))
+    reply = nfs.nfsproc3_getattr(module.GETATTR3args(root))
     assert reply.status == module.nfsstat3.NFS3_OK
     attributes, on_disk = reply.resok.obj_attributes, os.stat(ganesha.export)
     assert attributes.type == module.ftype3.NF3DIR
@@ -173,12 +173,12 @@ def test_getattr_and_lookup_match_os_stat(nfs3: tuple[ModuleType, Any], nfs: Pro
     assert file_attributes.type == module.ftype3.NF3REG
     assert (file_attributes.fileid, file_attributes.size) == (file_on_disk.st_ino, 6)
     assert found.dir_attributes.attributes.fileid == on_disk.st_ino
-    assert nfs("NFSPROC3_GETATTR", module.GETATTR3args(found.object)).resok.obj_attributes.fileid == file_on_disk.st_ino
+    assert nfs.nfsproc3_getattr(module.GETATTR3args(found.object)).resok.obj_attributes.fileid == file_on_disk.st_ino
 
     inner = lookup(module, nfs, lookup(module, nfs, root, "sub").object, "inner.txt")
     assert inner.obj_attributes.attributes.fileid == os.stat(ganesha.export / "sub" / "inner.txt").st_ino
 
-    absent = nfs("NFSPROC3_LOOKUP", module.LOOKUP3args(module.diropargs3(root, "no-such-file")))
+    absent = nfs.nfsproc3_lookup(module.LOOKUP3args(module.diropargs3(root, "no-such-file")))
     assert absent.status == module.nfsstat3.NFS3ERR_NOENT and absent.resok is None
 
 
@@ -187,7 +187,7 @@ def test_readdirplus_paged_by_cookie_lists_the_directory(nfs3: tuple[ModuleType,
     entries: list[Any] = []
     cookie, verifier, pages = 0, bytes(8), 0
     while True:
-        reply = nfs("NFSPROC3_READDIRPLUS", module.READDIRPLUS3args(root, cookie, verifier, 1024, 4096))
+        reply = nfs.nfsproc3_readdirplus(module.READDIRPLUS3args(root, cookie, verifier, 1024, 4096))
         assert reply.status == module.nfsstat3.NFS3_OK, reply.status
         pages += 1
         assert pages < 100, "READDIRPLUS did not reach eof"
@@ -217,7 +217,7 @@ def test_read_100_kb_matches_sha256(nfs3: tuple[ModuleType, Any], nfs: ProgramCa
     handle = lookup(module, nfs, root, "big.bin").object
     data = b""
     while True:
-        reply = nfs("NFSPROC3_READ", module.READ3args(handle, len(data), 32768))
+        reply = nfs.nfsproc3_read(module.READ3args(handle, len(data), 32768))
         assert reply.status == module.nfsstat3.NFS3_OK
         assert reply.resok.count == len(reply.resok.data)
         data += reply.resok.data
@@ -239,33 +239,33 @@ def test_create_and_write_land_on_disk(nfs3: tuple[ModuleType, Any], nfs: Progra
         module.set_mtime(module.time_how.DONT_CHANGE),
     )
     how = module.createhow3(module.createmode3.GUARDED, obj_attributes=attributes)
-    created = nfs("NFSPROC3_CREATE", module.CREATE3args(module.diropargs3(root, "written.bin"), how))
+    created = nfs.nfsproc3_create(module.CREATE3args(module.diropargs3(root, "written.bin"), how))
     assert created.status == module.nfsstat3.NFS3_OK and created.resok.obj.handle_follows
     path = ganesha.export / "written.bin"
     assert path.exists() and stat.S_IMODE(path.stat().st_mode) == 0o640
     handle = created.resok.obj.handle
 
     payload = bytes(range(256)) * 64  # 16 KiB
-    written = nfs("NFSPROC3_WRITE", module.WRITE3args(handle, 0, len(payload), module.stable_how.FILE_SYNC, payload))
+    written = nfs.nfsproc3_write(module.WRITE3args(handle, 0, len(payload), module.stable_how.FILE_SYNC, payload))
     assert written.status == module.nfsstat3.NFS3_OK
     assert (written.resok.count, written.resok.committed) == (len(payload), module.stable_how.FILE_SYNC)
     assert written.resok.file_wcc.after.attributes.size == len(payload)
     assert path.read_bytes() == payload
 
     patch = b"written over NFSv3"
-    nfs("NFSPROC3_WRITE", module.WRITE3args(handle, 1000, len(patch), module.stable_how.FILE_SYNC, patch))
+    nfs.nfsproc3_write(module.WRITE3args(handle, 1000, len(patch), module.stable_how.FILE_SYNC, patch))
     assert path.read_bytes() == payload[:1000] + patch + payload[1000 + len(patch) :]
 
-    again = nfs("NFSPROC3_CREATE", module.CREATE3args(module.diropargs3(root, "written.bin"), how))
+    again = nfs.nfsproc3_create(module.CREATE3args(module.diropargs3(root, "written.bin"), how))
     assert again.status == module.nfsstat3.NFS3ERR_EXIST  # GUARDED refuses an existing name
 
 
 def test_mount_and_getattr_over_udp(nfs3: tuple[ModuleType, Any], root: Any, ganesha: Ganesha) -> None:
     module, _ = nfs3
     with connect(nfs3, ganesha.mount_port, module.MOUNTPROG_PROGRAM, 3, udp=True) as mount_udp:
-        assert mount_udp("MOUNTPROC3_MNT", str(ganesha.export)).mountinfo.fhandle == root.data
+        assert mount_udp.mountproc3_mnt(str(ganesha.export)).mountinfo.fhandle == root.data
     with connect(nfs3, ganesha.nfs_port, module.NFS_PROGRAM_PROGRAM, 3, udp=True) as nfs_udp:
-        reply = nfs_udp("NFSPROC3_GETATTR", module.GETATTR3args(root))
+        reply = nfs_udp.nfsproc3_getattr(module.GETATTR3args(root))
     assert reply.resok.obj_attributes.fileid == os.stat(ganesha.export).st_ino
 
 
@@ -282,7 +282,7 @@ def test_nfs4_compound_putrootfh_lookup_getattr(nfs4: tuple[ModuleType, Any], ga
         v4.nfs_argop4(op.OP_GETATTR, opgetattr=v4.GETATTR4args(wanted)),
     ]
     with connect(nfs4, ganesha.nfs_port, v4.NFS4_PROGRAM_PROGRAM, 4) as calls:
-        reply = calls("NFSPROC4_COMPOUND", v4.COMPOUND4args(b"xdrgen", 0, operations))
+        reply = calls.nfsproc4_compound(v4.COMPOUND4args(b"xdrgen", 0, operations))
     assert reply.status == v4.nfsstat4.NFS4_OK and reply.tag == b"xdrgen"
     assert [result.resop for result in reply.resarray] == [operation.argop for operation in operations]
 
@@ -302,7 +302,7 @@ def test_nfs4_compound_putrootfh_lookup_getattr(nfs4: tuple[ModuleType, Any], ga
     handle = reply.resarray[4].opgetfh.resok4.object
     again = [v4.nfs_argop4(op.OP_PUTFH, opputfh=v4.PUTFH4args(handle)), v4.nfs_argop4(op.OP_GETATTR, opgetattr=v4.GETATTR4args(wanted))]
     with connect(nfs4, ganesha.nfs_port, v4.NFS4_PROGRAM_PROGRAM, 4) as calls:
-        second = calls("NFSPROC4_COMPOUND", v4.COMPOUND4args(b"", 0, again))
+        second = calls.nfsproc4_compound(v4.COMPOUND4args(b"", 0, again))
     assert second.status == v4.nfsstat4.NFS4_OK
     assert attributes(second.resarray[1]) == attributes(reply.resarray[5])
 

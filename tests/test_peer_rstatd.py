@@ -57,7 +57,7 @@ def call_rstatd(rstat: tuple[ModuleType, Any], tmp_path: Any, version: int, proc
     binary = require_binary("rpc.rstatd", "rstatd")
     with inetd_daemon("rstatd", [binary], tmp_path) as (daemon, port):
         client = rpc.BlockingOncClient("127.0.0.1", port, RSTAT_PROGRAM, version, udp=True, timeout=20.0)
-        with ProgramCalls(client, module.RSTATPROG_PROGRAM.version(version)) as calls:
+        with ProgramCalls(client, module.RSTATPROG_PROGRAM.version(version), module) as calls:
             try:
                 return calls.raw(procedure)
             except Exception:

@@ -65,9 +65,9 @@ def call_rusersd(rusers: tuple[ModuleType, Any], run: Path, workdir: Path, proce
     argv = ["unshare", "-m", "sh", "-c", f'mount --bind "$0" /var/run && exec "$1"', str(run), binary]
     with inetd_daemon("rusersd", argv, workdir) as (daemon, port):
         client = rpc.BlockingOncClient("127.0.0.1", port, RUSERS_PROGRAM, RUSERS_V3, udp=True, timeout=20.0)
-        with ProgramCalls(client, module.RUSERSPROG_PROGRAM.version(RUSERS_V3)) as calls:
+        with ProgramCalls(client, module.RUSERSPROG_PROGRAM.version(RUSERS_V3), module) as calls:
             try:
-                result = calls(procedure)
+                result = getattr(calls, procedure)()
             except Exception:
                 pytest.fail(f"{procedure} failed\n{daemon.describe()}")
         try:
@@ -80,10 +80,10 @@ def call_rusersd(rusers: tuple[ModuleType, Any], run: Path, workdir: Path, proce
 
 def test_num_counts_the_logged_in_users(rusers: tuple[ModuleType, Any], logins: tuple[Path, int], tmp_path: Path) -> None:
     run, _ = logins
-    assert call_rusersd(rusers, run, tmp_path, "RUSERSPROC_NUM") == 2
+    assert call_rusersd(rusers, run, tmp_path, "rusersproc_num") == 2
 
 
-@pytest.mark.parametrize("procedure", ["RUSERSPROC_NAMES", "RUSERSPROC_ALLNAMES"])
+@pytest.mark.parametrize("procedure", ["rusersproc_names", "rusersproc_allnames"])
 def test_names_are_the_utmp_logins(rusers: tuple[ModuleType, Any], logins: tuple[Path, int], tmp_path: Path, procedure: str) -> None:
     module, _ = rusers
     run, now = logins

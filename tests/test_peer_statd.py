@@ -43,7 +43,7 @@ def statd(rpcbind: Portmapper) -> Iterator[tuple[Daemon, int]]:  # noqa: F811
 def sm_calls(sm: tuple[ModuleType, Any], port: int, *, udp: bool = False) -> ProgramCalls:
     module, rpc = sm
     client = rpc.BlockingOncClient("127.0.0.1", port, SM_PROGRAM, SM_VERSION, udp=udp, credentials=rpc.Credentials.sys("localhost", 0, 0), timeout=30.0)
-    return ProgramCalls(client, module.SM_PROG_PROGRAM.version(SM_VERSION))
+    return ProgramCalls(client, module.SM_PROG_PROGRAM.version(SM_VERSION), module)
 
 
 def local_state(daemon: Daemon) -> int:
@@ -64,7 +64,7 @@ def test_sm_stat_reports_the_local_state(sm: tuple[ModuleType, Any], statd: tupl
     port = rpcbind.getport(SM_PROGRAM, SM_VERSION, 17) if udp else tcp_port
     assert port, daemon.describe()
     with sm_calls(sm, port, udp=udp) as calls:
-        reply = calls("SM_STAT", module.sm_name("localhost"))
+        reply = calls.sm_stat_(module.sm_name("localhost"))
     assert isinstance(reply, module.sm_stat_res)
     assert reply.res_stat == module.res.stat_succ
     assert reply.state == local_state(daemon)
@@ -77,7 +77,7 @@ def test_sm_mon_and_unmon_keep_the_monitor_file(sm: tuple[ModuleType, Any], stat
     callback = module.my_id("localhost", NLM_PROGRAM, NLM_V4, NLM_SM_NOTIFY)
     watched = module.mon_id("127.0.0.1", callback)
     with sm_calls(sm, port) as calls:
-        reply = calls("SM_MON", module.mon(watched, PRIVATE))
+        reply = calls.sm_mon(module.mon(watched, PRIVATE))
         assert (reply.res_stat, reply.state) == (module.res.stat_succ, local_state(daemon)), daemon.log()
         files = monitored(daemon)
         # one record per monitored host: address, callback program/version/procedure, private
@@ -87,7 +87,7 @@ def test_sm_mon_and_unmon_keep_the_monitor_file(sm: tuple[ModuleType, Any], stat
         assert record[1:5] == [f"{NLM_PROGRAM:08x}", f"{NLM_V4:08x}", f"{NLM_SM_NOTIFY:08x}", PRIVATE.hex()]
         assert "127.0.0.1" in record[5:]
 
-        unmon = calls("SM_UNMON", watched)
+        unmon = calls.sm_unmon(watched)
         assert isinstance(unmon, module.sm_stat) and unmon.state == local_state(daemon)
         assert monitored(daemon) == {}
 
@@ -97,7 +97,7 @@ def test_sm_mon_of_a_name_that_does_not_resolve_fails(sm: tuple[ModuleType, Any]
     daemon, port = statd
     watched = module.mon_id("no-such-host.invalid", module.my_id("localhost", NLM_PROGRAM, NLM_V4, NLM_SM_NOTIFY))
     with sm_calls(sm, port) as calls:
-        reply = calls("SM_MON", module.mon(watched, PRIVATE))
+        reply = calls.sm_mon(module.mon(watched, PRIVATE))
     assert reply.res_stat == module.res.stat_fail
     assert reply.state == -1  # what statd sends with stat_fail
     assert monitored(daemon) == {}

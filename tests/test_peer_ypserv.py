@@ -54,7 +54,7 @@ def calls(yp: tuple[ModuleType, Any], ypserv: tuple[Daemon, int]) -> Iterator[Pr
     module, rpc = yp
     _, port = ypserv
     client = rpc.BlockingOncClient("127.0.0.1", port, YP_PROGRAM, YP_VERSION, timeout=30.0)
-    with ProgramCalls(client, module.YPPROG_PROGRAM.version(YP_VERSION)) as calls:
+    with ProgramCalls(client, module.YPPROG_PROGRAM.version(YP_VERSION), module) as calls:
         yield calls
 
 
@@ -74,18 +74,18 @@ def read_all(module: ModuleType, calls: ProgramCalls, request: Any) -> list[Any]
 
 
 def test_domain(yp: tuple[ModuleType, Any], calls: ProgramCalls) -> None:
-    assert calls("YPPROC_DOMAIN", DOMAIN) is True
-    assert calls("YPPROC_DOMAIN", "not-served") is False
+    assert calls.ypproc_domain(DOMAIN) is True
+    assert calls.ypproc_domain("not-served") is False
 
 
 def test_match(yp: tuple[ModuleType, Any], calls: ProgramCalls) -> None:
     module, _ = yp
     for key in ["host00", "host17", "host39"]:
-        reply = calls("YPPROC_MATCH", module.ypreq_key(DOMAIN, MAP, key.encode()))
+        reply = calls.ypproc_match(module.ypreq_key(DOMAIN, MAP, key.encode()))
         assert (reply.stat, reply.val) == (module.ypstat.YP_TRUE, ENTRIES[key].encode())
-    missing_key = calls("YPPROC_MATCH", module.ypreq_key(DOMAIN, MAP, b"host99"))
+    missing_key = calls.ypproc_match(module.ypreq_key(DOMAIN, MAP, b"host99"))
     assert missing_key.stat == module.ypstat.YP_NOKEY
-    no_map = calls("YPPROC_MATCH", module.ypreq_key(DOMAIN, "no.such.map", b"host00"))
+    no_map = calls.ypproc_match(module.ypreq_key(DOMAIN, "no.such.map", b"host00"))
     assert no_map.stat == module.ypstat.YP_NOMAP
 
 
@@ -94,11 +94,11 @@ def test_first_next_walks_the_whole_map(yp: tuple[ModuleType, Any], calls: Progr
     # rpcsvc/yp.x declares FIRST with a ypreq_key (Sun's has ypreq_nokey); ypserv reads the
     # domain and map and ignores the key that follows
     walked = []
-    reply = calls("YPPROC_FIRST", module.ypreq_key(DOMAIN, MAP, b""))
+    reply = calls.ypproc_first(module.ypreq_key(DOMAIN, MAP, b""))
     while reply.stat == module.ypstat.YP_TRUE:
         walked.append((reply.key.decode(), reply.val.decode()))
         assert len(walked) <= len(ENTRIES), "NEXT did not end"
-        reply = calls("YPPROC_NEXT", module.ypreq_key(DOMAIN, MAP, reply.key))
+        reply = calls.ypproc_next(module.ypreq_key(DOMAIN, MAP, reply.key))
     assert reply.stat == module.ypstat.YP_NOMORE
     # every entry once; makedbm's own YP_LAST_MODIFIED / YP_MASTER_NAME keys are not listed
     assert sorted(walked) == sorted(ENTRIES.items())
@@ -121,16 +121,16 @@ def test_all_of_a_missing_map_is_one_final_result(yp: tuple[ModuleType, Any], ca
 def test_master_order_maplist(yp: tuple[ModuleType, Any], calls: ProgramCalls, ypserv: tuple[Daemon, int]) -> None:
     module, _ = yp
     daemon, _ = ypserv
-    master = calls("YPPROC_MASTER", module.ypreq_nokey(DOMAIN, MAP))
+    master = calls.ypproc_master(module.ypreq_nokey(DOMAIN, MAP))
     assert (master.stat, master.peer) == (module.ypstat.YP_TRUE, MASTER)
 
     # ORDER is the map's YP_LAST_MODIFIED, which `makedbm -u` prints
     dump = subprocess.run([require_binary("makedbm", "ypserv"), "-u", str(daemon.workdir / "db" / DOMAIN / MAP)], capture_output=True, text=True, check=True).stdout
     stamps = dict(line.split("\t", 1) for line in dump.splitlines())
-    order = calls("YPPROC_ORDER", module.ypreq_nokey(DOMAIN, MAP))
+    order = calls.ypproc_order(module.ypreq_nokey(DOMAIN, MAP))
     assert (order.stat, order.ordernum) == (module.ypstat.YP_TRUE, int(stamps["YP_LAST_MODIFIED"]))
 
-    maplist = calls("YPPROC_MAPLIST", DOMAIN)
+    maplist = calls.ypproc_maplist(DOMAIN)
     assert maplist.stat == module.ypstat.YP_TRUE
     names, node = [], maplist.maps
     while node is not None:
@@ -145,7 +145,7 @@ def test_udp(yp: tuple[ModuleType, Any], ypserv: tuple[Daemon, int], rpcbind: Po
     port = rpcbind.getport(YP_PROGRAM, YP_VERSION, 17)
     assert port, daemon.describe()
     client = rpc.BlockingOncClient("127.0.0.1", port, YP_PROGRAM, YP_VERSION, udp=True, timeout=30.0)
-    with ProgramCalls(client, module.YPPROG_PROGRAM.version(YP_VERSION)) as calls:
-        assert calls("YPPROC_DOMAIN", DOMAIN) is True
-        reply = calls("YPPROC_MATCH", module.ypreq_key(DOMAIN, MAP, b"host05"))
+    with ProgramCalls(client, module.YPPROG_PROGRAM.version(YP_VERSION), module) as calls:
+        assert calls.ypproc_domain(DOMAIN) is True
+        reply = calls.ypproc_match(module.ypreq_key(DOMAIN, MAP, b"host05"))
         assert reply.val == ENTRIES["host05"].encode()
