@@ -101,3 +101,18 @@ def test_sm_mon_of_a_name_that_does_not_resolve_fails(sm: tuple[ModuleType, Any]
     assert reply.res_stat == module.res.stat_fail
     assert reply.state == -1  # what statd sends with stat_fail
     assert monitored(daemon) == {}
+
+
+
+def test_unmon_all(sm: tuple[ModuleType, Any], statd: tuple[Daemon, int]) -> None:
+    module, _ = sm
+    daemon, port = statd
+    callback = module.my_id("localhost", NLM_PROGRAM, NLM_V4, NLM_SM_NOTIFY)
+    with sm_calls(sm, port) as calls:
+        assert calls.sm_mon(module.mon(module.mon_id("127.0.0.1", callback), PRIVATE)).res_stat == module.res.stat_succ
+        assert monitored(daemon)
+        assert calls.sm_unmon_all(callback).state == local_state(daemon)
+        assert monitored(daemon) == {}
+        # a void procedure: an empty result. (statd 2.6.2 takes SM_SIMU_CRASH only from a
+        # reserved port and then changes nothing a client can see.)
+        assert calls.raw("SM_SIMU_CRASH") == b"" and calls.sm_simu_crash() is None
