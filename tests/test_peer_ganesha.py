@@ -327,3 +327,52 @@ def test_pipelined_reads_with_the_asyncio_client(nfs3: tuple[ModuleType, Any], n
     data = b"".join(reply.resok.data for reply in replies)
     assert hashlib.sha256(data).hexdigest() == hashlib.sha256((ganesha.export / "big.bin").read_bytes()).hexdigest()
     assert [reply.resok.eof for reply in replies] == [False] * (len(replies) - 1) + [True]
+
+
+@pytest.fixture(scope="module")
+def libnfs(generated_package: Any) -> tuple[ModuleType, ModuleType, ModuleType, Any]:
+    """libnfs's own transcriptions: mount/mount.x, nfs/nfs.x and its nfs4.x."""
+    mount_module, rpc = load_corpus_module(generated_package, "libnfs/mount.x", "libnfs_mount")
+    nfs_module, _ = load_corpus_module(generated_package, "libnfs/nfs.x", "libnfs_nfs")
+    nfs4_module, _ = load_corpus_module(generated_package, "nfs4/libnfs/nfs4.x", "libnfs_nfs4")
+    return mount_module, nfs_module, nfs4_module, rpc
+
+
+def test_libnfs_transcriptions_talk_to_ganesha_too(libnfs: tuple[ModuleType, ModuleType, ModuleType, Any], ganesha: Ganesha) -> None:
+    """The same server through libnfs's .x files (other names: MOUNT3_MNT, NFS3_READ, ...):
+    a second, independent transcription of RFC 1813 and RFC 7531 agrees with the disk."""
+    mount_module, nfs_module, nfs4_module, rpc = libnfs
+    with connect((mount_module, rpc), ganesha.mount_port, mount_module.MOUNT_PROGRAM_PROGRAM, 3) as mount_v3:
+        mounted = mount_v3.mount3_mnt(str(ganesha.export))
+    assert mounted.fhs_status == mount_module.mountstat3.MNT3_OK
+    root = nfs_module.nfs_fh3(mounted.mountinfo.fhandle)
+    with connect((nfs_module, rpc), ganesha.nfs_port, nfs_module.NFS_PROGRAM_PROGRAM, 3) as nfs_v3:
+        assert nfs_v3.nfs3_getattr(nfs_module.GETATTR3args(root)).resok.obj_attributes.fileid == os.stat(ganesha.export).st_ino
+        big = nfs_v3.nfs3_lookup(nfs_module.LOOKUP3args(nfs_module.diropargs3(root, "big.bin"))).resok.object
+        data = b""
+        while True:
+            read = nfs_v3.nfs3_read(nfs_module.READ3args(big, len(data), 65536)).resok
+            data += read.data
+            if read.eof:
+                break
+        assert data == (ganesha.export / "big.bin").read_bytes()
+        listing = nfs_v3.nfs3_readdirplus(nfs_module.READDIRPLUS3args(root, 0, bytes(8), 65536, 1 << 20)).resok.reply
+        names, node = [], listing.entries
+        while node is not None:
+            names.append(node.name)
+            node = node.nextentry
+        assert listing.eof and sorted(names) == sorted(os.listdir(ganesha.export) + [".", ".."])
+
+    v4 = nfs4_module
+    wanted = [1 << v4.FATTR4_FILEID]
+    operations = [
+        v4.nfs_argop4(v4.nfs_opnum4.OP_PUTROOTFH),
+        v4.nfs_argop4(v4.nfs_opnum4.OP_LOOKUP, oplookup=v4.LOOKUP4args(b"export")),
+        v4.nfs_argop4(v4.nfs_opnum4.OP_GETATTR, opgetattr=v4.GETATTR4args(wanted)),
+    ]
+    with connect((v4, rpc), ganesha.nfs_port, v4.NFS4_PROGRAM_PROGRAM, 4) as nfs_v4:
+        reply = nfs_v4.nfsproc4_compound(v4.COMPOUND4args(b"", 0, operations))
+    assert reply.status == v4.nfsstat4.NFS4_OK
+    found = reply.resarray[2].opgetattr.resok4.obj_attributes
+    assert found.attrmask == wanted
+    assert v4.codec("fattr4_fileid").decode(found.attr_vals) == os.stat(ganesha.export).st_ino
