@@ -362,6 +362,8 @@ def load_corpus_module(generated_package: Any, relative: str, module_name: str) 
 
     from xdrgen.compiler import Options, compile_file
 
+    if not (CORPUS / relative).is_file():
+        missing(f"corpus file {relative} not found under {CORPUS} (set XDRGEN_CORPUS)")
     defines, pre = options_for(relative)
     module = generated_package.load(compile_file(CORPUS / relative, Options(defines=defines, pre_includes=pre)), module_name)
     return module, importlib.import_module(f"{generated_package.name}.xdr_rpc")
