@@ -367,3 +367,86 @@ def load_corpus_module(generated_package: Any, relative: str, module_name: str) 
     defines, pre = options_for(relative)
     module = generated_package.load(compile_file(CORPUS / relative, Options(defines=defines, pre_includes=pre)), module_name)
     return module, importlib.import_module(f"{generated_package.name}.xdr_rpc")
+
+
+def reply_states(rpc: Any, port: int, program: int, version: int, procedure: int, good_arguments: bytes, credentials: Any) -> dict[str, str]:
+    """How a server at loopback ``port`` answers a good call and broken ones, each on a
+    fresh TCP connection, as the text of the runtime's exception (or "ok"): an unknown
+    procedure, version and program, arguments cut short, AUTH_NONE instead of
+    ``credentials``, an unknown credential flavour, a malformed AUTH_SYS body, and RPC
+    version 3 ("closed without a reply" where the server hung up instead of answering).
+    The auth_stat of a rejection is read from the exception's text, the runtime keeping no
+    field for it."""
+
+    def outcome(send: Callable[[], object]) -> str:
+        try:
+            send()
+            return "ok"
+        except (rpc.AcceptError, rpc.Rejected) as error:
+            return str(error)
+        except (ConnectionError, rpc.ConnectionClosed):
+            return "closed without a reply"
+
+    def call(prog: int = program, vers: int = version, proc: int = procedure, arguments: bytes = good_arguments, auth: Any = credentials) -> Callable[[], bytes]:
+        def send() -> bytes:
+            client = rpc.BlockingOncClient(LOOPBACK, port, prog, vers, timeout=30.0, credentials=auth)
+            try:
+                return bytes(client.call(proc, arguments))
+            finally:
+                client.close()
+
+        return send
+
+    def rpc_version(number: int) -> Callable[[], bytes]:
+        def send() -> bytes:
+            message = bytearray(rpc.call_message(1, program, version, 0, b"", credentials))
+            message[8:12] = struct.pack(">I", number)  # rpcvers
+            with socket.create_connection((LOOPBACK, port), 30.0) as sock:
+                sock.sendall(rpc.record(bytes(message)))
+                (length,) = struct.unpack(">I", _receive(sock, 4))
+                return bytes(rpc.parse_reply(_receive(sock, length & 0x7FFFFFFF))[1])
+
+        return send
+
+    return {
+        "good": outcome(call()),
+        "unknown procedure": outcome(call(proc=0x7FFF)),
+        "unknown version": outcome(call(vers=version + 100)),
+        "unknown program": outcome(call(prog=0x3FFFFFF0)),
+        "short arguments": outcome(call(arguments=good_arguments[: len(good_arguments) // 2 - 1] or b"\x00")),
+        "AUTH_NONE": outcome(call(auth=rpc.Credentials())),
+        "unknown flavour": outcome(call(auth=rpc.Credentials(77, b""))),
+        "malformed AUTH_SYS": outcome(call(auth=rpc.Credentials(1, b"\x00\x00\x00\x01"))),
+        "RPC version 2, by hand": outcome(rpc_version(2)),
+        "RPC version 3": outcome(rpc_version(3)),
+    }
+
+
+def tirpc_reply_states(low: int, high: int, *, auth_none: str = "ok") -> dict[str, str]:
+    """What ``reply_states`` found from servers built on libtirpc (rpc.statd, ypserv) and
+    ganesha's ntirpc alike, serving versions ``low``..``high``: the RFC 5531 accept states,
+    AUTH_REJECTEDCRED (2) for an unknown flavour, AUTH_BADCRED (1) for a malformed AUTH_SYS
+    body, and no RPC_MISMATCH reply for RPC version 3: the call fails to decode and the
+    connection is dropped."""
+    return {
+        "good": "ok",
+        "unknown procedure": "PROC_UNAVAIL",
+        "unknown version": f"PROG_MISMATCH (server has versions {low}..{high})",
+        "unknown program": "PROG_UNAVAIL",
+        "short arguments": "GARBAGE_ARGS",
+        "AUTH_NONE": auth_none,
+        "unknown flavour": "AUTH_ERROR (auth_stat 2)",
+        "malformed AUTH_SYS": "AUTH_ERROR (auth_stat 1)",
+        "RPC version 2, by hand": "ok",
+        "RPC version 3": "closed without a reply",
+    }
+
+
+def _receive(sock: socket.socket, count: int) -> bytes:
+    data = b""
+    while len(data) < count:
+        chunk = sock.recv(count - len(data))
+        if not chunk:
+            raise ConnectionError("connection closed inside a reply")
+        data += chunk
+    return data

@@ -21,7 +21,7 @@ from types import ModuleType
 from typing import Any, Iterator, NamedTuple
 
 import pytest
-from peers import Daemon, Portmapper, ProgramCalls, free_port, load_corpus_module, missing, registered_daemon, require_binary, require_root, rpcbind  # noqa: F401
+from peers import Daemon, Portmapper, ProgramCalls, free_port, load_corpus_module, missing, registered_daemon, reply_states, require_binary, require_root, rpcbind, tirpc_reply_states  # noqa: F401
 
 MOUNT_PROGRAM, NFS_PROGRAM = 100005, 100003
 AUTH_SYS = 1
@@ -376,3 +376,16 @@ def test_libnfs_transcriptions_talk_to_ganesha_too(libnfs: tuple[ModuleType, Mod
     found = reply.resarray[2].opgetattr.resok4.obj_attributes
     assert found.attrmask == wanted
     assert v4.codec("fattr4_fileid").decode(found.attr_vals) == os.stat(ganesha.export).st_ino
+
+
+def test_reply_states(nfs3: tuple[ModuleType, Any], root: Any, ganesha: Ganesha) -> None:
+    """Broken calls get the answers libtirpc servers give; NFS refuses AUTH_NONE as too weak
+    (the export says SecType = sys) while MOUNT takes it."""
+    module, rpc = nfs3
+    credentials = rpc.Credentials.sys("localhost", 0, 0)
+    getattr_arguments = module.encode("GETATTR3args", module.GETATTR3args(root))
+    nfs_states = reply_states(rpc, ganesha.nfs_port, NFS_PROGRAM, 3, 1, getattr_arguments, credentials)
+    assert nfs_states == tirpc_reply_states(3, 4, auth_none="AUTH_ERROR (auth_stat 5)")  # AUTH_TOOWEAK
+    mount_states = reply_states(rpc, ganesha.mount_port, MOUNT_PROGRAM, 3, 1, module.encode("dirpath", str(ganesha.export)), credentials)
+    assert mount_states == tirpc_reply_states(1, 3)
+    assert ganesha.daemon.alive(), ganesha.daemon.describe()

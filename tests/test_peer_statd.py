@@ -13,7 +13,7 @@ from types import ModuleType
 from typing import Any, Iterator
 
 import pytest
-from peers import Daemon, Portmapper, ProgramCalls, load_corpus_module, registered_daemon, require_binary, require_root, rpcbind  # noqa: F401
+from peers import Daemon, Portmapper, ProgramCalls, load_corpus_module, registered_daemon, reply_states, require_binary, require_root, rpcbind, tirpc_reply_states  # noqa: F401
 
 SM_PROGRAM, SM_VERSION = 100024, 1
 NLM_PROGRAM, NLM_V4, NLM_SM_NOTIFY = 100021, 4, 16  # the callback lockd would register
@@ -116,3 +116,11 @@ def test_unmon_all(sm: tuple[ModuleType, Any], statd: tuple[Daemon, int]) -> Non
         # a void procedure: an empty result. (statd 2.6.2 takes SM_SIMU_CRASH only from a
         # reserved port and then changes nothing a client can see.)
         assert calls.raw("SM_SIMU_CRASH") == b"" and calls.sm_simu_crash() is None
+
+
+def test_reply_states(sm: tuple[ModuleType, Any], statd: tuple[Daemon, int]) -> None:
+    module, rpc = sm
+    daemon, port = statd
+    states = reply_states(rpc, port, SM_PROGRAM, SM_VERSION, 1, module.encode("sm_name", module.sm_name("localhost")), rpc.Credentials.sys("localhost", 0, 0))
+    assert states == tirpc_reply_states(1, 1)
+    assert daemon.alive(), daemon.describe()

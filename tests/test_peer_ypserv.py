@@ -19,7 +19,7 @@ from types import ModuleType
 from typing import Any, Iterator
 
 import pytest
-from peers import Daemon, Portmapper, ProgramCalls, load_corpus_module, registered_daemon, require_binary, require_root, rpcbind  # noqa: F401
+from peers import Daemon, Portmapper, ProgramCalls, load_corpus_module, registered_daemon, reply_states, require_binary, require_root, rpcbind, tirpc_reply_states  # noqa: F401
 
 YP_PROGRAM, YP_VERSION = 100004, 2
 DOMAIN, MAP, OTHER_MAP, MASTER = "xdrgentest", "hosts.byname", "services.byname", "peerhost.example"
@@ -149,3 +149,11 @@ def test_udp(yp: tuple[ModuleType, Any], ypserv: tuple[Daemon, int], rpcbind: Po
         assert calls.ypproc_domain(DOMAIN) is True
         reply = calls.ypproc_match(module.ypreq_key(DOMAIN, MAP, b"host05"))
         assert reply.val == ENTRIES["host05"].encode()
+
+
+def test_reply_states(yp: tuple[ModuleType, Any], ypserv: tuple[Daemon, int]) -> None:
+    module, rpc = yp
+    daemon, port = ypserv
+    states = reply_states(rpc, port, YP_PROGRAM, YP_VERSION, 1, module.encode("domainname", DOMAIN), rpc.Credentials.sys("localhost", 0, 0))
+    assert states == tirpc_reply_states(1, 2)
+    assert daemon.alive(), daemon.describe()
