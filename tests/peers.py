@@ -8,13 +8,18 @@ The pieces:
 - ``Daemon``: a process we started, its log, ``wait_until(check)`` and ``stop()``.
 - ``rpcbind_running()``: the machine's rpcbind (port 111, a singleton): the one already
   answering, or one started here with ``rpcbind -f -i`` and stopped afterwards.
-- ``Portmapper``: GETPORT and UNSET over portmap version 2.
+- ``Portmapper``: GETPORT and UNSET over portmap version 2; ``rpcbind`` is a module
+  fixture around ``rpcbind_running`` for test modules to import.
+- ``daemon_in(...)``: a daemon in a fresh temp dir; ``registered_daemon(...)``: one that
+  registers with rpcbind, yielded with its ports once each answers a NULL call.
 - ``inetd_daemon(...)``: a daemon handed a loopback UDP socket as its stdin, as inetd does
   (rpc.rstatd and rpc.rusersd then serve that socket and register nothing).
 - ``ProgramCalls``: one program version through today's untyped ``BlockingOncClient``,
   with the method names and signatures the generated typed client will have
   (``calls.nfsproc3_getattr(args)``), so the typed client can replace it without touching
-  the tests.
+  the tests. ``load_corpus_module`` generates its codecs from a corpus file.
+- ``reply_states(...)``: how a server answers broken calls; ``tirpc_reply_states`` is what
+  libtirpc/ntirpc servers answered.
 
 The plumbing here (pings, GETPORT) uses xdrgen's runtime package directly; tests use the
 runtime copied beside their generated modules.
@@ -68,7 +73,7 @@ def require_root(why: str) -> None:
 class Daemon:
     """A daemon process this test started: stdout and stderr go to ``log_path``; stopped by PID."""
 
-    def __init__(self, name: str, argv: Sequence[str], workdir: Path, *, stdin: int | None = None, env: dict[str, str] | None = None):
+    def __init__(self, name: str, argv: Sequence[str], workdir: Path, *, stdin: int | None = None):
         self.name = name
         self.argv = list(argv)
         self.workdir = workdir
@@ -83,7 +88,6 @@ class Daemon:
                 stdin=stdin if stdin is not None else subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
-                env=env,
                 start_new_session=True,
             )
         self.pid = self.process.pid
