@@ -13,6 +13,8 @@ with ``decode_from`` in a loop."""
 
 from __future__ import annotations
 
+import socket
+import struct
 import subprocess
 from pathlib import Path
 from types import ModuleType
@@ -24,6 +26,8 @@ from peers import Daemon, Portmapper, ProgramCalls, load_corpus_module, register
 YP_PROGRAM, YP_VERSION = 100004, 2
 DOMAIN, MAP, OTHER_MAP, MASTER = "xdrgentest", "hosts.byname", "services.byname", "peerhost.example"
 ENTRIES = {f"host{n:02d}": f"10.0.{n // 8}.{n} host{n:02d} alias-{n}" for n in range(40)}
+BIG_MAP = "big.byname"  # ~400 KB of entries: ALL sends it as a record of many fragments
+BIG_ENTRIES = {f"key-{n:05d}": f"value {n} " + "x" * (n % 200) for n in range(4000)}
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +43,7 @@ def ypserv(rpcbind: Portmapper) -> Iterator[tuple[Daemon, int]]:  # noqa: F811
 
     def prepare(workdir: Path) -> None:
         (workdir / "db" / DOMAIN).mkdir(parents=True)
-        for map_name, entries in [(MAP, ENTRIES), (OTHER_MAP, {"echo/tcp": "echo 7/tcp"})]:
+        for map_name, entries in [(MAP, ENTRIES), (OTHER_MAP, {"echo/tcp": "echo 7/tcp"}), (BIG_MAP, BIG_ENTRIES)]:
             source = workdir / f"{map_name}.txt"
             source.write_text("".join(f"{key}\t{value}\n" for key, value in entries.items()))
             subprocess.run([makedbm, "-m", MASTER, str(source), str(workdir / "db" / DOMAIN / map_name)], check=True, capture_output=True)
@@ -108,6 +112,36 @@ def test_first_next_walks_the_whole_map(yp: tuple[ModuleType, Any], calls: Progr
     assert [(item.key.decode(), item.val.decode()) for item in streamed] == walked  # same order
 
 
+def test_all_of_a_big_map(yp: tuple[ModuleType, Any], calls: ProgramCalls, ypserv: tuple[Daemon, int]) -> None:
+    module, rpc = yp
+    _, port = ypserv
+    streamed = read_all(module, calls, module.ypreq_nokey(DOMAIN, BIG_MAP))
+    assert {item.key.decode(): item.val.decode() for item in streamed} == BIG_ENTRIES
+    assert len(streamed) == len(BIG_ENTRIES)
+
+    # the reply came as a record of several fragments, which the client joined
+    with socket.create_connection(("127.0.0.1", port), 30.0) as sock:
+        request = module.encode("ypreq_nokey", module.ypreq_nokey(DOMAIN, BIG_MAP))
+        sock.sendall(rpc.record(rpc.call_message(7, YP_PROGRAM, YP_VERSION, calls.version.procedure("YPPROC_ALL").number, request)))
+        fragments = 0
+        while True:
+            (header,) = struct.unpack(">I", receive(sock, 4))
+            receive(sock, header & 0x7FFFFFFF)
+            fragments += 1
+            if header & 0x80000000:
+                break
+    assert fragments > 1
+
+
+def receive(sock: socket.socket, count: int) -> bytes:
+    data = b""
+    while len(data) < count:
+        chunk = sock.recv(count - len(data))
+        assert chunk, "ypserv closed the connection inside a reply"
+        data += chunk
+    return data
+
+
 def test_all_of_a_missing_map_is_one_final_result(yp: tuple[ModuleType, Any], calls: ProgramCalls) -> None:
     module, _ = yp
     raw = calls.raw("YPPROC_ALL", module.ypreq_nokey(DOMAIN, "no.such.map"))
@@ -136,7 +170,7 @@ def test_master_order_maplist(yp: tuple[ModuleType, Any], calls: ProgramCalls, y
     while node is not None:
         names.append(node.map)
         node = node.next
-    assert sorted(names) == sorted([MAP, OTHER_MAP])
+    assert sorted(names) == sorted([MAP, OTHER_MAP, BIG_MAP])
 
 
 def test_udp(yp: tuple[ModuleType, Any], ypserv: tuple[Daemon, int], rpcbind: Portmapper) -> None:  # noqa: F811
