@@ -8,9 +8,11 @@ nothing.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
-CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
+# XDRGEN_CORPUS points elsewhere when the checkout is not beside ../shared (e.g. a git worktree)
+CORPUS = Path(os.environ.get("XDRGEN_CORPUS") or Path(__file__).resolve().parents[1].parent / "shared" / "corpus")
 SHIMS = Path(__file__).resolve().parent / "corpus_shims"
 
 # libvirt's include/libvirt/libvirt-*.h and src/internal.h
