@@ -527,7 +527,7 @@ def allocation() -> None:
 def generator_split() -> None:
     from corpus_options import CORPUS, options_for
 
-    from xdrgen.generator import format_python
+    from xdrgen.layout import format_like_black
 
     source = CORPUS / "libvirt" / "remote_protocol.x"
     defines, pre = options_for("libvirt/remote_protocol.x")
@@ -536,7 +536,7 @@ def generator_split() -> None:
     t1 = time.perf_counter()
     code = generate(compiled.model, source.name, compiled.text, "remote_protocol", format=False)
     t2 = time.perf_counter()
-    laid_out = format_python(code)
+    laid_out = format_like_black(code)
     t3 = time.perf_counter()
     print(f"\nxdrgen on {source.name} ({compiled.text.count(chr(10))} lines, {laid_out.count(chr(10))} generated lines):")
     print(f"  parse+check {t1 - t0:.2f} s, render {t2 - t1:.2f} s, layout (black-identical) {t3 - t2:.2f} s, total {t3 - t0:.2f} s")
@@ -561,3 +561,7 @@ if __name__ == "__main__":
     codec_table()
     allocation()
     generator_split()
+    print()
+    import output
+
+    output.main()

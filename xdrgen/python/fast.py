@@ -271,13 +271,22 @@ class FastDecoder(_FastWriter):
         return result
 
     def decode_bytes(self, t: M.StringType | M.OpaqueType) -> str:
-        """A string or variable opaque: its length word fuses with the values before it; the
-        bytes, their limit and their padding are the runtime's (one call, not ten lines)."""
+        """A string or variable opaque, read by offset. (Written out rather than a runtime call:
+        the call costs a decode of 1,000 entries a fifth of its time.)"""
+        buf, pos = self.L.buf, self.L.pos
         size = self.slot("I")
         self.flush()
-        result = self.temp("s")
-        reader, limit = ("read_string", t.max) if isinstance(t, M.StringType) else ("read_opaque", t.size)
-        self.emit(f"{result}, {self.L.pos} = _rt.{reader}({self.L.buf}, {self.L.pos}, {size}, {limit})")
+        end, result = self.temp("e"), self.temp("s")
+        self.emit(f"{end} = {pos} + {size}")
+        if isinstance(t, M.StringType):
+            self.emit(f'{result} = {buf}[{pos}:{end}].decode("utf-8", "surrogateescape")')
+        else:
+            self.emit(f"{result} = {buf}[{pos}:{end}]")
+        self.emit(f"{pos} = {end} + (-{size} & 3)")
+        limit = t.max if isinstance(t, M.StringType) else t.size
+        too_long = [f"{size} > {limit}"] if limit < NO_LIMIT else []
+        # past the end, or padding that is not zeros (a short slice is not zeros either)
+        self.reject_if(too_long + [f"{pos} > len({buf})", f"{buf}[{end}:{pos}] != _rt.ZEROS[{pos} - {end}]"])
         return result
 
     def decode_array(self, t: M.ArrayType) -> str:

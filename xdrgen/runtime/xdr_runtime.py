@@ -301,24 +301,6 @@ BYTES_LIKE = (bytes, bytearray, memoryview)
 ZEROS = (b"", b"\x00", b"\x00\x00", b"\x00\x00\x00")  # ZEROS[n]: n padding bytes
 
 
-def read_string(buf: bytes, pos: int, size: int, limit: int) -> tuple[str, int]:
-    """The ``size`` bytes at ``pos`` as text and the offset after their padding (fast path)."""
-    end = pos + size
-    after = end + (-size & 3)
-    if size > limit or after > len(buf) or buf[end:after] != ZEROS[after - end]:
-        raise Reject
-    return buf[pos:end].decode("utf-8", "surrogateescape"), after
-
-
-def read_opaque(buf: bytes, pos: int, size: int, limit: int) -> tuple[bytes, int]:
-    """The ``size`` bytes at ``pos`` and the offset after their padding (fast path)."""
-    end = pos + size
-    after = end + (-size & 3)
-    if size > limit or after > len(buf) or buf[end:after] != ZEROS[after - end]:
-        raise Reject
-    return buf[pos:end], after
-
-
 def unexpected(error: Exception, path: str) -> XdrError:
     """The checked path took a value the fast path refused: still one documented error type."""
     wrapped = XdrError(f"cannot encode: {error!r}", path=path)
