@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
+from paths import CORPUS  # the one definition, $XDRGEN_CORPUS aware
+
 SHIMS = Path(__file__).resolve().parent / "corpus_shims"
 
 # libvirt's include/libvirt/libvirt-*.h and src/internal.h
