@@ -91,3 +91,14 @@ def test_corpus_location_comes_from_xdrgen_corpus(tmp_path: Path) -> None:
     (tmp_path / "mine" / "sub" / "a.x").write_text("const A = 1;\n")
     found = subprocess.run(show, cwd=tmp_path, capture_output=True, text=True, env=environment | {"XDRGEN_CORPUS": "mine"}, check=True)
     assert found.stdout.split() == [str(tmp_path / "mine"), "True"]
+
+
+def test_readme_apt_line_and_ci_install_the_same_packages() -> None:
+    readme = (HERE.parent / "README.md").read_text()
+    apt_lines = re.findall(r"^sudo apt-get install --no-install-recommends (.+)$", readme, re.M)
+    assert len(apt_lines) == 1, apt_lines
+    ci = (HERE.parent / ".ci" / "run").read_text()
+    listed = re.search(r"^PACKAGES=\(([^)]*)\)", ci, re.M)
+    assert listed is not None
+    assert sorted(apt_lines[0].split()) == sorted(listed.group(1).split())
+    assert "pkg-config" in listed.group(1).split() and "XDRGEN_REQUIRE_ALL=1" in ci and "'.[test,fuzz]'" in ci
