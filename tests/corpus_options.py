@@ -8,11 +8,10 @@ nothing.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-# XDRGEN_CORPUS points elsewhere when the checkout is not beside ../shared (e.g. a git worktree)
-CORPUS = Path(os.environ.get("XDRGEN_CORPUS") or Path(__file__).resolve().parents[1].parent / "shared" / "corpus")
+from paths import CORPUS  # the one definition, $XDRGEN_CORPUS aware
+
 SHIMS = Path(__file__).resolve().parent / "corpus_shims"
 
 # libvirt's include/libvirt/libvirt-*.h and src/internal.h

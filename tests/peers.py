@@ -4,7 +4,7 @@ until they answer, stopped by PID, their log kept for failure messages.
 The pieces:
 
 - ``missing(reason)``: the one place a test gives up because something outside the clone is
-  not there (a binary, root); today a ``pytest.skip``.
+  not there (a binary, root): conftest's ``require``, a skip or under CI a failure.
 - ``Daemon``: a process we started, its log, ``wait_until(check)`` and ``stop()``.
 - ``rpcbind_running()``: the machine's rpcbind (port 111, a singleton): the one already
   answering, or one started here with ``rpcbind -f -i`` and stopped afterwards.
@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import Any, Callable, Collection, Iterator, NoReturn, Sequence
 
 import pytest
+from conftest import require
 
 from xdrgen.runtime import xdr_rpc as rpc
 
@@ -53,8 +54,10 @@ STOP_TIMEOUT = 15.0
 
 
 def missing(reason: str) -> NoReturn:
-    """Give up on a test whose peer cannot run here (one line saying why)."""
-    pytest.skip(reason)
+    """Give up on a test whose peer cannot run here (one line saying why): a skip, or a
+    failure under XDRGEN_REQUIRE_ALL=1 (conftest's ``require``)."""
+    require(False, reason)
+    raise AssertionError("unreachable: require(False) skips or fails")
 
 
 def require_binary(name: str, package: str) -> str:

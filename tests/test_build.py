@@ -1,44 +1,97 @@
 """Packaging: xdrgen installed from a wheel (templates inside), and its hatchling build hook
-generating a user project's modules during `pip install` into a fresh venv."""
+generating a user project's modules during `pip install` into a fresh venv.
+
+The venv has no access to the running interpreter's packages (whether that is a venv or a
+system Python): everything it gets comes from a wheelhouse in a temp folder, installed with
+``--no-index``. Only filling the wheelhouse reaches PyPI (or pip's cache): hatchling and
+xdrgen's dependencies are downloaded, xdrgen's wheel is built from this checkout. So the
+sample project's build requirement can only resolve to the wheel built here.
+"""
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
+
+from conftest import module_available, require, requires
 
 ROOT = Path(__file__).parents[1]
 SAMPLE = Path(__file__).parent / "sample_project"
+DISTRIBUTION = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["name"]
+
+pytestmark = [
+    requires(module_available("pip"), "needs pip in the running interpreter"),
+    requires(module_available("ensurepip"), "needs venv with ensurepip (apt-get install python3-venv)"),
+]
 
 
-def run(*args: str | Path, cwd: Path | None = None) -> str:
-    result = subprocess.run([str(a) for a in args], cwd=cwd, capture_output=True, text=True)
-    assert result.returncode == 0, f"{args}\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
-    return result.stdout
+def run(*args: str | Path, cwd: Path | None = None, check: bool = True) -> subprocess.CompletedProcess[str]:
+    # PYTHONPATH (a worktree run sets it) would put the checkout's xdrgen before the venv's wheel
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    result = subprocess.run([str(a) for a in args], cwd=cwd, capture_output=True, text=True, env=env)
+    if check:
+        assert result.returncode == 0, f"{args}\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+    return result
+
+
+def fill_wheelhouse(wheelhouse: Path) -> Path:
+    """Hatchling and xdrgen's dependencies downloaded, xdrgen's wheel built from ROOT; returns
+    that wheel."""
+    outer_pip = [sys.executable, "-m", "pip", "--disable-pip-version-check"]
+    fetched = run(*outer_pip, "download", "--quiet", "--dest", wheelhouse, "hatchling", check=False)
+    require(fetched.returncode == 0, "needs PyPI or pip's cache to fetch hatchling: " + fetched.stderr.strip()[-200:])
+    # an isolated build whose hatchling comes from the wheelhouse: the outer env need not have it
+    run(*outer_pip, "wheel", "--quiet", "--no-deps", "--no-index", "--find-links", wheelhouse, "--wheel-dir", wheelhouse, ROOT)
+    built = sorted(wheelhouse.glob(DISTRIBUTION.replace("-", "_") + "-*.whl"))
+    assert len(built) == 1, built
+    run(*outer_pip, "download", "--quiet", "--dest", wheelhouse, built[0])
+    return built[0]
+
+
+def test_sample_project_requires_this_distribution() -> None:
+    """The documented build requirement names this project's distribution, not PyPI's
+    unrelated ``xdrgen``."""
+    requires_ = tomllib.loads((SAMPLE / "pyproject.toml").read_text())["build-system"]["requires"]
+    assert DISTRIBUTION != "xdrgen" and DISTRIBUTION in requires_
+    assert f'"{DISTRIBUTION} @ git+' in (ROOT / "README.md").read_text()
 
 
 def test_wheel_install_and_build_hook_in_a_fresh_venv(tmp_path: Path) -> None:
+    wheelhouse = tmp_path / "wheelhouse"
+    wheel = fill_wheelhouse(wheelhouse)
+
     venv = tmp_path / "venv"
-    # system site-packages give the venv lark/jinja2/black/hatchling without a download;
-    # xdrgen itself is installed into the venv from a freshly built wheel (not editable)
-    run(sys.executable, "-m", "venv", "--system-site-packages", venv)
+    run(sys.executable, "-m", "venv", venv)
     python = venv / "bin" / "python"
-    pip = [python, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation", "--no-index"]
-    run(*pip, ROOT)
-    where = run(python, "-c", "import xdrgen.generator as g; print(g.__file__); print(g._templates_dir())", cwd=tmp_path)
+    isolated = run(python, "-c", "import sys; print(sys.prefix != sys.base_prefix, end=' '); import lark", check=False)
+    assert isolated.stdout.startswith("True") and "ModuleNotFoundError" in isolated.stderr, "the venv sees outer packages"
+    pip = [python, "-m", "pip", "--disable-pip-version-check", "install", "--no-index", "--find-links", wheelhouse]
+    run(*pip, "--quiet", DISTRIBUTION)
+    listed = run(python, "-m", "pip", "--disable-pip-version-check", "list", "--format=freeze").stdout
+    assert f"{DISTRIBUTION}==" in listed.replace("_", "-")
+    where = run(python, "-c", "import xdrgen.generator as g; print(g.__file__); print(g._templates_dir())", cwd=tmp_path).stdout
     module_file, templates = where.split()
     assert module_file.startswith(str(venv)) and templates.startswith(str(venv))
     assert (Path(templates) / "struct.py.j2").is_file()
+    command = run(venv / "bin" / "xdrgen", "--stdout", ROOT / "protocols" / "lxc_monitor_protocol.x").stdout
+    assert "class virLXCMonitorInitEventMsg" in command
 
     project = tmp_path / "sample"
-    shutil.copytree(SAMPLE, project)
-    run(*pip, project)
+    shutil.copytree(SAMPLE, project, ignore=shutil.ignore_patterns("xdr"))
+    # build isolation: pip installs the sample's build requirements from the wheelhouse only
+    installing = run(*pip, "--verbose", project)
+    built = installing.stdout + installing.stderr  # the build environment's output comes on stderr
+    assert f"Processing {wheel}" in built, "the build requirement did not resolve to the wheel built here"
+    assert "xdrgen: wrote " in built, "the build hook did not run"
     code = (
         "from sample_lxc.xdr import lxc_monitor_protocol as m;"
         "v = m.virLXCMonitorInitEventMsg(initpid=4242);"
         "print(m.encode('virLXCMonitorInitEventMsg', v).hex(), m.__file__)"
     )
-    encoded, location = run(python, "-c", code, cwd=tmp_path).split()
+    encoded, location = run(python, "-c", code, cwd=tmp_path).stdout.split()
     assert encoded == "0000000000001092"
     assert location.startswith(str(venv)) and "site-packages/sample_lxc/xdr/" in location

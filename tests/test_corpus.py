@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import requires_corpus
 from corpus_options import CORPUS, REJECTED, corpus_files, options_for
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -20,6 +21,8 @@ from xdrgen.generator import generate, runtime_source
 
 FILES = corpus_files()
 CHUNK = 16
+
+pytestmark = requires_corpus
 
 
 def _compile(relative: str):  # type: ignore[no-untyped-def]

@@ -10,6 +10,7 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+from conftest import module_available, requires, requires_corpus
 
 ROOT = Path(__file__).parents[1]
 SOURCE = """
@@ -182,7 +183,12 @@ def test_decode_errors_carry_offset_and_path(gen: ModuleType, data: str, message
     assert error.value.path.startswith("hostile.shape.")
 
 
-@pytest.mark.parametrize("target, seeds", [("fuzz_decoders.py", None), ("fuzz_parser.py", ROOT / "tests" / "xdr")])
+@requires(module_available("atheris"), "needs atheris (pip install -e '.[fuzz]')")
+@pytest.mark.parametrize(
+    "target, seeds",
+    # the decoder targets include corpus files (fuzz/targets.py DECODER_SOURCES)
+    [pytest.param("fuzz_decoders.py", None, marks=requires_corpus), ("fuzz_parser.py", ROOT / "tests" / "xdr")],
+)
 def test_bounded_fuzz_run(tmp_path: Path, target: str, seeds: Path | None) -> None:
     """A short version of the coverage-guided fuzzers (fuzz/README.md runs them for real)."""
     corpus = tmp_path / "corpus"

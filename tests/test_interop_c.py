@@ -14,6 +14,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from conftest import program, requires, requires_corpus
 from corpus_options import CORPUS
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -24,10 +25,21 @@ from xdrgen.compiler import compile_file
 
 HERE = Path(__file__).parent
 
-pytestmark = pytest.mark.skipif(
-    shutil.which("rpcgen") is None or not Path("/usr/include/tirpc/rpc/rpc.h").exists(),
-    reason="needs Debian's rpcsvc-proto and libtirpc-dev (.ci/run installs them)",
-)
+
+def _libtirpc_flags() -> list[str] | None:
+    """pkg-config's compile and link flags for libtirpc; None without pkg-config or libtirpc-dev."""
+    if program("pkg-config") is None:
+        return None
+    found = subprocess.run(["pkg-config", "--cflags", "--libs", "libtirpc"], capture_output=True, text=True)
+    return found.stdout.split() if found.returncode == 0 else None
+
+
+LIBTIRPC_FLAGS = _libtirpc_flags()
+pytestmark = [
+    requires(program("rpcgen"), "needs rpcgen (apt-get install rpcsvc-proto)"),
+    requires(program("gcc"), "needs gcc (apt-get install gcc)"),
+    requires(LIBTIRPC_FLAGS, "needs pkg-config and libtirpc (apt-get install pkg-config libtirpc-dev)"),
+]
 
 DRIVER = r"""
 #include <rpc/rpc.h>
@@ -86,8 +98,7 @@ class CReference:
             subprocess.run(["rpcgen", flag, "-o", stem + suffix, source.name], cwd=work, check=True, capture_output=True)
         entries = "\n".join(f'    {{"{n}", (xdrproc_t)xdr_{n}, sizeof({n})}},' for n in type_names)
         (work / "driver.c").write_text(DRIVER % {"header": stem + ".h", "entries": entries})
-        cflags = subprocess.run(["pkg-config", "--cflags", "--libs", "libtirpc"], capture_output=True, text=True).stdout.split()
-        cflags = cflags or ["-I/usr/include/tirpc", "-ltirpc"]
+        cflags = LIBTIRPC_FLAGS or []
         subprocess.run(
             ["gcc", "-O1", "-w", "-o", "driver", "driver.c", f"{stem}_xdr.c", *cflags],
             cwd=work, check=True, capture_output=True,
@@ -122,7 +133,9 @@ CASES = {
 }
 
 
-@pytest.mark.parametrize("case", sorted(CASES))
+@pytest.mark.parametrize(
+    "case", [pytest.param(c, marks=requires_corpus) if CASES[c].is_relative_to(CORPUS) else c for c in sorted(CASES)]
+)
 def test_both_directions_against_libtirpc(case: str, tmp_path: Path, generated_package) -> None:  # type: ignore[no-untyped-def]
     source = CASES[case]
     if case == "lxc_monitor_protocol":

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import importlib
 import os
-import shutil
 import subprocess
 import time
 from pathlib import Path
@@ -14,15 +13,24 @@ from types import ModuleType
 from typing import Any, Iterator
 
 import pytest
+from conftest import program, requires, requires_corpus
 from corpus_options import CORPUS, options_for
 
 from xdrgen.compiler import Options, compile_file
 
-LIBVIRTD = shutil.which("libvirtd") or "/usr/sbin/libvirtd"
-VIRSH = shutil.which("virsh") or "/usr/bin/virsh"
-DRIVERS = Path("/usr/lib/x86_64-linux-gnu/libvirt/connection-driver")
+LIBVIRTD = program("libvirtd")
+VIRSH = program("virsh")
+DRIVER_MODULES = ("libvirt_driver_secret.so", "libvirt_driver_nodedev.so")
+# Debian's multiarch folder (x86_64-linux-gnu, aarch64-linux-gnu, ...)
+DRIVERS = next((d for d in Path("/usr/lib").glob("*/libvirt/connection-driver") if (d / DRIVER_MODULES[0]).exists()), None)
 LIFECYCLE_EVENT_ID = 0  # VIR_DOMAIN_EVENT_ID_LIFECYCLE
 STARTED, STOPPED = 2, 5  # virDomainEventType
+
+pytestmark = [
+    requires_corpus,
+    requires(LIBVIRTD and DRIVERS, "needs libvirtd and its driver modules (apt-get install libvirt-daemon)"),
+    requires(VIRSH, "needs virsh (apt-get install libvirt-clients)"),
+]
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +41,8 @@ def libvirtd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     home = tmp_path_factory.mktemp("libvirtd")
     drivers = home / "drivers"
     drivers.mkdir()
-    for module in ("libvirt_driver_secret.so", "libvirt_driver_nodedev.so"):
+    assert LIBVIRTD is not None and VIRSH is not None and DRIVERS is not None
+    for module in DRIVER_MODULES:
         (drivers / module).symlink_to(DRIVERS / module)
     config = home / "libvirtd.conf"
     config.write_text(

@@ -4,7 +4,6 @@ generated from the corpus's libnfs/portmap.x (portmapper version 2)."""
 from __future__ import annotations
 
 import asyncio
-import shutil
 import socket
 import subprocess
 import time
@@ -12,24 +11,34 @@ from types import ModuleType
 from typing import Any, Iterator
 
 import pytest
+from conftest import program, requires, requires_corpus
 from corpus_options import CORPUS
 
 from xdrgen.compiler import compile_file
 
-RPCBIND = shutil.which("rpcbind") or "/usr/sbin/rpcbind"
-RPCINFO = shutil.which("rpcinfo") or "/usr/sbin/rpcinfo"
+RPCBIND = program("rpcbind")
+RPCINFO = program("rpcinfo")
 FAKE_PROGRAM, FAKE_VERSION, FAKE_PORT = 0x20000099, 3, 40404
 TCP, UDP = 6, 17
+
 
 def port_open(port: int) -> bool:
     with socket.socket() as probe:
         return probe.connect_ex(("127.0.0.1", port)) == 0
 
 
+pytestmark = [
+    requires_corpus,
+    requires(RPCINFO, "needs rpcinfo (apt-get install rpcbind)"),
+    # a portmapper already listening on 111 is used as it is
+    requires(RPCBIND or port_open(111), "needs rpcbind (apt-get install rpcbind)"),
+]
+
 @pytest.fixture(scope="module")
 def rpcbind() -> Iterator[None]:
     started = None
     if not port_open(111):
+        assert RPCBIND is not None
         started = subprocess.Popen([RPCBIND, "-f", "-i"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         deadline = time.monotonic() + 10
         while not port_open(111):

@@ -3,7 +3,7 @@
 In the user's pyproject.toml::
 
     [build-system]
-    requires = ["hatchling", "xdrgen"]
+    requires = ["hatchling", "xdrgen-python"]   # the distribution; PyPI's "xdrgen" is another project
     build-backend = "hatchling.build"
 
     [tool.hatch.build.hooks.xdrgen]     # enables the hook
