@@ -73,7 +73,7 @@ def test_wheel_install_and_build_hook_in_a_fresh_venv(tmp_path: Path) -> None:
     run(*pip, "--quiet", DISTRIBUTION)
     listed = run(python, "-m", "pip", "--disable-pip-version-check", "list", "--format=freeze").stdout
     assert f"{DISTRIBUTION}==" in listed.replace("_", "-")
-    where = run(python, "-c", "import xdrgen.generator as g; print(g.__file__); print(g._templates_dir())", cwd=tmp_path).stdout
+    where = run(python, "-c", "import xdrgen.python.render as g; print(g.__file__); print(g._templates_dir())", cwd=tmp_path).stdout
     module_file, templates = where.split()
     assert module_file.startswith(str(venv)) and templates.startswith(str(venv))
     assert (Path(templates) / "struct.py.j2").is_file()
