@@ -4,42 +4,18 @@ generated from the corpus's libnfs/portmap.x (portmapper version 2)."""
 from __future__ import annotations
 
 import asyncio
-import shutil
-import socket
 import subprocess
-import time
 from types import ModuleType
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 from corpus_options import CORPUS
+from rpcbind_fixture import RPCINFO, rpcbind  # noqa: F401  (a fixture)
 
 from xdrgen.compiler import compile_file
 
-RPCBIND = shutil.which("rpcbind") or "/usr/sbin/rpcbind"
-RPCINFO = shutil.which("rpcinfo") or "/usr/sbin/rpcinfo"
 FAKE_PROGRAM, FAKE_VERSION, FAKE_PORT = 0x20000099, 3, 40404
 TCP, UDP = 6, 17
-
-def port_open(port: int) -> bool:
-    with socket.socket() as probe:
-        return probe.connect_ex(("127.0.0.1", port)) == 0
-
-
-@pytest.fixture(scope="module")
-def rpcbind() -> Iterator[None]:
-    started = None
-    if not port_open(111):
-        started = subprocess.Popen([RPCBIND, "-f", "-i"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        deadline = time.monotonic() + 10
-        while not port_open(111):
-            assert started.poll() is None, started.stderr.read() if started.stderr else ""
-            assert time.monotonic() < deadline, "rpcbind did not start listening"
-            time.sleep(0.05)
-    yield
-    if started is not None:
-        started.terminate()
-        started.wait(10)
 
 
 @pytest.fixture(scope="module")
