@@ -124,7 +124,6 @@ def header(kind: int, serial: int, payload: bytes = b"", length: int | None = No
     [
         (header(1, 1, length=0x7FFFFFFF), rpc.RpcError, "frame length 2147483647 outside"),
         (header(1, 1, b"\x00" * 8)[:-3], rpc.ConnectionClosed, "closed inside a frame"),
-        (header(1, 99, b"\x00" * 8), rpc.RpcError, "unknown serial 99"),
         (header(1, 1, b"\x00" * 12), lxc.XdrError, "4 bytes left after the value"),
         (b"", rpc.ConnectionClosed, "connection closed"),
     ],
@@ -155,15 +154,11 @@ def test_server_survives_bad_clients(tmp_path: Path) -> None:
         assert (await client.call(1, lxc.virLXCMonitorInitEventMsg(41))).initpid == 42
         await client.close()
         deadline = time.monotonic() + 5
-        while len(server.failures) < 3 and time.monotonic() < deadline:
+        while sum(server.errors.counts.values()) < 3 and time.monotonic() < deadline:
             await asyncio.sleep(0.01)
-        messages = [str(f) for f in server.failures]
-        # the fourth client's bad arguments get an ERROR reply, which may or may not reach it
-        assert {
-            "frame length 4294967295 outside 28..16777220",
-            "connection closed inside a frame (25 of 26 bytes)",
-            "unexpected MESSAGE frame from a client",
-        } <= set(messages)
+        # kinds only: the server keeps counts, never the failed clients' exceptions or bytes
+        # (the fourth client's ERROR reply may meet a closed socket: "socket error")
+        assert server.errors.counts["bad message"] == 2 and server.errors.counts["closed mid-message"] == 1
         listener.close()
 
     run(scenario())
