@@ -1257,6 +1257,9 @@ class RawBytes:
     def encode(self, value: bytes) -> bytes:
         return bytes(value)
 
+    def decode(self, data: bytes) -> bytes:
+        return bytes(data)
+
     def decode_from(self, data: bytes, offset: int = 0) -> tuple[bytes, int]:
         return data[offset:], len(data)
 
