@@ -936,7 +936,7 @@ def _whole_results(codec: _DecodesFrom, data: bytes, offset: int) -> bool:
             if end <= offset:
                 return False
             offset = end
-    except _rt.XdrError:
+    except ValueError:
         return False
     return True
 
@@ -1294,8 +1294,7 @@ class _UdpEndpoint(asyncio.DatagramProtocol):
         self.tasks: set[asyncio.Task[None]] = set()
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.DatagramTransport)
-        self.transport = transport
+        self.transport = transport  # type: ignore[assignment]  # selector transports do not subclass DatagramTransport
 
     def datagram_received(self, data: bytes, addr: Any) -> None:
         server = self.server
@@ -1414,17 +1413,19 @@ class OncServer(_StreamServer):
     async def _rpcbind(self, host: str, entries: list[tuple[int, int, str, int]], *, set_: bool = True, unset_first: bool = False) -> None:
         rpcbind = await OncClient.connect(host, 111, 100000, 4)
         try:
-            for program, version, transport, port in entries:
-                protocol = 6 if transport == "tcp" else 17
-                address = ".".join([*self.host.split("."), str(port >> 8), str(port & 255)])
-                mapping = struct.pack(">IIII", program, version, protocol, port)
-                binding = struct.pack(">II", program, version) + _string(transport) + _string(address) + _string("xdr_rpc")
-                unset = struct.pack(">II", program, version) + _string(transport) + _string("") + _string("xdr_rpc")
-                if unset_first or not set_:
-                    await _call_both(rpcbind, 2, unset, 2, mapping)
-                if set_:
-                    done = await _call_both(rpcbind, 1, binding, 1, mapping)
-                    if not done:
+            # UNSET drops a program version on every transport at once: all of them first
+            if unset_first or not set_:
+                for program, version in dict.fromkeys((p, v) for p, v, _, _ in entries):
+                    mapping = struct.pack(">IIII", program, version, 0, 0)
+                    binding = struct.pack(">II", program, version) + _string("") + _string("") + _string("xdr_rpc")
+                    await _call_both(rpcbind, 2, binding, 2, mapping)
+            if set_:
+                for program, version, transport, port in entries:
+                    protocol = 6 if transport == "tcp" else 17
+                    address = ".".join([*self.host.split("."), str(port >> 8), str(port & 255)])
+                    mapping = struct.pack(">IIII", program, version, protocol, port)
+                    binding = struct.pack(">II", program, version) + _string(transport) + _string(address) + _string("xdr_rpc")
+                    if not await _call_both(rpcbind, 1, binding, 1, mapping):
                         raise RpcError(f"rpcbind refused to register program {program} version {version} on {transport} port {port}")
         finally:
             await rpcbind.close()
@@ -1495,7 +1496,7 @@ class OncServer(_StreamServer):
             for codec in codecs:
                 value, offset = codec.decode_from(message, offset)
                 arguments.append(value)
-        except _rt.XdrError:
+        except ValueError:  # XdrError, from whichever runtime the codecs were written with
             return _accepted(xid, GARBAGE_ARGS)
         if self.strict_arguments and offset != len(message):
             return _accepted(xid, GARBAGE_ARGS)
