@@ -124,6 +124,8 @@ class ServerLimits:
     - ``max_fragments``: fragments in one ONC record (zero-length ones cost a header each);
     - ``max_datagram``: largest UDP datagram looked at;
     - ``max_calls_in_flight``: calls of one connection running at once (reading waits);
+    - ``max_datagrams_in_flight``: UDP calls running at once (more are dropped: UDP clients
+      retransmit);
     - ``stop_grace``: seconds ``stop()`` waits for calls already received;
     - ``log_interval``: each kind of client error is logged once per interval, with a count
       of the ones held back.
@@ -137,6 +139,7 @@ class ServerLimits:
     max_fragments: int = 8192
     max_datagram: int = 65536
     max_calls_in_flight: int = 64
+    max_datagrams_in_flight: int = 256
     stop_grace: float = 10.0
     log_interval: float = 60.0
 
@@ -169,7 +172,7 @@ class _Tracked:
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, limits: ServerLimits):
         self.reader, self.writer = reader, writer
         self.peer: Any = writer.get_extra_info("peername")
-        self.last_active = time.monotonic()
+        self.last_active = self.started = asyncio.get_running_loop().time()
         self.in_message = False
         self.calls: set[asyncio.Task[None]] = set()
         self.slots = asyncio.Semaphore(limits.max_calls_in_flight)
@@ -219,15 +222,20 @@ class _StreamServer:
         return True
 
     async def _read_exactly(self, client: _Tracked, count: int, first: bool) -> bytes:
-        """``count`` bytes; the first bytes of a message wait at most the idle timeout (longer
-        while a call of this client runs), the rest the message deadline."""
+        """``count`` bytes. The ``first`` bytes of a message wait at most the idle timeout
+        (for as long as a call of this client runs, waiting is not idling); the rest of the
+        message must come before the deadline counted from its first bytes."""
         limits = self.limits
+        loop = asyncio.get_running_loop()
         while True:
-            timeout = limits.idle_timeout if first else limits.message_deadline
+            if first:
+                when = None if limits.idle_timeout is None else loop.time() + limits.idle_timeout
+            else:
+                when = None if limits.message_deadline is None else client.started + limits.message_deadline
             closed: int | None = None
             expired = False
             try:
-                async with asyncio.timeout(timeout):
+                async with asyncio.timeout_at(when):
                     data = await client.reader.readexactly(count)
             except asyncio.IncompleteReadError as error:
                 closed = len(error.partial)  # keep the count, not the bytes
@@ -238,15 +246,19 @@ class _StreamServer:
                 raise ConnectionClosed(f"connection closed inside a message ({closed} of {count} bytes)" if inside else "connection closed", mid_message=inside)
             if expired:
                 if first and client.calls:
-                    continue  # waiting for our own reply is not idling
-                raise Timeout(f"{'idle' if first else 'message not finished'} for {timeout} s", "idle" if first else "deadline")
-            client.last_active = time.monotonic()
+                    continue
+                if first:
+                    raise Timeout(f"idle for {limits.idle_timeout} s", "idle")
+                raise Timeout(f"message not finished within {limits.message_deadline} s", "deadline")
+            client.last_active = loop.time()
+            if first:
+                client.in_message, client.started = True, client.last_active
             return data
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         client = self._make_client(reader, writer)
         if self._stopping or not self._admit(client):
-            writer.transport.abort()  # refused: closed at once, nothing read
+            writer.close()  # refused politely: an orderly close before reading anything
             return
         try:
             await self._connected(client)
@@ -283,7 +295,10 @@ class _StreamServer:
                     await client.writer.drain()
         except (OSError, TimeoutError, RpcError):
             pass
-        client.writer.transport.abort() if client.writer.transport.get_write_buffer_size() else client.writer.close()
+        if client.writer.transport.get_write_buffer_size():
+            client.writer.transport.abort()  # a peer that does not read: do not wait for it
+        else:
+            client.writer.close()
 
     async def _answer(self, client: _Tracked, message: Any) -> None:
         try:
@@ -740,7 +755,6 @@ class Server(_StreamServer):
 
     async def _read_message(self, client: _Tracked) -> tuple[Header, bytes]:
         first = await self._read_exactly(client, 4, True)
-        client.in_message = True
         (length,) = _U32.unpack(first)
         if length < HEADER.size or length - 4 > self.max_size:
             raise RpcError(f"frame length {length} outside {HEADER.size}..{self.max_size + 4}")
@@ -1301,7 +1315,7 @@ class _UdpEndpoint(asyncio.DatagramProtocol):
         if len(data) > server.limits.max_datagram:
             server.errors.report("bad message", f"{addr!r}: datagram of {len(data)} bytes dropped (max {server.limits.max_datagram})")
             return
-        if len(self.tasks) >= server.limits.max_calls_in_flight * 4 or server._stopping:
+        if len(self.tasks) >= server.limits.max_datagrams_in_flight or server._stopping:
             server.stats["dropped datagrams"] = server.stats.get("dropped datagrams", 0) + 1
             return  # the client retransmits
         task = asyncio.ensure_future(self._answer(data, addr))
@@ -1437,7 +1451,6 @@ class OncServer(_StreamServer):
         size = 0
         while True:
             (word,) = _U32.unpack(await self._read_exactly(client, 4, not parts))
-            client.in_message = True
             length, size = _fragment_length(word, size, self.max_record, len(parts), self.limits.max_fragments)
             parts.append(await self._read_exactly(client, length, False) if length else b"")
             if word & LAST_FRAGMENT:

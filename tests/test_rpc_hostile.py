@@ -190,3 +190,21 @@ def test_short_connections_are_forgotten(framing: str) -> None:
         assert round_trip(port, framing) == (True, b"ping")
         grown = settle(pid) - start
         assert grown < 10 * MIB, f"RSS grew by {grown / MIB:.1f} MiB"
+
+
+@pytest.mark.parametrize("framing", FRAMINGS)
+def test_a_trickling_message_is_dropped_at_its_deadline(framing: str) -> None:
+    """One byte (or, for ONC, one empty fragment) every 0.2 s: each read makes progress, but
+    the deadline counts from the message's first bytes."""
+    with server_process(framing, message_deadline=1.0) as (pid, port):
+        with connect(port) as sock:
+            began = time.monotonic()
+            sock.sendall(claim(framing, 0, last=False) if framing == "onc" else claim(framing, 1000))
+            try:
+                while time.monotonic() - began < 5:
+                    time.sleep(0.2)
+                    sock.sendall(b"\0\0\0\0" if framing == "onc" else b"\0")
+            except ConnectionError:
+                pass
+            assert closed_by_server(sock, 1)
+            assert time.monotonic() - began < 2.5
