@@ -94,12 +94,12 @@ def server_process(framing: str, **limits: Any) -> Iterator[tuple[int, int]]:
             process.wait()
 
 
-def rss(pid: int) -> int:
-    """Resident set size of a process, in bytes."""
+def rss(pid: int, field: str = "VmRSS") -> int:
+    """Resident set size of a process in bytes (``VmHWM``: its peak so far)."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith(field + ":"):
             return int(line.split()[1]) * 1024
-    raise AssertionError("no VmRSS")
+    raise AssertionError(f"no {field}")
 
 
 def open_files(pid: int) -> int:

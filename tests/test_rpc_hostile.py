@@ -208,3 +208,17 @@ def test_a_trickling_message_is_dropped_at_its_deadline(framing: str) -> None:
                 pass
             assert closed_by_server(sock, 1)
             assert time.monotonic() - began < 2.5
+
+
+@pytest.mark.parametrize("framing", FRAMINGS)
+def test_many_big_messages_at_once_cost_at_most_the_buffer_limit(framing: str) -> None:
+    """8 clients start 16 MiB messages at the same time and stall; with max_buffered at
+    32 MiB the server's peak RSS stays near 32 MiB above its start (it would be 128 MiB)."""
+    with server_process(framing, max_message=16 * MIB, max_buffered=32 * MIB, message_deadline=2.0) as (pid, port):
+        round_trip(port, framing, bytes(1000))
+        start = settle(pid, 0.2)
+        with ThreadPoolExecutor(8) as pool:
+            list(pool.map(lambda n: hostile_big_client(port, framing, 1), range(8)))
+        assert round_trip(port, framing) == (True, b"ping")
+        peak = rss(pid, "VmHWM") - start
+        assert peak < 48 * MIB, f"peak RSS {peak / MIB:.1f} MiB above the start"

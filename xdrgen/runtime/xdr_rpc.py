@@ -121,6 +121,9 @@ class ServerLimits:
     - ``backlog``: the listen backlog, sized for bursts of connects;
     - ``max_message``: largest frame (libvirt) or record (ONC), checked before reading it;
       ``None`` means the framing's own default (16 MiB, 4 MiB);
+    - ``max_buffered``: bytes of unfinished and unanswered messages of all clients together;
+      a reader waits for room (within its message deadline), so many big messages at once
+      cost at most this much;
     - ``max_fragments``: fragments in one ONC record (zero-length ones cost a header each);
     - ``max_datagram``: largest UDP datagram looked at;
     - ``max_calls_in_flight``: calls of one connection running at once (reading waits);
@@ -136,6 +139,7 @@ class ServerLimits:
     max_connections: int = 1024
     backlog: int = 1024
     max_message: int | None = None
+    max_buffered: int = 256 * 1024 * 1024
     max_fragments: int = 8192
     max_datagram: int = 65536
     max_calls_in_flight: int = 64
@@ -174,6 +178,7 @@ class _Tracked:
         self.peer: Any = writer.get_extra_info("peername")
         self.last_active = self.started = asyncio.get_running_loop().time()
         self.in_message = False
+        self.reserved = 0  # bytes of the message being read, counted against max_buffered
         self.calls: set[asyncio.Task[None]] = set()
         self.slots = asyncio.Semaphore(limits.max_calls_in_flight)
 
@@ -198,6 +203,23 @@ class _StreamServer:
         self._clients: dict[_Tracked, asyncio.Task[Any]] = {}
         self._listeners: list[asyncio.base_events.Server] = []
         self._stopping = False
+        self.buffered = 0
+        self._freed = asyncio.Event()
+
+    async def _reserve(self, client: _Tracked, count: int) -> None:
+        """Room for ``count`` more bytes of this client's message (waits while others hold it)."""
+        if count > self.limits.max_buffered:
+            raise RpcError(f"message larger than the server's buffer limit of {self.limits.max_buffered} bytes")
+        while self.buffered + count > self.limits.max_buffered:
+            self._freed.clear()
+            await self._freed.wait()
+        self.buffered += count
+        client.reserved += count
+
+    def _release(self, count: int) -> None:
+        if count:
+            self.buffered -= count
+            self._freed.set()
 
     @property
     def connection_count(self) -> int:
@@ -236,6 +258,8 @@ class _StreamServer:
             expired = False
             try:
                 async with asyncio.timeout_at(when):
+                    if not first:
+                        await self._reserve(client, count)
                     data = await client.reader.readexactly(count)
             except asyncio.IncompleteReadError as error:
                 closed = len(error.partial)  # keep the count, not the bytes
@@ -264,9 +288,9 @@ class _StreamServer:
             await self._connected(client)
             while not self._stopping:
                 message = await self._read_message(client)
-                client.in_message = False
+                held, client.reserved, client.in_message = client.reserved, 0, False
                 await client.slots.acquire()
-                task = asyncio.ensure_future(self._answer(client, message))
+                task = asyncio.ensure_future(self._answer(client, message, held))
                 client.calls.add(task)
                 task.add_done_callback(client.calls.discard)
         except ConnectionClosed as error:
@@ -279,6 +303,8 @@ class _StreamServer:
         except OSError as error:
             self.errors.report("socket error", f"{client.peer!r}: {error}")
         finally:
+            self._release(client.reserved)
+            client.reserved = 0
             await self._finish(client)
 
     async def _finish(self, client: _Tracked) -> None:
@@ -300,10 +326,16 @@ class _StreamServer:
         else:
             client.writer.close()
 
-    async def _answer(self, client: _Tracked, message: Any) -> None:
+    async def _answer(self, client: _Tracked, message: Any, held: int) -> None:
+        """Run one call and send its reply; ``held`` bytes of the buffer limit are the call's
+        until then."""
         try:
             self.stats["calls"] += 1
-            reply = await self._reply_to(client, message)
+            try:
+                reply = await self._reply_to(client, message)
+            finally:
+                del message
+                self._release(held)
             if reply is not None and not client.writer.is_closing():
                 client.writer.write(reply)
                 async with asyncio.timeout(self.limits.message_deadline):
@@ -311,7 +343,10 @@ class _StreamServer:
         except TimeoutError:
             self.errors.report("deadline", f"{client.peer!r}: dropped, did not read its reply within {self.limits.message_deadline} s")
             client.abort()
-        except (OSError, RpcError) as error:
+        except RpcError as error:
+            self.errors.report("bad message", f"{client.peer!r}: dropped, {error}")
+            client.abort()
+        except OSError as error:
             self.errors.report("socket error", f"{client.peer!r}: {error}")
             client.abort()
         finally:
