@@ -222,3 +222,24 @@ def test_many_big_messages_at_once_cost_at_most_the_buffer_limit(framing: str) -
         assert round_trip(port, framing) == (True, b"ping")
         peak = rss(pid, "VmHWM") - start
         assert peak < 48 * MIB, f"peak RSS {peak / MIB:.1f} MiB above the start"
+
+
+@pytest.mark.parametrize("framing", FRAMINGS)
+def test_above_the_cap_with_every_client_busy_a_newcomer_is_refused_at_once(framing: str) -> None:
+    cap = 10
+    with server_process(framing, max_connections=cap, message_deadline=3.0) as (pid, port):
+        busy = [connect(port) for _ in range(cap)]
+        try:
+            for sock in busy:
+                sock.sendall(claim(framing, 1000) + b"\0" * 10)  # each in the middle of a message
+            time.sleep(0.3)
+            with connect(port) as newcomer:
+                began = time.monotonic()
+                assert closed_by_server(newcomer, 2)
+                assert time.monotonic() - began < 1
+            assert not any(closed_by_server(s, 0.01) for s in busy)  # nobody busy was evicted
+        finally:
+            for sock in busy:
+                sock.close()
+        time.sleep(0.3)
+        assert round_trip(port, framing) == (True, b"ping")

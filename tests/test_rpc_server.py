@@ -411,3 +411,21 @@ def test_rstatd_style_trailing_bytes_and_ypserv_style_streams(generated_package:
 
     run(scenario())
     assert size == len(rstat_reply) - 4
+
+
+def test_udp_garbage_and_oversized_datagrams_are_dropped(proto: ModuleType) -> None:
+    thread = ServerThread(lambda: make_server(proto, limits=rpc.ServerLimits(max_datagram=1024)))
+    try:
+        port = thread.server.ports["udp"]
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+            sock.connect(("127.0.0.1", port))
+            sock.settimeout(0.3)
+            for datagram in (b"", b"\xff" * 3, b"\0\0\0\0\0\0\0\1" + b"\0" * 32, rpc.call_message(5, PROGRAM, 1, 2, b"\0" * 2000)):
+                sock.send(datagram)
+                with pytest.raises((TimeoutError, socket.timeout)):
+                    sock.recv(65536)  # no answer: dropped (too short, not a call, too big)
+        with rpc.BlockingOncClient("127.0.0.1", port, PROGRAM, 1, udp=True, timeout=5) as client:
+            assert client.call(0) == b""
+        assert thread.server.errors.counts["bad message"] == 4
+    finally:
+        thread.stop()
