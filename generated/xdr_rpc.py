@@ -807,13 +807,16 @@ class Server(_StreamServer):
             if header.program != self.program or entry is None:
                 raise RpcError(f"unknown procedure {header.procedure} of program {header.program:#x}")
             handler, arg_codec, result_codec = entry
-            arguments = [arg_codec.decode(body)] if arg_codec is not None else []
+            try:
+                arguments = [arg_codec.decode(body)] if arg_codec is not None else []
+            except ValueError as error:  # XdrError, from whichever runtime the codec was written with
+                raise RpcError(f"bad arguments for procedure {header.procedure}: {error}") from None
             result = await _maybe_await(handler(client, *arguments))
             payload = result_codec.encode(result) if result_codec is not None else b""
         except RemoteError as error:
             payload = _error_payload(error.error)
             reply = Header(reply.program, reply.version, reply.procedure, reply.type, reply.serial, Status.ERROR)
-        except (RpcError, _rt.XdrError) as error:
+        except RpcError as error:
             payload = MessageError(VIR_ERR_RPC, message=str(error), str1=str(error)).encode()
             reply = Header(reply.program, reply.version, reply.procedure, reply.type, reply.serial, Status.ERROR)
         except Exception as error:
@@ -1336,7 +1339,12 @@ def _denied(xid: int, body: bytes) -> bytes:
     return struct.pack(">III", xid, 1, 1) + body
 
 
+UDP_MAX = 65507  # the largest UDP payload over IPv4
+
+
 class _UdpEndpoint(asyncio.DatagramProtocol):
+    """OncServer's UDP side: one call per datagram, a bounded number running at once."""
+
     def __init__(self, server: OncServer):
         self.server = server
         self.transport: asyncio.DatagramTransport | None = None
@@ -1351,7 +1359,7 @@ class _UdpEndpoint(asyncio.DatagramProtocol):
             server.errors.report("bad message", f"{addr!r}: datagram of {len(data)} bytes dropped (max {server.limits.max_datagram})")
             return
         if len(self.tasks) >= server.limits.max_datagrams_in_flight or server._stopping:
-            server.stats["dropped datagrams"] = server.stats.get("dropped datagrams", 0) + 1
+            server.stats["dropped datagrams"] += 1
             return  # the client retransmits
         task = asyncio.ensure_future(self._answer(data, addr))
         self.tasks.add(task)
@@ -1365,7 +1373,7 @@ class _UdpEndpoint(asyncio.DatagramProtocol):
             self.server.errors.report("bad message", f"{addr!r}: datagram dropped, {error}")
             return
         if reply is not None and self.transport is not None and not self.transport.is_closing():
-            if len(reply) > 65507:
+            if len(reply) > UDP_MAX:
                 self.server.errors.report("handler error", f"{addr!r}: reply of {len(reply)} bytes does not fit a datagram")
                 return
             self.transport.sendto(reply, addr)
@@ -1386,12 +1394,13 @@ class OncServer(_StreamServer):
 
     def __init__(self, *, limits: ServerLimits | None = None, auth_policy: Callable[[CallContext], bool] | None = None, strict_arguments: bool = True):
         super().__init__(limits, log)
+        self.stats["dropped datagrams"] = 0
         self.max_record = self.limits.max_message or RECORD_MAX
         self.auth_policy = auth_policy
         self.strict_arguments = strict_arguments
         self.programs: dict[int, dict[int, dict[int, tuple[tuple[Any, ...], Any, Handler]]]] = {}
         self.ports: dict[str, int] = {}
-        self.host = "127.0.0.1"
+        self.host = "127.0.0.1"  # the address listened on, for registration
         self._udp: tuple[asyncio.DatagramTransport, _UdpEndpoint] | None = None
         self._registered: list[tuple[int, int, str, int]] = []
 
@@ -1413,17 +1422,16 @@ class OncServer(_StreamServer):
         if unknown:
             raise KeyError(f"no procedure {sorted(map(str, unknown))} in version {held.name}")
         self.add(program.number, held.number, entries)
-        self.programs[program.number].setdefault(held.number, {})
 
     async def start(self, host: str = "127.0.0.1", port: int = 0, tcp: bool = True, udp: bool = True, register: bool = False) -> None:
         """Listen (returns once listening); ``ports`` then holds the port of each transport.
         With ``register`` every program version is registered with the local rpcbind."""
-        self.host, self._stopping = host, False
+        self._stopping = False
         loop = asyncio.get_running_loop()
         if tcp:
             listener = await asyncio.start_server(self._serve, host, port, backlog=self.limits.backlog)
             self._listeners.append(listener)
-            self.ports["tcp"] = listener.sockets[0].getsockname()[1]
+            self.host, self.ports["tcp"] = listener.sockets[0].getsockname()[:2]
             port = port or self.ports["tcp"]  # UDP on the same number when it is free
         if udp:
             try:
@@ -1431,7 +1439,7 @@ class OncServer(_StreamServer):
             except OSError:
                 transport, endpoint = await loop.create_datagram_endpoint(lambda: _UdpEndpoint(self), local_addr=(host, 0))
             self._udp = (transport, endpoint)
-            self.ports["udp"] = transport.get_extra_info("sockname")[1]
+            self.host, self.ports["udp"] = transport.get_extra_info("sockname")[:2]
         if register:
             await self.register()
 
@@ -1451,11 +1459,15 @@ class OncServer(_StreamServer):
     # -- registration with rpcbind (RFC 1833): portmap v2 and rpcbind v4 both get each entry
 
     async def register(self, rpcbind_host: str = "127.0.0.1") -> None:
+        """Register every program version held on every transport listening (``start`` does
+        it with ``register=True``); earlier registrations of the same versions are unset
+        first, as rpcgen's servers do."""
         entries = [(program, version, transport, port) for program, versions in self.programs.items() for version in versions for transport, port in self.ports.items()]
         await self._rpcbind(rpcbind_host, entries, unset_first=True)
         self._registered = entries
 
     async def unregister(self, rpcbind_host: str = "127.0.0.1") -> None:
+        """Unset what ``register`` set (``stop`` does it)."""
         entries, self._registered = self._registered, []
         await self._rpcbind(rpcbind_host, entries, set_=False)
 
@@ -1511,7 +1523,8 @@ class OncServer(_StreamServer):
             if length > MAX_AUTH_BYTES:
                 return _denied(xid, struct.pack(">II", AUTH_ERROR, AUTH_BADCRED))
             body = reader.opaque(length)
-            verifier_length = (reader.u32(), reader.u32())[1]
+            reader.u32()  # the verifier's flavour: AUTH_NONE's or not, it is not checked
+            verifier_length = reader.u32()
             if verifier_length > MAX_AUTH_BYTES:
                 return _denied(xid, struct.pack(">II", AUTH_ERROR, AUTH_BADVERF))
             reader.opaque(verifier_length)
