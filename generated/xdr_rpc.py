@@ -117,7 +117,8 @@ class ServerLimits:
     - ``message_deadline``: seconds to finish a message once its first byte came, and to take
       a reply off our hands (a slow-loris or a reader that never reads is dropped);
     - ``max_connections``: above it, the connection idle the longest is closed to make room
-      (libtirpc does the same); when every connection is busy the newcomer is closed at once;
+      (libtirpc does the same); when every connection is busy the newcomer is closed at once.
+      The cap is lowered to what the file descriptor limit leaves (``RLIMIT_NOFILE`` - 64);
     - ``backlog``: the listen backlog, sized for bursts of connects;
     - ``max_message``: largest frame (libvirt) or record (ONC), checked before reading it;
       ``None`` means the framing's own default (16 MiB, 4 MiB);
@@ -170,6 +171,17 @@ class ErrorLog:
         self.logger.log(level, "%s%s", message, held, exc_info=exc_info)
 
 
+def _descriptors_for_clients() -> int:
+    """How many clients the process's file descriptor limit leaves room for: past it,
+    accept() fails with EMFILE (and asyncio logs each failure) instead of our cap acting."""
+    try:
+        import resource
+    except ImportError:  # not a Unix: no limit to respect here
+        return 1 << 30
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    return (1 << 30) if soft == resource.RLIM_INFINITY else max(soft - 64, 1)
+
+
 class _Tracked:
     """What the limits need to know about one stream connection."""
 
@@ -192,6 +204,24 @@ class _Tracked:
         self.writer.transport.abort()
 
 
+class Listener:
+    """A listening socket a server accepts clients from: ``sockets``, ``close()``,
+    ``await wait_closed()`` (as asyncio's Server has them)."""
+
+    def __init__(self, sock: socket.socket):
+        self.sockets = [sock]
+        self.task: asyncio.Future[None] | None = None
+
+    def close(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
+        self.sockets[0].close()
+
+    async def wait_closed(self) -> None:
+        if self.task is not None:
+            await asyncio.gather(self.task, return_exceptions=True)
+
+
 class _StreamServer:
     """Accepting, capping, reading with deadlines and answering pipelined calls: the part of
     a stream server that does not depend on the framing."""
@@ -199,9 +229,11 @@ class _StreamServer:
     def __init__(self, limits: ServerLimits | None, logger: logging.Logger):
         self.limits = limits or ServerLimits()
         self.errors = ErrorLog(logger, self.limits.log_interval)
+        self.max_connections = min(self.limits.max_connections, _descriptors_for_clients())
         self.stats: dict[str, int] = {"accepted": 0, "refused": 0, "evicted": 0, "calls": 0}
         self._clients: dict[_Tracked, asyncio.Task[Any]] = {}
-        self._listeners: list[asyncio.base_events.Server] = []
+        self._listeners: list[Listener] = []
+        self._starting = 0  # accepted sockets whose streams are being set up
         self._stopping = False
         self.buffered = 0
         self._freed = asyncio.Event()
@@ -225,23 +257,67 @@ class _StreamServer:
     def connection_count(self) -> int:
         return len(self._clients)
 
-    def _admit(self, client: _Tracked) -> bool:
-        if len(self._clients) >= self.limits.max_connections:
-            idle = [c for c in self._clients if c.idle]
-            if not idle:
-                self.stats["refused"] += 1
-                self.errors.report("refused", f"connection cap of {self.limits.max_connections} reached: refusing {client.peer!r}")
-                return False
-            oldest = min(idle, key=lambda c: c.last_active)
-            self.stats["evicted"] += 1
-            self.errors.report("evicted", f"connection cap of {self.limits.max_connections} reached: closing the longest idle client {oldest.peer!r}")
-            oldest.abort()
-            self._clients.pop(oldest, None)
-        task = asyncio.current_task()
-        assert task is not None
-        self._clients[client] = task
-        self.stats["accepted"] += 1
+    def _make_room(self) -> bool:
+        """Whether one more client fits under the cap, closing the connection idle the
+        longest if that is what it takes; False when every connection is busy."""
+        if len(self._clients) + self._starting < self.max_connections:
+            return True
+        idle = [c for c in self._clients if c.idle]
+        if not idle:
+            return False
+        oldest = min(idle, key=lambda c: c.last_active)
+        self.stats["evicted"] += 1
+        self.errors.report("evicted", f"connection cap of {self.max_connections} reached: closing the longest idle client {oldest.peer!r}")
+        oldest.abort()
+        self._clients.pop(oldest, None)
         return True
+
+    async def _listen(self, sock: socket.socket) -> Listener:
+        """Serve clients from a listening socket. Accepting is ours, not asyncio's: a socket
+        is accepted only when the cap has room, so the process never runs out of file
+        descriptors (asyncio's own loop would accept a whole backlog at once, fail with
+        EMFILE and log every failure)."""
+        sock.setblocking(False)
+        listener = Listener(sock)
+        listener.task = asyncio.ensure_future(self._accept_loop(sock))
+        self._listeners.append(listener)
+        return listener
+
+    async def _accept_loop(self, sock: socket.socket) -> None:
+        loop = asyncio.get_running_loop()
+        unix = sock.family == getattr(socket, "AF_UNIX", None)
+        while True:
+            try:
+                accepted, _ = await loop.sock_accept(sock)
+            except OSError as error:
+                if sock.fileno() < 0:
+                    return  # closed
+                self.errors.report("accept", f"accept() failed: {error}")  # EMFILE from elsewhere in the process
+                await asyncio.sleep(0.1)
+                continue
+            if self._stopping or not self._make_room():
+                self.stats["refused"] += 1
+                self.errors.report("refused", f"connection cap of {self.max_connections} reached with every client busy: refusing one")
+                accepted.close()  # refused politely: an orderly close before reading anything
+                continue
+            self._starting += 1
+            asyncio.ensure_future(self._start_client(accepted, unix))
+            # sock_accept does not yield when a connection is waiting: let the loop close what
+            # was evicted and set up what was accepted before taking the next one
+            await asyncio.sleep(0)
+
+    async def _start_client(self, accepted: socket.socket, unix: bool) -> None:
+        try:
+            if unix:
+                reader, writer = await asyncio.open_unix_connection(sock=accepted)
+            else:
+                reader, writer = await asyncio.open_connection(sock=accepted)
+        except OSError:
+            accepted.close()
+            return
+        finally:
+            self._starting -= 1
+        await self._serve(reader, writer)
 
     async def _read_exactly(self, client: _Tracked, count: int, first: bool) -> bytes:
         """``count`` bytes. The ``first`` bytes of a message wait at most the idle timeout
@@ -281,9 +357,10 @@ class _StreamServer:
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         client = self._make_client(reader, writer)
-        if self._stopping or not self._admit(client):
-            writer.close()  # refused politely: an orderly close before reading anything
-            return
+        task = asyncio.current_task()
+        assert task is not None
+        self._clients[client] = task
+        self.stats["accepted"] += 1
         try:
             await self._connected(client)
             while not self._stopping:
@@ -384,6 +461,29 @@ class _StreamServer:
 
     async def _reply_to(self, client: _Tracked, message: Any) -> bytes | None:
         raise NotImplementedError
+
+
+def _tcp_listener(host: str, port: int, backlog: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    return socket.create_server((host, port), family=family, backlog=backlog)
+
+
+def _unix_listener(path: str, backlog: int) -> socket.socket:
+    import stat
+
+    try:
+        if stat.S_ISSOCK(os.stat(path).st_mode):
+            os.unlink(path)  # a stale socket of an earlier run, as asyncio's start_unix_server does
+    except FileNotFoundError:
+        pass
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        sock.bind(path)
+        sock.listen(backlog)
+    except OSError:
+        sock.close()
+        raise
+    return sock
 
 
 async def _maybe_await(value: Any) -> Any:
@@ -749,15 +849,11 @@ class Server(_StreamServer):
     def connections(self) -> list[ServerConnection]:
         return [c for c in self._clients if isinstance(c, ServerConnection)]
 
-    async def serve_unix(self, path: str) -> asyncio.base_events.Server:
-        listener = await asyncio.start_unix_server(self._serve, path, backlog=self.limits.backlog)
-        self._listeners.append(listener)
-        return listener
+    async def serve_unix(self, path: str) -> Listener:
+        return await self._listen(_unix_listener(path, self.limits.backlog))
 
-    async def serve_tcp(self, host: str = "127.0.0.1", port: int = 0) -> asyncio.base_events.Server:
-        listener = await asyncio.start_server(self._serve, host, port, backlog=self.limits.backlog)
-        self._listeners.append(listener)
-        return listener
+    async def serve_tcp(self, host: str = "127.0.0.1", port: int = 0) -> Listener:
+        return await self._listen(_tcp_listener(host, port, self.limits.backlog))
 
     async def accept(self) -> ServerConnection:
         """The next client to connect (clients nobody waits for are not kept)."""
@@ -1429,8 +1525,7 @@ class OncServer(_StreamServer):
         self._stopping = False
         loop = asyncio.get_running_loop()
         if tcp:
-            listener = await asyncio.start_server(self._serve, host, port, backlog=self.limits.backlog)
-            self._listeners.append(listener)
+            listener = await self._listen(_tcp_listener(host, port, self.limits.backlog))
             self.host, self.ports["tcp"] = listener.sockets[0].getsockname()[:2]
             port = port or self.ports["tcp"]  # UDP on the same number when it is free
         if udp:

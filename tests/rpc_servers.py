@@ -76,10 +76,20 @@ def main() -> None:
 
 
 @contextlib.contextmanager
-def server_process(framing: str, **limits: Any) -> Iterator[tuple[int, int]]:
-    """(pid, port) of a server in a subprocess, stopped by PID afterwards."""
+def server_process(framing: str, *, nofile: int | None = None, stderr: Any = None, **limits: Any) -> Iterator[tuple[int, int]]:
+    """(pid, port) of a server in a subprocess, stopped by PID afterwards; ``nofile`` sets its
+    file descriptor limit, ``stderr`` where its log goes."""
     env = {**os.environ, "MALLOC_MMAP_THRESHOLD_": "131072", "PYTHONDONTWRITEBYTECODE": "1"}
-    process = subprocess.Popen([sys.executable, __file__, framing, json.dumps(limits)], stdout=subprocess.PIPE, text=True, env=env)
+
+    def limit_files() -> None:
+        if nofile is not None:
+            import resource
+
+            resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))
+
+    process = subprocess.Popen(
+        [sys.executable, __file__, framing, json.dumps(limits)], stdout=subprocess.PIPE, stderr=stderr, text=True, env=env, preexec_fn=limit_files
+    )
     try:
         assert process.stdout is not None
         line = process.stdout.readline()

@@ -11,9 +11,11 @@ issue measured, 40,000 would still exceed the 10 MB bound ten times over)."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import socket
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 from rpc_servers import FRAMINGS, call_bytes, claim, closed_by_server, open_files, read_reply, round_trip, rss, server_process, settle
@@ -243,3 +245,38 @@ def test_above_the_cap_with_every_client_busy_a_newcomer_is_refused_at_once(fram
                 sock.close()
         time.sleep(0.3)
         assert round_trip(port, framing) == (True, b"ping")
+
+
+@pytest.mark.parametrize("framing", FRAMINGS)
+def test_silent_connections_beyond_the_file_limit_lock_nobody_out(framing: str, tmp_path: Path) -> None:
+    """The issue's lockout: more silent connections than the process may open files. The cap
+    follows the file limit, so accept() never fails and the log does not fill up."""
+    log = tmp_path / "server.log"
+    with open(log, "w") as stderr, server_process(framing, nofile=256, stderr=stderr) as (pid, port):
+        silent = [connect(port) for _ in range(600)]
+        try:
+            time.sleep(0.3)
+            for _ in range(5):
+                assert round_trip(port, framing) == (True, b"ping")
+            assert open_files(pid) <= 256
+        finally:
+            for sock in silent:
+                sock.close()
+    lines = log.read_text().splitlines()
+    assert len(lines) < 10 and not any("accept" in line for line in lines), lines[:20]
+
+
+def test_repeated_errors_are_logged_once_per_interval(caplog: pytest.LogCaptureFixture) -> None:
+    errors = rpc.ErrorLog(logging.getLogger("xdr_rpc.test"), interval=0.2)
+    with caplog.at_level(logging.WARNING, logger="xdr_rpc.test"):
+        for n in range(1000):
+            errors.report("bad message", f"client {n}: garbage")
+        errors.report("idle", "client x: idle")
+        time.sleep(0.25)
+        errors.report("bad message", "client 1000: garbage")
+    assert [r.getMessage() for r in caplog.records] == [
+        "client 0: garbage",
+        "client x: idle",
+        "client 1000: garbage (999 more 'bad message' records held back)",
+    ]
+    assert errors.counts == {"bad message": 1001, "idle": 1}
