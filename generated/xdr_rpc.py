@@ -515,34 +515,40 @@ def frame(header: Header, payload: bytes) -> bytes:
     return fixed + payload
 
 
+def _check_frame_length(length: int, max_size: int) -> None:
+    """A frame's length word, checked before anything more of the frame is read."""
+    if length < HEADER.size or length - 4 > max_size:
+        raise RpcError(f"frame length {length} outside {HEADER.size}..{max_size + 4}")
+
+
 def _frame_header(fixed: bytes, max_size: int) -> tuple[Header, int]:
     """The header of a frame and the payload length it announces, checked before the payload
     is read, so a hostile length or type costs nothing."""
     length, prog, vers, proc, kind, serial, status = HEADER.unpack(fixed)
-    if length < HEADER.size or length - 4 > max_size:
-        raise RpcError(f"frame length {length} outside {HEADER.size}..{max_size + 4}")
+    _check_frame_length(length, max_size)
     try:
         return Header(prog, vers, proc, MessageType(kind), serial, Status(status)), length - HEADER.size
     except ValueError as error:
         raise RpcError(f"bad frame header: {error}") from None
 
 
-async def _readexactly(reader: asyncio.StreamReader, count: int, inside: bool) -> bytes:
+async def _readexactly(reader: asyncio.StreamReader, count: int, inside: bool, what: str = "frame") -> bytes:
+    """``count`` bytes, or ConnectionClosed (``mid_message`` when ``inside`` a message or
+    some of the bytes came)."""
     closed: int | None = None
     try:
         return await reader.readexactly(count)
     except asyncio.IncompleteReadError as error:
         closed = len(error.partial)  # the exception holds the bytes: let it go here
     inside = inside or closed > 0
-    raise ConnectionClosed(f"connection closed inside a frame ({closed} of {count} bytes)" if inside else "connection closed", mid_message=inside)
+    raise ConnectionClosed(f"connection closed inside a {what} ({closed} of {count} bytes)" if inside else "connection closed", mid_message=inside)
 
 
 async def read_frame(reader: asyncio.StreamReader, max_size: int = MESSAGE_MAX) -> tuple[Header, bytes]:
     """The next message; its length word and header are checked before the payload is read."""
     first = await _readexactly(reader, 4, False)
     (length,) = _U32.unpack(first)
-    if length < HEADER.size or length - 4 > max_size:
-        raise RpcError(f"frame length {length} outside {HEADER.size}..{max_size + 4}")
+    _check_frame_length(length, max_size)
     rest = await _readexactly(reader, length - 4, True)
     header, _ = _frame_header(first + rest[: HEADER.size - 4], max_size)
     return header, rest[HEADER.size - 4 :]
@@ -886,9 +892,7 @@ class Server(_StreamServer):
 
     async def _read_message(self, client: _Tracked) -> tuple[Header, bytes]:
         first = await self._read_exactly(client, 4, True)
-        (length,) = _U32.unpack(first)
-        if length < HEADER.size or length - 4 > self.max_size:
-            raise RpcError(f"frame length {length} outside {HEADER.size}..{self.max_size + 4}")
+        _check_frame_length(_U32.unpack(first)[0], self.max_size)
         fixed = first + await self._read_exactly(client, HEADER.size - 4, False)
         header, length = _frame_header(fixed, self.max_size)
         if header.type != MessageType.CALL:  # before reading the payload: a bad frame costs 28 bytes
@@ -897,7 +901,7 @@ class Server(_StreamServer):
 
     async def _reply_to(self, client: _Tracked, message: tuple[Header, bytes]) -> bytes:
         header, body = message
-        reply = Header(header.program, header.version, header.procedure, MessageType.REPLY, header.serial, Status.OK)
+        status = Status.ERROR
         try:
             entry = self.handlers.get(header.procedure)
             if header.program != self.program or entry is None:
@@ -909,18 +913,16 @@ class Server(_StreamServer):
                 raise RpcError(f"bad arguments for procedure {header.procedure}: {error}") from None
             result = await _maybe_await(handler(client, *arguments))
             payload = result_codec.encode(result) if result_codec is not None else b""
+            status = Status.OK
         except RemoteError as error:
             payload = _error_payload(error.error)
-            reply = Header(reply.program, reply.version, reply.procedure, reply.type, reply.serial, Status.ERROR)
         except RpcError as error:
             payload = MessageError(VIR_ERR_RPC, message=str(error), str1=str(error)).encode()
-            reply = Header(reply.program, reply.version, reply.procedure, reply.type, reply.serial, Status.ERROR)
         except Exception as error:
             self.errors.report("handler error", f"procedure {header.procedure} raised {type(error).__name__}: {error}", level=logging.ERROR, exc_info=error)
-            text = f"internal error in procedure {header.procedure}"
+            text = f"internal error in procedure {header.procedure}"  # the details stay in the log
             payload = MessageError(VIR_ERR_INTERNAL_ERROR, message=text, str1=text).encode()
-            reply = Header(reply.program, reply.version, reply.procedure, reply.type, reply.serial, Status.ERROR)
-        return frame(reply, payload)
+        return frame(Header(header.program, header.version, header.procedure, MessageType.REPLY, header.serial, status), payload)
 
 
 def _error_payload(error: Any) -> bytes:
@@ -1126,9 +1128,9 @@ async def read_record(reader: asyncio.StreamReader, max_size: int = RECORD_MAX, 
     parts: list[bytes] = []
     size = 0
     while True:
-        (word,) = _U32.unpack(await _readexactly(reader, 4, bool(parts)))
+        (word,) = _U32.unpack(await _readexactly(reader, 4, bool(parts), "record"))
         length, size = _fragment_length(word, size, max_size, len(parts), max_fragments)
-        parts.append(await _readexactly(reader, length, True) if length else b"")
+        parts.append(await _readexactly(reader, length, True, "record") if length else b"")
         if word & LAST_FRAGMENT:
             return b"".join(parts)
 
