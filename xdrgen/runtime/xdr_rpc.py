@@ -1173,8 +1173,8 @@ class OncClient:
     async def call(self, procedure: int, arguments: bytes = b"", *, timeout: float | None = 30.0, version: int | None = None) -> bytes:
         """Send encoded ``arguments``; returns the encoded results. ``version`` calls another
         version of the program than the client's (rpcbind answers v2 to v4 on one port)."""
-        if self.failure is not None:
-            raise self.failure
+        if self.failure is not None:  # a new exception each time: re-raising one would grow its traceback
+            raise ConnectionClosed(f"connection is closed ({self.failure})")
         self.xid = (self.xid + 1) & 0xFFFFFFFF
         xid = self.xid
         future: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
