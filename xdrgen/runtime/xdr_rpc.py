@@ -213,9 +213,10 @@ class Listener:
         self.task: asyncio.Future[None] | None = None
 
     def close(self) -> None:
-        if self.task is not None:
-            self.task.cancel()
-        self.sockets[0].close()
+        if self.task is not None and not self.task.done():
+            self.task.cancel()  # the accept loop closes the socket once it is off the selector
+        else:
+            self.sockets[0].close()
 
     async def wait_closed(self) -> None:
         if self.task is not None:
@@ -284,15 +285,19 @@ class _StreamServer:
         return listener
 
     async def _accept_loop(self, sock: socket.socket) -> None:
+        try:
+            await self._accept_until_cancelled(sock)
+        finally:
+            sock.close()
+
+    async def _accept_until_cancelled(self, sock: socket.socket) -> None:
         loop = asyncio.get_running_loop()
         unix = sock.family == getattr(socket, "AF_UNIX", None)
         while True:
             try:
                 accepted, _ = await loop.sock_accept(sock)
-            except OSError as error:
-                if sock.fileno() < 0:
-                    return  # closed
-                self.errors.report("accept", f"accept() failed: {error}")  # EMFILE from elsewhere in the process
+            except OSError as error:  # EMFILE caused elsewhere in the process, ECONNABORTED
+                self.errors.report("accept", f"accept() failed: {error}")
                 await asyncio.sleep(0.1)
                 continue
             if self._stopping or not self._make_room():
