@@ -755,6 +755,12 @@ class Client:
         await close_stream(self.writer)
         await asyncio.gather(self._task, return_exceptions=True)
 
+    async def __aenter__(self) -> Client:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
     async def _read_loop(self) -> None:
         failure: BaseException | None = None
         try:
@@ -1208,6 +1214,12 @@ class OncClient:
         await close_stream(self.writer)
         await asyncio.gather(self._task, return_exceptions=True)
 
+    async def __aenter__(self) -> OncClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
     async def _read_loop(self) -> None:
         failure: BaseException = ConnectionClosed("connection closed")
         try:
@@ -1379,6 +1391,72 @@ class BlockingOncClient:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+# ---- finding a program's port (RFC 1833) ------------------------------------------------------
+
+PMAP_PROGRAM, PMAP_PORT = 100000, 111
+PMAPPROC_GETPORT, RPCBPROC_GETADDR = 3, 3
+
+
+def _getport_arguments(program: int, version: int, udp: bool) -> bytes:
+    return struct.pack(">IIII", program, version, 17 if udp else 6, 0)
+
+
+def _getaddr_arguments(program: int, version: int, udp: bool) -> bytes:
+    return struct.pack(">II", program, version) + _string("udp" if udp else "tcp") + _string("") + _string("")
+
+
+def _port_from_getport(results: bytes, program: int, version: int) -> int:
+    port = _U32.unpack_from(results)[0] if len(results) >= 4 else 0
+    if not port:
+        raise ConnectFailed(f"program {program} version {version} is not registered")
+    return int(port)
+
+
+def _port_from_uaddr(results: bytes, program: int, version: int) -> int:
+    """The port of a universal address ``h1.h2.h3.h4.p1.p2`` (or an IPv6 one, same tail)."""
+    text = _Reader(results).string(1024) if len(results) >= 4 else ""
+    parts = text.rsplit(".", 2)
+    if len(parts) != 3 or not parts[1].isdigit() or not parts[2].isdigit():
+        raise ConnectFailed(f"program {program} version {version} is not registered")
+    return int(parts[1]) * 256 + int(parts[2])
+
+
+def lookup_port(host: str, program: int, version: int, *, udp: bool = False, timeout: float = 10.0, rpcbind_port: int = PMAP_PORT) -> int:
+    """The port ``program`` ``version`` listens on at ``host`` (TCP, or UDP): portmap v2
+    GETPORT, falling back to rpcbind v4 then v3 GETADDR where only those answer. Raises
+    ConnectFailed when it is not registered."""
+    for version_asked, procedure, arguments, port_of in _lookups(program, version, udp):
+        try:
+            with BlockingOncClient(host, rpcbind_port, PMAP_PROGRAM, version_asked, timeout=timeout) as rpcbind:
+                return port_of(rpcbind.call(procedure, arguments), program, version)
+        except AcceptError:
+            continue  # this rpcbind does not speak that version
+    raise ConnectFailed(f"no portmapper version on {host}:{rpcbind_port} answered")
+
+
+async def lookup_port_async(host: str, program: int, version: int, *, udp: bool = False, timeout: float = 10.0, rpcbind_port: int = PMAP_PORT) -> int:
+    """``lookup_port`` on asyncio."""
+    client = await OncClient.connect(host, rpcbind_port, PMAP_PROGRAM, 2)
+    try:
+        for version_asked, procedure, arguments, port_of in _lookups(program, version, udp):
+            try:
+                return port_of(await client.call(procedure, arguments, timeout=timeout, version=version_asked), program, version)
+            except AcceptError:
+                continue
+    finally:
+        await client.close()
+    raise ConnectFailed(f"no portmapper version on {host}:{rpcbind_port} answered")
+
+
+def _lookups(program: int, version: int, udp: bool) -> list[tuple[int, int, bytes, Callable[[bytes, int, int], int]]]:
+    getaddr = _getaddr_arguments(program, version, udp)
+    return [
+        (2, PMAPPROC_GETPORT, _getport_arguments(program, version, udp), _port_from_getport),
+        (4, RPCBPROC_GETADDR, getaddr, _port_from_uaddr),
+        (3, RPCBPROC_GETADDR, getaddr, _port_from_uaddr),
+    ]
 
 
 # ---- ONC RPC server --------------------------------------------------------------------------
@@ -1574,7 +1652,7 @@ class OncServer(_StreamServer):
         await self._rpcbind(rpcbind_host, entries, set_=False)
 
     async def _rpcbind(self, host: str, entries: list[tuple[int, int, str, int]], *, set_: bool = True, unset_first: bool = False) -> None:
-        rpcbind = await OncClient.connect(host, 111, 100000, 4)
+        rpcbind = await OncClient.connect(host, PMAP_PORT, PMAP_PROGRAM, 4)
         try:
             # UNSET drops a program version on every transport at once: all of them first
             if unset_first or not set_:

@@ -241,10 +241,39 @@ def test_registered_with_rpcbind_seen_by_rpcinfo(rpcbind: None, proto: ModuleTyp
             assert result.returncode == 0 and "ready and waiting" in result.stdout, result.stdout + result.stderr
         getaddr = rpcinfo("-T", "tcp", "127.0.0.1", str(PROGRAM), "3")  # rpcbind v3/v4 GETADDR
         assert getaddr.returncode == 0, getaddr.stderr
+        assert rpc.lookup_port("127.0.0.1", PROGRAM, 1) == ports["tcp"]
+        assert rpc.lookup_port("127.0.0.1", PROGRAM, 3, udp=True) == ports["udp"]
+        assert run(rpc.lookup_port_async("127.0.0.1", PROGRAM, 3)) == ports["tcp"]
     finally:
         thread.stop()
     listed = rpcinfo("-p", "127.0.0.1").stdout
     assert not any(line.split()[:1] == [str(PROGRAM)] for line in listed.splitlines()), listed
+    with pytest.raises(rpc.ConnectFailed, match="not registered"):
+        rpc.lookup_port("127.0.0.1", PROGRAM, 1)
+
+
+def test_lookup_falls_back_to_getaddr_where_portmap_v2_is_not_served() -> None:
+    """A portmapper speaking only rpcbind v4 (played by an OncServer): GETPORT gets
+    PROG_MISMATCH, GETADDR's universal address gives the port."""
+    asked: list[bytes] = []
+
+    def getaddr(context: rpc.CallContext, arguments: bytes) -> bytes:
+        asked.append(arguments)
+        address = b"127.0.0.1.156.64"  # port 156 * 256 + 64
+        return struct.pack(">I", len(address)) + address
+
+    async def scenario() -> None:
+        portmapper = rpc.OncServer()
+        portmapper.add(100000, 4, {3: (rpc.RAW, rpc.RAW, getaddr)})
+        await portmapper.start()
+        port = portmapper.ports["tcp"]
+        assert await rpc.lookup_port_async("127.0.0.1", PROGRAM, 1, rpcbind_port=port) == 40000
+        assert await asyncio.to_thread(rpc.lookup_port, "127.0.0.1", PROGRAM, 1, udp=True, rpcbind_port=port) == 40000
+        await portmapper.stop()
+
+    run(scenario())
+    netids = [a[12:15] for a in asked]  # after prog, vers and the netid's length
+    assert netids == [b"tcp", b"udp"]
 
 
 # ---- the clients against peers that misbehave ------------------------------------------------
