@@ -1338,7 +1338,10 @@ class BlockingOncClient:
                 except ConnectionRefusedError:
                     continue  # an ICMP error for an earlier datagram: wait for the reply
                 if len(reply) < 4 or _U32.unpack_from(reply)[0] != self.xid:
-                    self.counters.junk_datagrams += 1
+                    if len(reply) >= 8 and _U32.unpack_from(reply, 4)[0] == 1:
+                        self.counters.unknown_replies += 1  # a late reply to an earlier call
+                    else:
+                        self.counters.junk_datagrams += 1
                     continue
                 try:
                     return parse_reply(reply)[1]
