@@ -553,6 +553,10 @@ def generator_split() -> None:
 
 
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["load"]:  # `run.py load [options]`: the RPC servers under load (load.py)
+        from load import main
+
+        sys.exit(main(sys.argv[2:]))
     print(f"Python {sys.version.split()[0]}; ratios: A/xdrgen > 1 means xdrgen is faster than xdrlib code; "
           "xdrgen/C is how far from hand-written struct code\n")
     if len(sys.argv) > 1:  # `run.py EXIT`: only the cases whose title contains EXIT

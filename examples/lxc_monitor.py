@@ -42,7 +42,7 @@ async def controller(socket_path: str, status: str, crash: bool) -> None:
     server = rpc.Server(PROGRAM, VERSION)
     listener = await server.serve_unix(socket_path)
     print("listening", flush=True)
-    connection = await server.connected.get()
+    connection = await server.accept()
     await connection.send_event(INIT_EVENT, lxc.virLXCMonitorInitEventMsg(initpid=os.getpid()), INIT_CODEC)
     if crash:
         os._exit(3)  # the container's controller dies: no EXIT event, the socket just closes

@@ -76,7 +76,7 @@ def test_wheel_install_and_build_hook_in_a_fresh_venv(tmp_path: Path) -> None:
     where = run(python, "-c", "import xdrgen.python.render as g; print(g.__file__); print(g._templates_dir())", cwd=tmp_path).stdout
     module_file, templates = where.split()
     assert module_file.startswith(str(venv)) and templates.startswith(str(venv))
-    assert (Path(templates) / "struct.py.j2").is_file()
+    assert (Path(templates) / "python" / "struct" / "class.py.j2").is_file()
     command = run(venv / "bin" / "xdrgen", "--stdout", ROOT / "protocols" / "lxc_monitor_protocol.x").stdout
     assert "class virLXCMonitorInitEventMsg" in command
 

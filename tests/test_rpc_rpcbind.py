@@ -4,51 +4,22 @@ generated from the corpus's libnfs/portmap.x (portmapper version 2)."""
 from __future__ import annotations
 
 import asyncio
-import socket
 import subprocess
-import time
 from types import ModuleType
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 from conftest import program, requires, requires_corpus
 from corpus_options import CORPUS
+from peers import rpcbind  # noqa: F401  (a fixture: the rpcbind on port 111, reused or started)
 
 from xdrgen.compiler import compile_file
 
-RPCBIND = program("rpcbind")
 RPCINFO = program("rpcinfo")
 FAKE_PROGRAM, FAKE_VERSION, FAKE_PORT = 0x20000099, 3, 40404
 TCP, UDP = 6, 17
 
-
-def port_open(port: int) -> bool:
-    with socket.socket() as probe:
-        return probe.connect_ex(("127.0.0.1", port)) == 0
-
-
-pytestmark = [
-    requires_corpus,
-    requires(RPCINFO, "needs rpcinfo (apt-get install rpcbind)"),
-    # a portmapper already listening on 111 is used as it is
-    requires(RPCBIND or port_open(111), "needs rpcbind (apt-get install rpcbind)"),
-]
-
-@pytest.fixture(scope="module")
-def rpcbind() -> Iterator[None]:
-    started = None
-    if not port_open(111):
-        assert RPCBIND is not None
-        started = subprocess.Popen([RPCBIND, "-f", "-i"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        deadline = time.monotonic() + 10
-        while not port_open(111):
-            assert started.poll() is None, started.stderr.read() if started.stderr else ""
-            assert time.monotonic() < deadline, "rpcbind did not start listening"
-            time.sleep(0.05)
-    yield
-    if started is not None:
-        started.terminate()
-        started.wait(10)
+pytestmark = [requires_corpus, requires(RPCINFO, "needs rpcinfo (apt-get install rpcbind)")]
 
 
 @pytest.fixture(scope="module")
