@@ -187,17 +187,30 @@ def test_decode_errors_carry_offset_and_path(gen: ModuleType, data: str, message
     assert error.value.path.startswith("hostile.shape.")
 
 
-@pytest.mark.parametrize("target, seeds", [("fuzz_decoders.py", None), ("fuzz_parser.py", ROOT / "tests" / "xdr")])
-def test_bounded_fuzz_run(tmp_path: Path, target: str, seeds: Path | None) -> None:
+@pytest.mark.parametrize(
+    "target, options",
+    [
+        ("fuzz_decoders.py", ["-max_len=8192", "-len_control=0"]),  # long inputs from the first run on
+        ("fuzz_parser.py", ["-max_len=8192"]),  # seeded with the real .x files (fuzz/targets.py)
+    ],
+)
+def test_bounded_fuzz_run(tmp_path: Path, target: str, options: list[str]) -> None:
     """A short version of the coverage-guided fuzzers (fuzz/README.md runs them for real)."""
     corpus = tmp_path / "corpus"
     corpus.mkdir()
-    args = [sys.executable, str(ROOT / "fuzz" / target), "-runs=3000", "-seed=1", str(corpus)]
-    if seeds is not None:
-        args.append(str(seeds))
+    args = [sys.executable, str(ROOT / "fuzz" / target), "-runs=3000", "-seed=1", *options, str(corpus)]
     result = subprocess.run(args, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-4000:]
     assert "Done 3000 runs" in result.stderr
+    if target == "fuzz_parser.py":
+        sys.path.insert(0, str(ROOT / "fuzz"))
+        try:
+            from targets import PARSER_SEED_SOURCES
+        finally:
+            sys.path.pop(0)
+        real = sum(len(list(source.rglob("*.x"))) for source in PARSER_SEED_SOURCES if source.is_dir())
+        seeded = re.search(r"INFO: seed corpus: files: (\d+)", result.stderr)
+        assert seeded is not None and int(seeded.group(1)) == real >= 20, result.stderr[:2000]
 
 
 # ---- numbers and offsets at the edges (issue 18) ----------------------------------------------
