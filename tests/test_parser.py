@@ -390,3 +390,8 @@ def test_if_agrees_with_cpp_on_random_expressions(tmp_path: Path) -> None:
             ours_kept.update(w for w in text.split() if w.startswith("kept"))
     assert ours_errors == cpp_errors
     assert ours_kept == kept_by_cpp - {f"kept{n}" for n in cpp_errors}  # cpp goes on after an error
+
+
+def test_a_macro_asking_defined_follows_later_definitions(tmp_path: Path) -> None:
+    before = "#define HAS_X defined(X)\n#if HAS_X\n#error too early\n#endif\n#define X 1\n"
+    assert _if_keeps(tmp_path, "HAS_X", before=before)

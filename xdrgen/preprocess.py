@@ -48,9 +48,11 @@ class MacroTable:
     macros: dict[str, Macro] = field(default_factory=dict)
     exported: set[str] = field(default_factory=set)  # names of the exported macros
     # integer_value results; None: not an integer. Defining a new name can only turn a None
-    # into a value (the name was undefined in it), unless it is in _never_integers
+    # into a value (the name was undefined in it), unless it is in _never_integers. Values
+    # that asked ``defined`` are not kept: defining a name changes them.
     _values: dict[str, int | None] = field(default_factory=dict)
     _never_integers: set[str] = field(default_factory=set)
+    _asked_defined: bool = False
 
     def define(self, macro: Macro) -> None:
         previous = self.macros.get(macro.name)
@@ -86,13 +88,15 @@ class MacroTable:
         if name not in self.macros:
             return None
         value: int | None
+        self._asked_defined = False
         try:
             value = _evaluate_tokens((("name", name, 0, False),), self, strict=True)
         except _ExprError as error:
             value = None
             if error.final:
                 self._never_integers.add(name)
-        self._values[name] = value
+        if not self._asked_defined:
+            self._values[name] = value
         return value
 
     def substitution(self, name: str) -> str:
@@ -403,6 +407,7 @@ def _expanded(tokens: tuple[_Token, ...], macros: MacroTable, strict: bool) -> I
         elif kind != "name":
             yield token
         elif name == "defined":
+            macros._asked_defined = True
             yield ("num", name, int(_defined_name(pending, expanding) in macros.macros), False)
         elif name in macros.macros and name not in expanding:
             try:
