@@ -271,6 +271,8 @@ def _if_keeps(tmp_path: Path, condition: str, before: str = "") -> bool:
         ("(1", "expected ')'"),
         ("1)", "')' without '('"),
         ("1 ? 2", "expected ':'"),
+        ("(0 ? 2)", "expected ':'"),  # found by fuzz_parser.py
+        ("0 ? 2 ))", "expected ':'"),
         ("1 : 2", "':' without '?'"),
         ("1 2", "missing an operator before '2'"),
         ("defined", "defined expects a macro name"),

@@ -480,7 +480,8 @@ class _Evaluation:
             else:
                 raise _ExprError(f"expected a value before {text!r} in preprocessor expression")
         elif text == ")":
-            self.reduce_above(_OPEN)
+            while self.operators and self.operators[-1].symbol not in ("(", "?"):
+                self.reduce()
             if not self.operators:
                 raise _ExprError("')' without '(' in preprocessor expression")
             if self.operators[-1].symbol == "?":
