@@ -1,6 +1,9 @@
 """Coverage-guided fuzzing of the .x compiler: preprocessor, parser, checker, generator.
 
-    python3 fuzz/fuzz_parser.py -max_total_time=600 [corpus_dir ../shared/corpus/rpcsvc]
+    python3 fuzz/fuzz_parser.py -max_len=16384 -max_total_time=600 [corpus_dir]
+
+The real .x files (targets.PARSER_SEED_SOURCES) are added as a seed corpus, after any
+directories given.
 """
 
 import sys
@@ -10,7 +13,7 @@ from pathlib import Path
 import atheris
 
 with atheris.instrument_imports(include=["xdrgen"]):
-    from targets import check_compiler
+    from targets import check_compiler, parser_seeds
 
 SCRATCH = Path(tempfile.mkdtemp(prefix="xdrgen-fuzz-x-"))
 
@@ -20,5 +23,7 @@ def one_input(data: bytes) -> None:
 
 
 if __name__ == "__main__":
-    atheris.Setup(sys.argv, one_input)
+    seeds = SCRATCH / "seeds"
+    parser_seeds(seeds)
+    atheris.Setup(sys.argv + [str(seeds)], one_input)
     atheris.Fuzz()

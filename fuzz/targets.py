@@ -33,15 +33,33 @@ DECODER_SOURCES = [
 ]
 
 
+# Where the parser fuzzer's seeds come from: real .x files (the shared corpus when it is
+# there) and fuzz/seeds, small files near the edges of the preprocessor and of literals.
+PARSER_SEED_SOURCES = [CORPUS, ROOT / "tests" / "xdr", ROOT / "protocols", ROOT / "fuzz" / "seeds"]
+
+
+def parser_seeds(directory: Path, sources: list[Path] = PARSER_SEED_SOURCES) -> int:
+    """Copy every .x file under ``sources`` (missing ones skipped) into ``directory``, one
+    flat libFuzzer corpus; returns how many."""
+    directory.mkdir(parents=True, exist_ok=True)
+    count = 0
+    for source in sources:
+        for path in sorted(source.rglob("*.x")) if source.is_dir() else []:
+            count += 1
+            (directory / f"{count:04d}-{path.name}").write_bytes(path.read_bytes())
+    return count
+
+
 def build_package(sources: list[Path] = DECODER_SOURCES) -> str:
-    """Generate one importable package with the modules of ``sources``; returns its name."""
+    """Generate one importable package with the modules of ``sources`` (those that exist: the
+    corpus may be absent); returns the module names, comma-separated."""
     root = Path(tempfile.mkdtemp(prefix="xdrgen-fuzz-"))
     package = root / "fuzzed"
     package.mkdir()
     (package / "__init__.py").write_text("")
     (package / "xdr_runtime.py").write_text(runtime_source())
     names = []
-    for source in sources:
+    for source in (s for s in sources if s.exists()):
         relative = source.relative_to(CORPUS).as_posix() if source.is_relative_to(CORPUS) else ""
         defines, pre = options_for(relative) if relative else ({}, [])
         compiled = compile_file(source, Options(defines=defines, pre_includes=pre))

@@ -100,7 +100,7 @@ def dec_uint64(buf: bytes, pos: int, path: str) -> tuple[int, int]:
 def dec_float(buf: bytes, pos: int, path: str) -> tuple[float, int]:
     if pos + 4 > len(buf):
         raise truncated(buf, pos, 4, path)
-    return _F32.unpack_from(buf, pos)[0], pos + 4
+    return unpack_float32(buf, pos), pos + 4
 
 
 def dec_double(buf: bytes, pos: int, path: str) -> tuple[float, int]:
@@ -146,9 +146,16 @@ def dec_opaque_fixed(buf: bytes, pos: int, size: int, path: str) -> tuple[bytes,
     return bytes(buf[pos : pos + size]), _check_padding(buf, pos, size, path)
 
 
+# Items that take no bytes (``opaque x[0]``, ``int x[0]``) cannot be bounded by the bytes left:
+# C decodes any count of them, one call per item (0xffffffff takes libtirpc 18 s). A count
+# above this is refused on decoding; each accepted item still costs one call.
+ZERO_SIZE_ITEMS_MAX = 65_536
+
+
 def dec_count(buf: bytes, pos: int, maximum: int, min_item_size: int, path: str) -> tuple[int, int]:
     """A length prefix, checked against the declared maximum and against the bytes left
-    (each item needs at least ``min_item_size`` bytes), so nothing is allocated for a lie."""
+    (each item needs at least ``min_item_size`` bytes), so nothing is allocated for a lie;
+    items of zero size are bounded by ``ZERO_SIZE_ITEMS_MAX``."""
     if pos + 4 > len(buf):
         raise truncated(buf, pos, 4, path)
     count: int = _U32.unpack_from(buf, pos)[0]
@@ -156,6 +163,8 @@ def dec_count(buf: bytes, pos: int, maximum: int, min_item_size: int, path: str)
         raise XdrError(f"length {count} exceeds the maximum {maximum}", offset=pos, path=path)
     if count * min_item_size > len(buf) - pos - 4:
         raise truncated(buf, pos + 4, count * min_item_size, path)
+    if min_item_size == 0 and count > ZERO_SIZE_ITEMS_MAX:
+        raise XdrError(f"{count} items of zero size exceed the limit of {ZERO_SIZE_ITEMS_MAX}", offset=pos, path=path)
     return count, pos + 4
 
 
@@ -178,9 +187,13 @@ def bad_type(value: object, expected: str, path: str) -> XdrError:
     return XdrError(f"expected {expected}, got {type(value).__name__}", path=path)
 
 
+# bool is an int in Python (PEP 285) and to mypy, and struct packs True as 1: so the fast path
+# takes True for an int, an enum value or a float, and so does the checked codec, to agree.
+
+
 def _check_int(value: object, lo: int, hi: int, path: str) -> None:
-    """An int (IntEnum members too, bool not) within ``lo..hi``."""
-    if not isinstance(value, int) or isinstance(value, bool):
+    """An int (IntEnum members and bools too) within ``lo..hi``."""
+    if not isinstance(value, int):
         raise bad_type(value, "int", path)
     if not lo <= value <= hi:
         raise XdrError(f"value {value} out of range {lo}..{hi}", path=path)
@@ -196,19 +209,67 @@ def enc_int64(out: list[bytes], value: int, lo: int, hi: int, path: str) -> None
     out.append(_I64.pack(value) if lo < 0 else _U64.pack(value))
 
 
-def enc_float(out: list[bytes], value: float, path: str) -> None:
-    if not isinstance(value, (float, int)) or isinstance(value, bool):
+def _as_float(value: object, what: str, path: str) -> float:
+    """``value`` (a float, or an int, as struct takes them) as a Python float."""
+    if not isinstance(value, (float, int)):
         raise bad_type(value, "float", path)
     try:
-        out.append(_F32.pack(value))
+        return float(value)
+    except OverflowError:  # str() of an int of > 4,300 digits would raise: say its size
+        raise XdrError(f"an integer of {abs(int(value)).bit_length()} bits does not fit in a {what}", path=path) from None
+
+
+def enc_float(out: list[bytes], value: float, path: str) -> None:
+    number = _as_float(value, "float", path)
+    try:
+        out.append(pack_float32(number))
     except OverflowError:
-        raise XdrError(f"{value} does not fit in a float", path=path) from None
+        raise XdrError(f"{number!r} does not fit in a float", path=path) from None
 
 
 def enc_double(out: list[bytes], value: float, path: str) -> None:
-    if not isinstance(value, (float, int)) or isinstance(value, bool):
-        raise bad_type(value, "float", path)
-    out.append(_F64.pack(value))
+    out.append(_F64.pack(_as_float(value, "double", path)))
+
+
+# ---- float32 NaNs ----------------------------------------------------------------------------
+#
+# struct's "f" goes through a C float-to-double conversion, which quiets a signalling NaN
+# (7f800001 decodes and encodes as 7fc00001); C's xdr_float copies the bits. These helpers
+# move a float32 NaN's sign and 23-bit payload to the top of a double NaN's payload and back
+# by bit arithmetic (a Python float keeps a double's bits), so decode -> encode keeps them.
+
+
+def float32_from_bits(bits: int) -> float:
+    """The float32 with these bits as a Python float; a NaN keeps its sign and payload."""
+    if bits & 0x7F800000 == 0x7F800000 and bits & 0x7FFFFF:
+        return _F64.unpack(_U64.pack((bits & 0x80000000) << 32 | 0x7FF << 52 | (bits & 0x7FFFFF) << 29))[0]  # type: ignore[no-any-return]
+    return _F32.unpack(_U32.pack(bits))[0]  # type: ignore[no-any-return]
+
+
+def float32_to_bits(value: float) -> int:
+    """The float32 bits of ``value``: a NaN made by float32_from_bits gets its bits back;
+    another NaN keeps its sign and the top 23 payload bits (quiet if those are all zero).
+    OverflowError for a finite value beyond float32's range, as struct raises."""
+    if value != value:
+        double: int = _U64.unpack(_F64.pack(value))[0]
+        payload = double >> 29 & 0x7FFFFF
+        return double >> 32 & 0x80000000 | 0x7F800000 | (payload or 0x400000)
+    return _U32.unpack(_F32.pack(value))[0]  # type: ignore[no-any-return]
+
+
+def unpack_float32(buf: bytes, pos: int) -> float:
+    """The float32 at ``pos`` (four bytes must be there), NaN bits kept."""
+    bits: int = _U32.unpack_from(buf, pos)[0]
+    if bits & 0x7F800000 == 0x7F800000:
+        return float32_from_bits(bits)
+    return _F32.unpack_from(buf, pos)[0]  # type: ignore[no-any-return]
+
+
+def pack_float32(value: float) -> bytes:
+    """The four bytes of the float32 ``value``, NaN bits kept (see unpack_float32)."""
+    if value != value:
+        return _U32.pack(float32_to_bits(value))
+    return _F32.pack(value)
 
 
 def enc_bool(out: list[bytes], value: bool, path: str) -> None:
@@ -221,14 +282,17 @@ def enc_bool(out: list[bytes], value: bool, path: str) -> None:
 
 
 def enc_enum(out: list[bytes], value: int, values: frozenset[int], name: str, path: str) -> None:
-    if not isinstance(value, int) or isinstance(value, bool) or value not in values:
+    if not isinstance(value, int) or value not in values:
         raise XdrError(f"{value!r} is not a value of enum {name}", path=path)
     out.append(_I32.pack(value))
 
 
-def enc_count(out: list[bytes], count: int, maximum: int, path: str) -> None:
+def enc_count(out: list[bytes], count: int, maximum: int, path: str, min_item_size: int = 1) -> None:
+    """A length prefix; ``min_item_size`` 0: items of zero size, bounded as dec_count bounds them."""
     if count > maximum:
         raise XdrError(f"length {count} exceeds the maximum {maximum}", path=path)
+    if min_item_size == 0 and count > ZERO_SIZE_ITEMS_MAX:
+        raise XdrError(f"{count} items of zero size exceed the limit of {ZERO_SIZE_ITEMS_MAX}", path=path)
     out.append(_U32.pack(count))
 
 
@@ -301,19 +365,13 @@ BYTES_LIKE = (bytes, bytearray, memoryview)
 ZEROS = (b"", b"\x00", b"\x00\x00", b"\x00\x00\x00")  # ZEROS[n]: n padding bytes
 
 
-def unexpected(error: Exception, path: str) -> XdrError:
-    """The checked path took a value the fast path refused: still one documented error type."""
-    wrapped = XdrError(f"cannot encode: {error!r}", path=path)
-    wrapped.__cause__ = error
-    return wrapped
-
-
-def refused_encode(value: object, refused: Exception) -> XdrError:
-    """The error for a value that a ``_pack_`` function refused (``refused``, caught in it), as
-    the checked codec of its type finds it. (Other fast functions leave refusals to their codec.)"""
+def encode_refused(value: object, refused: Exception) -> bytes:
+    """What a ``_pack_`` function does with a value its fast path refused (``refused``, caught in
+    it): encode it with the checked codec of its type, which raises the XdrError that names the
+    field and the reason if the value is wrong. (Other fast functions leave this to their codec.)"""
     traceback = refused.__traceback__
     assert traceback is not None, "refused was raised and caught"
-    return _codec_of(traceback.tb_frame.f_code).refused(value, refused)
+    return _codec_of(traceback.tb_frame.f_code).encode_checked(value)
 
 
 def decode_whole(decoder: Callable[[bytes, int], tuple[T, int]], data: bytes | bytearray | memoryview, max_size: int | None) -> T:
@@ -393,7 +451,7 @@ def _encode_checked(registry: dict[str, Codec[Any]], shape: Any, value: Any, out
         if kind == "array":
             enc_fixed_count(len(items), shape[2], path)
         else:
-            enc_count(out, len(items), shape[2], path)
+            enc_count(out, len(items), shape[2], path, shape[3])
         for item in items:
             _encode_checked(registry, shape[1], item, out, path)
     elif kind == "optional":
@@ -737,8 +795,8 @@ class Codec(Generic[T]):
             out: list[bytes] = []
             try:
                 encoder(value, out)
-            except REFUSED as refused:
-                raise self.refused(value, refused) from None
+            except REFUSED:
+                return self.encode_checked(value)
             except RecursionError:
                 raise _nested_too_deeply(self.path, None) from None
             return b"".join(out)
@@ -760,19 +818,21 @@ class Codec(Generic[T]):
 
         return decode
 
-    def refused(self, value: object, refused: Exception) -> XdrError:
-        """The error for a value the fast encoder refused, as the checked encoder finds it."""
+    def encode_checked(self, value: object) -> bytes:
+        """Encode with the checked codec (what the fast encoder refused): the bytes, or the
+        XdrError that names the field and the reason."""
+        out: list[bytes] = []
         try:
-            _encode_checked(self.registry, self.name, value, [], self.path)
-        except XdrError as error:
-            return error
+            _encode_checked(self.registry, self.name, value, out, self.path)
         except RecursionError:
-            return _nested_too_deeply(self.path, None)
-        return unexpected(refused, self.path)
+            raise _nested_too_deeply(self.path, None) from None
+        return b"".join(out)
 
     def decode_from(self, data: bytes | bytearray | memoryview, offset: int = 0, *, max_size: int | None = None) -> tuple[T, int]:
         """Decode one value starting at ``offset``; returns it and the offset after it."""
         buf = bytes(data) if not isinstance(data, bytes) else data
+        if not 0 <= offset <= len(buf):  # a negative offset would index from the end
+            raise XdrError(f"offset {offset} is outside the {len(buf)} bytes of input", offset=offset, path=self.path)
         if max_size is not None and len(buf) - offset > max_size:
             raise XdrError(f"message of {len(buf) - offset} bytes exceeds max_size {max_size}", offset=offset, path=self.path)
         try:

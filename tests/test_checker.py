@@ -119,3 +119,15 @@ def test_struct_containing_itself_is_read_as_rfc1057_list(tmp_path: Path) -> Non
     (warning,) = compiled.reporter.warnings
     assert "read as an optional ('pmaplist *next')" in warning.message
     assert compiled.model.type_named("pmaplist").fields[1].type == M.OptionalType(M.NamedType("pmaplist"))  # type: ignore[union-attr]
+
+
+def test_quadruple_is_refused_where_it_is_written(tmp_path: Path) -> None:
+    """Every use, with its line and column; no model is built (the emitter never sees it)."""
+    text = "typedef quadruple q;\nstruct s { int a; quadruple b; };\nprogram P { version V { quadruple F(int) = 1; } = 1; } = 9;\n"
+    path = tmp_path / "t.x"
+    path.write_text(text)
+    with pytest.raises(XdrgenError) as error:
+        compile_file(path)
+    found = [(d.message, d.location.line, d.location.column) for d in error.value.diagnostics]  # type: ignore[union-attr]
+    message = "quadruple (a 128-bit float) has no Python type; xdrgen cannot generate it"
+    assert found == [(message, 1, 9), (message, 2, 19), (message, 3, 25)]

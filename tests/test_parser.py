@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import random
+import re
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -10,6 +14,7 @@ from xdrgen import xdr_ast as A
 from xdrgen.compiler import Options, compile_file
 from xdrgen.diagnostics import XdrgenError
 from xdrgen.parser import parse_file
+from xdrgen.preprocess import MacroTable, preprocess
 
 SEED = Path(__file__).parent.parent / "protocols" / "lxc_monitor_protocol.x"
 
@@ -239,3 +244,181 @@ def _write(tmp_path: Path, text: str, name: str = "main.x") -> Path:
     path = tmp_path / name
     path.write_text(text)
     return path
+
+
+# ---- #if arithmetic: cpp's, bounded ----------------------------------------------------------
+
+
+def _if_keeps(tmp_path: Path, condition: str, before: str = "") -> bool:
+    """Whether ``#if condition`` keeps its line (``before``: lines ahead of it, e.g. #defines)."""
+    path = _write(tmp_path, f"{before}#if {condition}\ntypedef int kept;\n#endif\ntypedef int always;\n")
+    return "kept" in {d.name for d in compile_file(path).model.types}
+
+
+@pytest.mark.parametrize(
+    "condition, message",
+    [
+        ("08", "invalid digit '8' in octal constant '08'"),
+        ("1 + 0779", "invalid digit '9' in octal constant '0779'"),
+        ("1 / 0", "division by zero"),
+        ("5 % (2 - 2)", "division by zero"),
+        ("123456789012345678901234567890", "is too large for 64 bits"),
+        ("0x1ffffffffffffffff", "is too large for 64 bits"),
+        ("1" * 5000, "is too large for 64 bits"),  # int() of > 4,300 digits raises ValueError
+        ("12abc", "invalid integer constant '12abc'"),
+        ("++1", "token '++' is not valid"),
+        ("1 +", "ends too early"),
+        ("(1", "expected ')'"),
+        ("1)", "')' without '('"),
+        ("1 ? 2", "expected ':'"),
+        ("(0 ? 2)", "expected ':'"),  # found by fuzz_parser.py
+        ("0 ? 2 ))", "expected ':'"),
+        ("1 : 2", "':' without '?'"),
+        ("1 2", "missing an operator before '2'"),
+        ("defined", "defined expects a macro name"),
+    ],
+)
+def test_if_errors_are_diagnostics_at_the_directive(tmp_path: Path, condition: str, message: str) -> None:
+    with pytest.raises(XdrgenError, match=re.escape(message)) as error:
+        _if_keeps(tmp_path, condition, before="typedef int first;\n")
+    location = error.value.diagnostics[0].location
+    assert (location.file.endswith("main.x"), location.line, location.column) == (True, 2, 1)  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("depth", [1_000, 100_000])
+def test_deep_if_expressions_evaluate_without_recursion(tmp_path: Path, depth: int) -> None:
+    assert _if_keeps(tmp_path, "(" * depth + "1" + ")" * depth)
+    assert not _if_keeps(tmp_path, "- " * depth + "0")
+    assert _if_keeps(tmp_path, "! " * depth + "1") == (depth % 2 == 0)
+    assert _if_keeps(tmp_path, "1 ? " * depth + "1" + " : 0" * depth)
+
+
+def test_a_chain_of_macros_costs_no_stack(tmp_path: Path) -> None:
+    forward = "#define A0 7\n" + "".join(f"#define A{k} A{k - 1}\n" for k in range(1, 2000))
+    assert _if_keeps(tmp_path, "A1999 == 7", before=forward)
+    backward = "".join(f"#define B{k} B{k + 1}\n" for k in range(2000)) + "#define B2000 7\n"
+    assert _if_keeps(tmp_path, "B0 == 7", before=backward)
+    assert _if_keeps(tmp_path, "SELF == 0", before="#define SELF SELF\n")  # not expanded in itself: 0
+
+
+def test_macros_expand_as_tokens_and_exponential_ones_are_refused(tmp_path: Path) -> None:
+    assert _if_keeps(tmp_path, "TWO * 2 == 3", before="#define TWO 1 + 1\n")  # as cpp: 1 + 1 * 2
+    doubling = "#define M0 1\n" + "".join(f"#define M{k} M{k - 1} + M{k - 1}\n" for k in range(1, 40))
+    with pytest.raises(XdrgenError, match="macros expand to more than 10,000 tokens"):
+        _if_keeps(tmp_path, "M39", before=doubling)
+
+
+@pytest.mark.parametrize(
+    "condition",
+    [
+        "(1 << 99999999999) == 0",  # a shift by the width or more: 0 (GCC), not 2**99999999999
+        "(-1 >> 99999999999) == -1",
+        "(1 << -1) == 0 && (4 << -1) == 2",  # a negative count shifts the other way
+        "(1 << 63) < 0",  # intmax_t wraps
+        "0x7fffffffffffffff + 1 < 0",
+        "-1 > 0u",  # an unsigned operand makes the comparison unsigned
+        "0xffffffffffffffff > 0",  # too large for intmax_t: unsigned
+        "0xffffffffffffffff + 1 == 0",
+        "-7 / 2 == -3 && -7 % 2 == -1",  # C truncates toward zero
+        "9223372036854775807 / 3 == 3074457345618258602",  # exact, not through a float
+        "0 && 1 / 0 || 1",  # an operand && does not evaluate may divide by zero
+        "1 ? 2 : 1 / 0",
+        "(-9223372036854775807 - 1) / -1 < 0",
+    ],
+)
+def test_if_arithmetic_is_cpps_64_bit_arithmetic(tmp_path: Path, condition: str) -> None:
+    assert _if_keeps(tmp_path, condition)
+
+
+def test_huge_numbers_in_definitions_are_diagnostics(tmp_path: Path) -> None:
+    for text in ("const BIG = 1" + "0" * 5000 + ";\n", "#define BIG 1" + "0" * 5000 + "\ntypedef int x[BIG];\n"):
+        with pytest.raises(XdrgenError, match="is too large") as error:
+            compile_file(_write(tmp_path, text))
+        assert error.value.diagnostics[0].location is not None
+
+
+_CPP_MACROS = {"TWO": "1 + 1", "FOUR": "TWO * 2", "NEG": "(-1)", "ALL": "0xffffffffffffffffu", "SELF": "SELF + 1", "HAS": "defined(TWO)"}
+_CPP_OPERATORS = ["||", "&&", "|", "^", "&", "==", "!=", "<", "<=", ">", ">=", "<<", ">>", "+", "-", "*", "/", "%"]
+
+
+def _random_condition(rng: random.Random, depth: int) -> str:
+    choice = rng.random()
+    if depth <= 0 or choice < 0.25:
+        return rng.choice(
+            [
+                str(rng.randint(0, 9)),
+                hex(rng.choice([0, 1, 2**31, 2**63 - 1, 2**63, 2**64 - 1, rng.getrandbits(64)])),
+                "0" + oct(rng.randint(0, 4000))[2:],
+                str(rng.choice([63, 64, 65, 2**63 - 1, 2**63, 2**64 - 1])),
+                str(rng.randint(0, 100)) + rng.choice(["u", "U", "l", "ul", "LL", "ull"]),
+                rng.choice([*_CPP_MACROS, "UNDEFINED", "defined TWO", "defined(UNDEFINED)"]),
+            ]
+        )
+    if choice < 0.4:
+        return rng.choice(["-", "!", "~", "+"]) + " " + _random_condition(rng, depth - 1)
+    if choice < 0.5:
+        return f"({_random_condition(rng, depth - 1)})"
+    if choice < 0.58:
+        return " ? ".join([_random_condition(rng, depth - 1), _random_condition(rng, depth - 1) + " : " + _random_condition(rng, depth - 1)])
+    return f"{_random_condition(rng, depth - 1)} {rng.choice(_CPP_OPERATORS)} {_random_condition(rng, depth - 1)}"
+
+
+def test_if_agrees_with_cpp_on_random_expressions(tmp_path: Path) -> None:
+    """1,500 random #if conditions: kept or not, the value, or an error, as GCC's cpp says."""
+    if shutil.which("cpp") is None:
+        pytest.skip("cpp (the C preprocessor) is not installed")
+    rng = random.Random(18)
+    conditions = [_random_condition(rng, rng.randint(1, 5)) for _ in range(1500)]
+    defines = "".join(f"#define {name} {text}\n" for name, text in _CPP_MACROS.items())
+    lines = defines.splitlines()
+    starts = []
+    for n, condition in enumerate(conditions):
+        starts.append(len(lines) + 1)
+        lines += [f"#if {condition}", f"kept{n}", "#endif"]
+    result = subprocess.run(["cpp", "-P"], input="\n".join(lines) + "\n", capture_output=True, text=True, check=False)
+    kept_by_cpp = set(result.stdout.split())
+    # an error inside a macro is reported at its #define, then "in expansion" at the use
+    error_lines = {int(m.group(2) or m.group(1)) for m in re.finditer(r"<stdin>:(\d+):\d+: error: .*(?:\n<stdin>:(\d+):\d+: note: in expansion.*)*", result.stderr)}
+    cpp_errors = {n for n, start in enumerate(starts) if start in error_lines}
+    assert 20 < len(cpp_errors) < 300  # the sample exercises both outcomes
+
+    ours_kept, ours_errors = set(), set()
+    for n, condition in enumerate(conditions):
+        try:
+            text = preprocess(f"{defines}#if {condition}\nkept{n}\n#endif\n", "t.x", MacroTable.initial({})).text
+        except XdrgenError:
+            ours_errors.add(n)
+        else:
+            ours_kept.update(w for w in text.split() if w.startswith("kept"))
+    assert ours_errors == cpp_errors
+    assert ours_kept == kept_by_cpp - {f"kept{n}" for n in cpp_errors}  # cpp goes on after an error
+
+
+def test_a_macro_asking_defined_follows_later_definitions(tmp_path: Path) -> None:
+    before = "#define HAS_X defined(X)\n#if HAS_X\n#error too early\n#endif\n#define X 1\n"
+    assert _if_keeps(tmp_path, "HAS_X", before=before)
+
+
+def test_any_token_soup_in_if_is_a_value_or_a_diagnostic(tmp_path: Path) -> None:
+    """20,000 random token sequences, mostly well-formed up to a random slip: the evaluator's
+    stacks never break (a ')' after an unfinished '?' once raised KeyError)."""
+    rng = random.Random(1)
+    values = ["(", "!", "~", "-", "0", "1", "7", "08", "0xffffffffffffffff", "9u", "TWO", "SELF", "UNDEFINED", "defined(TWO)"]
+    operators = [")", "?", ":", "*", "/", "%", "<<", ">>", "&&", "||", "==", "<", "&", "^", "|", "+", "-"]
+    defines = "#define TWO 1 + 1\n#define SELF SELF\n"
+    outcomes = {"kept": 0, "dropped": 0, "error": 0}
+    for _ in range(20_000):
+        tokens: list[str] = []
+        want_value = True
+        for _ in range(rng.randint(1, 14)):
+            expected = values if want_value else operators
+            token = rng.choice(expected if rng.random() < 0.9 else values + operators)
+            tokens.append(token)
+            want_value = token in operators[1:] or token in ("(", "!", "~", "-") and want_value
+        try:
+            text = preprocess(f"{defines}#if {' '.join(tokens)}\nkept\n#endif\n", "t.x", MacroTable.initial({})).text
+        except XdrgenError:
+            outcomes["error"] += 1
+        else:
+            outcomes["kept" if "kept" in text else "dropped"] += 1
+    assert min(outcomes.values()) > 1000, outcomes

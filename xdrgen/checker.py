@@ -235,6 +235,8 @@ class _Checker:
     def type_of(self, spec: A.TypeSpec, owner: str) -> M.TypeExpr:
         """A type specifier without array/optional shape. ``owner`` names inline types."""
         if isinstance(spec, A.BuiltinType):
+            if spec.name == "quadruple":
+                self.report.error(spec.location, "quadruple (a 128-bit float) has no Python type; xdrgen cannot generate it")
             return M.BUILTIN_KEYWORD_TYPES[spec.name]
         if isinstance(spec, A.TypeRef):
             return self.type_ref(spec)

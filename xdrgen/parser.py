@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Sequence, TypeVar
 
 from lark import Lark, Token, Transformer, v_args
-from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
 from lark.lexer import PatternStr
 from lark.tree import Meta
 
@@ -239,6 +239,8 @@ class _Builder(Transformer[Token, Any]):
     def number(self, meta: Meta, children: list[Token]) -> A.Literal:
         text = str(children[0])
         digits = text.lstrip("-")
+        if len(digits) > 24:  # no XDR value needs more than 64 bits; int() of 5,000 digits fails
+            raise XdrgenError.at(self.tloc(children[0]), f"integer constant {digits[:20]}... is too large")
         if len(digits) > 1 and digits[0] == "0" and digits[1] not in "xX":
             value = int(digits, 8)
         else:
@@ -417,7 +419,12 @@ def parse_text(text: str, file: str, extra_items: Sequence[tuple[A.Item, A.Locat
         collected = _Collected(_current.comments, _current.passthroughs)
     comments, doc = _file_comment(collected.comments, text)
     index = _CommentIndex(comments)
-    items_with_spans = _Builder(file, index).transform(tree)
+    try:
+        items_with_spans = _Builder(file, index).transform(tree)
+    except VisitError as error:  # lark wraps what the builder raises
+        if isinstance(error.orig_exc, XdrgenError):
+            raise error.orig_exc from None
+        raise
     whole = _Span((1, 1), (text.count("\n") + 2, 1))
     commentable = [(item, span) for item, span in items_with_spans]
     attached = index.attach(commentable, whole)

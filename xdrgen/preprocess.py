@@ -17,8 +17,11 @@ so that parser positions stay the file's own positions.
 
 from __future__ import annotations
 
+import functools
+import operator
 import re
 from dataclasses import dataclass, field
+from typing import Callable, Iterator
 
 from .diagnostics import XdrgenError
 from .xdr_ast import Literal, Location
@@ -43,15 +46,30 @@ class MacroTable:
     """Macros shared by a file and everything it includes, as in cpp."""
 
     macros: dict[str, Macro] = field(default_factory=dict)
-    _textual: dict[str, str] | None = None
+    exported: set[str] = field(default_factory=set)  # names of the exported macros
+    # integer_value results; None: not an integer. Defining a new name can only turn a None
+    # into a value (the name was undefined in it), unless it is in _never_integers. Values
+    # that asked ``defined`` are not kept: defining a name changes them.
+    _values: dict[str, int | None] = field(default_factory=dict)
+    _never_integers: set[str] = field(default_factory=set)
+    _asked_defined: bool = False
 
     def define(self, macro: Macro) -> None:
+        previous = self.macros.get(macro.name)
         self.macros[macro.name] = macro
-        self._textual = None
+        (self.exported.add if macro.exported else self.exported.discard)(macro.name)
+        if previous is None:
+            self._values = {n: v for n, v in self._values.items() if v is not None or n in self._never_integers}
+        elif previous.text != macro.text:
+            self._forget_values()
 
     def undefine(self, name: str) -> None:
-        self.macros.pop(name, None)
-        self._textual = None
+        if self.macros.pop(name, None) is not None:
+            self._forget_values()
+        self.exported.discard(name)
+
+    def _forget_values(self) -> None:
+        self._values, self._never_integers = {}, set()
 
     @classmethod
     def initial(cls, defines: dict[str, str], target: str = DEFAULT_TARGET) -> MacroTable:
@@ -63,25 +81,30 @@ class MacroTable:
             table.define(Macro(name, text, Location("<command line>", 0, 0), exported=True))
         return table
 
-    def integer_value(self, name: str, seen: frozenset[str] = frozenset()) -> int | None:
-        """The value of an integer macro, following macros that name other macros."""
-        macro = self.macros.get(name)
-        if macro is None or name in seen:
+    def integer_value(self, name: str) -> int | None:
+        """The value of a macro whose expansion is an integer expression, or None."""
+        if name in self._values:
+            return self._values[name]
+        if name not in self.macros:
             return None
+        value: int | None
+        self._asked_defined = False
         try:
-            return _evaluate(macro.text, self, seen | {name}, macro.location, strict=True)
-        except XdrgenError:
-            return None
+            value = _evaluate_tokens((("name", name, 0, False),), self, strict=True)
+        except _ExprError as error:
+            value = None
+            if error.final:
+                self._never_integers.add(name)
+        if not self._asked_defined:
+            self._values[name] = value
+        return value
 
-    def textual(self) -> dict[str, str]:
-        """Macros cpp would substitute as text: those whose value is not an integer."""
-        if self._textual is None:
-            self._textual = {
-                name: m.text
-                for name, m in self.macros.items()
-                if m.exported and self.integer_value(name) is None
-            }
-        return self._textual
+    def substitution(self, name: str) -> str:
+        """What cpp would leave of ``name`` in a line: the text of an exported macro whose value
+        is not an integer (integer macros are model constants, kept by name), else the name."""
+        if name in self.exported and self.integer_value(name) is None:
+            return self.macros[name].text
+        return name
 
     def exported_constants(self) -> list[tuple[str, Literal, Location]]:
         found = []
@@ -168,7 +191,7 @@ def preprocess(text: str, file: str, macros: MacroTable) -> Preprocessed:
                 stack.append(_Conditional(False, False, True, loc))
                 continue
             if name == "if":
-                keep = _evaluate(rest, macros, frozenset(), loc) != 0
+                keep = _evaluate(rest, macros, loc) != 0
             else:
                 target = _single_name(rest, name, loc)
                 keep = (target in macros.macros) == (name == "ifdef")
@@ -183,7 +206,7 @@ def preprocess(text: str, file: str, macros: MacroTable) -> Preprocessed:
                 top.seen_else = True
                 top.active = top.parent_active and not top.taken
             else:
-                keep = top.parent_active and not top.taken and _evaluate(rest, macros, frozenset(), loc) != 0
+                keep = top.parent_active and not top.taken and _evaluate(rest, macros, loc) != 0
                 top.active = keep
             top.taken = top.taken or top.active
         elif name == "endif":
@@ -252,148 +275,319 @@ def _ends_in_comment(line: str, in_comment: bool) -> bool:
 
 
 def _substitute(line: str, macros: MacroTable) -> str:
-    textual = macros.textual()
-    if not textual:
+    # values are computed for the macros a line uses, not for all after each #define: a file
+    # of 1,000 #defines, each followed by a line, stays linear
+    if not macros.exported or macros.exported.isdisjoint(_IDENT.findall(line)):
         return line
-    return _IDENT.sub(lambda m: textual.get(m.group(0), m.group(0)), line)
+    return _IDENT.sub(lambda m: macros.substitution(m.group(0)), line)
 
 
 # ---- #if expressions -------------------------------------------------------------------
+#
+# Evaluated as cpp evaluates them (C11 6.10.1, GCC's choices where C leaves one): in 64-bit
+# intmax_t, or uintmax_t once an operand is unsigned (a ``u`` suffix, or a constant too large
+# for intmax_t); results wrap to 64 bits; a shift by 64 or more gives 0 (-1 for a negative
+# value shifted right) and a negative count shifts the other way. Macros are replaced by
+# their tokens (``#define A 1+1`` makes ``A*2`` 3), never inside their own expansion.
+# Evaluation is a loop over tokens with explicit stacks, so nesting costs no Python stack;
+# division by zero is an error except in an operand that && || ?: leave unevaluated.
 
-_TOKEN = re.compile(
-    r"\s*(?:(?P<num>0[xX][0-9a-fA-F]+|\d+)[uUlL]*|(?P<name>[A-Za-z_]\w*)"
-    r"|(?P<op>&&|\|\||<<|>>|<=|>=|==|!=|[-+*/%()!~<>&|^?:]))"
-)
+_BITS = 64
+_MASK = (1 << _BITS) - 1
+_SIGNED_MAX = (1 << (_BITS - 1)) - 1
+EXPANSION_LIMIT = 10_000  # tokens that macro expansion may add to one expression (cpp has no limit)
 
-_BINARY = [
-    ("||",),
-    ("&&",),
-    ("|",),
-    ("^",),
-    ("&",),
-    ("==", "!="),
-    ("<", "<=", ">", ">="),
-    ("<<", ">>"),
-    ("+", "-"),
-    ("*", "/", "%"),
-]
+_TOKEN = re.compile(r"\s*(?:(?P<num>\d\w*)|(?P<name>[A-Za-z_]\w*)|(?P<op>&&|\|\||<<|>>|<=|>=|==|!=|\+\+|--|[-+*/%()!~<>&|^?:]))")
+_INTEGER = re.compile(r"(?P<digits>0[xX](?P<hex>[0-9a-fA-F]+)|[0-9]+)(?P<suffix>(?:[uU](?:ll|LL|[lL])?|(?:ll|LL|[lL])[uU]?)?)")
+
+_PRECEDENCE = {
+    "||": 2, "&&": 3, "|": 4, "^": 5, "&": 6, "==": 7, "!=": 7, "<": 8, "<=": 8, ">": 8, ">=": 8,
+    "<<": 9, ">>": 9, "+": 10, "-": 10, "*": 11, "/": 11, "%": 11,
+}  # fmt: skip
+_TERNARY = 1  # ? and : bind loosest, to the right
+_UNARY = 12  # prefix + - ! ~ bind tightest, to the right
+_OPEN = 0  # "(" on the operator stack: nothing reduces past it
+
+# A token: (kind, text, value, unsigned); kind is "num", "name", "op" or "end" (the end of a
+# macro's expansion, after which the macro may be expanded again).
+_Token = tuple[str, str, int, bool]
+_Value = tuple[int, bool]  # (value, unsigned)
 
 
-def _evaluate(text: str, macros: MacroTable, seen: frozenset[str], loc: Location, strict: bool = False) -> int:
-    """Evaluate a cpp integer expression. ``strict``: a name that is not a macro is an error
-    (deciding whether a #define is a number), not 0 (as in #if)."""
-    tokens: list[tuple[str, str]] = []
+class _ExprError(Exception):
+    """An expression that cannot be evaluated; ``final`` if defining more macros cannot help."""
+
+    def __init__(self, message: str, final: bool = False) -> None:
+        super().__init__(message)
+        self.final = final
+
+
+@functools.lru_cache(maxsize=4096)
+def _tokenize(text: str) -> tuple[_Token, ...]:
+    tokens: list[_Token] = []
     pos = 0
     text = text.strip()
     while pos < len(text):
         m = _TOKEN.match(text, pos)
-        if m is None or m.end() == pos:
-            raise XdrgenError.at(loc, f"cannot evaluate preprocessor expression {text!r}")
+        if m is None:
+            raise _ExprError(f"cannot evaluate preprocessor expression {_shorten(text)!r}")
         kind = m.lastgroup or ""
-        tokens.append((kind, m.group(kind)))
+        word = m.group(kind)
+        if kind == "num":
+            value, unsigned = _integer(word)
+            tokens.append(("num", word, value, unsigned))
+        elif word in ("++", "--"):  # one token to cpp, as in C: "- -1" is not "--1"
+            raise _ExprError(f"token {word!r} is not valid in preprocessor expressions")
+        else:
+            tokens.append((kind, word, 0, False))
         pos = m.end()
         while pos < len(text) and text[pos].isspace():
             pos += 1
+    return tuple(tokens)
+
+
+def _integer(word: str) -> _Value:
+    """The value of an integer constant and whether it is unsigned, as cpp reads it."""
+    m = _INTEGER.fullmatch(word)
+    if m is None:
+        raise _ExprError(f"invalid integer constant {_shorten(word)!r} in preprocessor expression")
+    digits = m.group("digits")
+    if m.group("hex"):
+        significant, base = m.group("hex").lstrip("0"), 16
+        too_long = len(significant) > _BITS // 4
+    elif digits.startswith("0"):
+        bad = re.search(r"[89]", digits)
+        if bad:
+            raise _ExprError(f"invalid digit {bad.group(0)!r} in octal constant {_shorten(word)!r}")
+        significant, base = digits.lstrip("0"), 8
+        too_long = len(significant) > _BITS // 3 + 1
+    else:
+        significant, base = digits, 10
+        too_long = len(significant) > 20  # 2**64 has 20 digits: int() stays cheap
+    value = 0 if too_long or not significant else int(significant, base)
+    if too_long or value > _MASK:
+        raise _ExprError(f"integer constant {_shorten(word)!r} is too large for {_BITS} bits", final=True)
+    return value, "u" in m.group("suffix").lower() or value > _SIGNED_MAX
+
+
+def _shorten(text: str, limit: int = 40) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _evaluate(text: str, macros: MacroTable, loc: Location) -> int:
+    """The value of the expression of an ``#if`` or ``#elif`` at ``loc``."""
+    try:
+        return _evaluate_tokens(_tokenize(text), macros, strict=False)
+    except _ExprError as error:
+        raise XdrgenError.at(loc, str(error)) from None
+
+
+def _evaluate_tokens(tokens: tuple[_Token, ...], macros: MacroTable, strict: bool) -> int:
+    """``strict``: a name that is not a macro is an error (deciding whether a #define is a
+    number), not 0 (as in #if)."""
     if not tokens:
-        raise XdrgenError.at(loc, "empty preprocessor expression")
-    parser = _ExprParser(tokens, macros, seen, loc, strict)
-    value = parser.parse_binary(0)
-    if parser.pos != len(tokens):
-        raise XdrgenError.at(loc, f"cannot evaluate preprocessor expression {text!r}")
-    return value
+        raise _ExprError("empty preprocessor expression")
+    evaluation = _Evaluation()
+    for kind, text, value, unsigned in _expanded(tokens, macros, strict):
+        evaluation.take(kind, text, (value, unsigned))
+    return evaluation.result()
+
+
+def _expanded(tokens: tuple[_Token, ...], macros: MacroTable, strict: bool) -> Iterator[_Token]:
+    """The tokens with macros replaced by their tokens and ``defined X`` by 0 or 1. A stack
+    of pending tokens, not recursion: a chain of 10,000 macros costs no Python stack."""
+    pending = list(reversed(tokens))
+    expanding: set[str] = set()  # cpp does not expand a macro inside its own expansion
+    added = 0
+    while pending:
+        token = pending.pop()
+        kind, name = token[0], token[1]
+        if kind == "end":
+            expanding.discard(name)
+        elif kind != "name":
+            yield token
+        elif name == "defined":
+            macros._asked_defined = True
+            yield ("num", name, int(_defined_name(pending, expanding) in macros.macros), False)
+        elif name in macros.macros and name not in expanding:
+            try:
+                body = _tokenize(macros.macros[name].text)
+            except _ExprError as error:
+                raise _ExprError(f"{error} (the value of macro {name!r})", error.final) from None
+            added += len(body)
+            if added > EXPANSION_LIMIT:
+                raise _ExprError(f"macros expand to more than {EXPANSION_LIMIT:,} tokens in this expression", final=True)
+            expanding.add(name)
+            pending.append(("end", name, 0, False))
+            pending.extend(reversed(body))
+        elif strict:
+            raise _ExprError(f"{name!r} is not an integer macro")
+        else:
+            yield ("num", name, 0, False)  # cpp: a name that is not a macro is 0
+
+
+def _defined_name(pending: list[_Token], expanding: set[str]) -> str:
+    """The operand of ``defined``: ``NAME`` or ``(NAME)``, taken from ``pending`` unexpanded."""
+
+    def next_token() -> _Token | None:
+        while pending and pending[-1][0] == "end":
+            expanding.discard(pending.pop()[1])
+        return pending.pop() if pending else None
+
+    token = next_token()
+    parenthesised = token is not None and token[1] == "("
+    if parenthesised:
+        token = next_token()
+    if token is None or token[0] != "name":
+        raise _ExprError("defined expects a macro name")
+    if parenthesised:
+        close = next_token()
+        if close is None or close[1] != ")":
+            raise _ExprError("expected ')' after defined(NAME")
+    return token[1]
 
 
 @dataclass
-class _ExprParser:
-    tokens: list[tuple[str, str]]
-    macros: MacroTable
-    seen: frozenset[str]
-    loc: Location
-    strict: bool
-    pos: int = 0
+class _Pending:
+    """An operator waiting for its right operand. ``skips``: it made the evaluation skip (the
+    right operand of ``0 &&``, a branch of ``?:`` not taken); ``condition``: that of ``?``."""
 
-    def peek(self) -> str | None:
-        return self.tokens[self.pos][1] if self.pos < len(self.tokens) else None
+    symbol: str
+    precedence: int
+    skips: bool = False
+    condition: bool = False
 
-    def take(self) -> tuple[str, str]:
-        if self.pos >= len(self.tokens):
-            raise XdrgenError.at(self.loc, "preprocessor expression ends too early")
-        token = self.tokens[self.pos]
-        self.pos += 1
-        return token
 
-    def parse_binary(self, level: int) -> int:
-        if level == len(_BINARY):
-            return self.parse_unary()
-        left = self.parse_binary(level + 1)
-        while self.peek() in _BINARY[level]:
-            op = self.take()[1]
-            right = self.parse_binary(level + 1)
-            left = self.apply(op, left, right)
-        if level == 0 and self.peek() == "?":
-            self.take()
-            yes = self.parse_binary(0)
-            if self.take()[1] != ":":
-                raise XdrgenError.at(self.loc, "expected ':' in preprocessor expression")
-            no = self.parse_binary(0)
-            return yes if left else no
-        return left
+@dataclass
+class _Evaluation:
+    """Operator precedence parsing with a value stack and an operator stack, fed one token at a
+    time, computing as it reduces."""
 
-    def apply(self, op: str, a: int, b: int) -> int:
-        if op in ("/", "%") and b == 0:
-            raise XdrgenError.at(self.loc, "division by zero in preprocessor expression")
-        ops = {
-            "||": lambda: int(bool(a) or bool(b)),
-            "&&": lambda: int(bool(a) and bool(b)),
-            "|": lambda: a | b,
-            "^": lambda: a ^ b,
-            "&": lambda: a & b,
-            "==": lambda: int(a == b),
-            "!=": lambda: int(a != b),
-            "<": lambda: int(a < b),
-            "<=": lambda: int(a <= b),
-            ">": lambda: int(a > b),
-            ">=": lambda: int(a >= b),
-            "<<": lambda: a << b,
-            ">>": lambda: a >> b,
-            "+": lambda: a + b,
-            "-": lambda: a - b,
-            "*": lambda: a * b,
-            "/": lambda: int(a / b),
-            "%": lambda: a - b * int(a / b),
-        }
-        return ops[op]()
+    values: list[_Value] = field(default_factory=list)
+    operators: list[_Pending] = field(default_factory=list)
+    want_value: bool = True
+    skipping: int = 0  # > 0: inside an operand that is not evaluated (no division errors)
 
-    def parse_unary(self) -> int:
-        kind, text = self.take()
-        if text in ("!", "-", "+", "~"):
-            value = self.parse_unary()
-            return {"!": int(not value), "-": -value, "+": value, "~": ~value}[text]
-        if text == "(":
-            value = self.parse_binary(0)
-            if self.take()[1] != ")":
-                raise XdrgenError.at(self.loc, "expected ')' in preprocessor expression")
-            return value
-        if kind == "num":
-            return int(text, 0) if not re.fullmatch(r"0[0-7]+", text) else int(text, 8)
-        if kind == "name":
-            if text == "defined":
-                parenthesised = self.peek() == "("
-                if parenthesised:
-                    self.take()
-                kind, name = self.take()
-                if kind != "name":
-                    raise XdrgenError.at(self.loc, "defined expects a macro name")
-                if parenthesised and self.take()[1] != ")":
-                    raise XdrgenError.at(self.loc, "expected ')' after defined(NAME")
-                return int(name in self.macros.macros)
-            # cpp: an identifier that is not a macro evaluates to 0
-            if text not in self.macros.macros:
-                if self.strict:
-                    raise XdrgenError.at(self.loc, f"{text!r} is not an integer macro")
-                return 0
-            macro_value = self.macros.integer_value(text, self.seen)
-            if macro_value is None:
-                raise XdrgenError.at(self.loc, f"macro {text!r} is not an integer")
-            return macro_value
-        raise XdrgenError.at(self.loc, f"unexpected {text!r} in preprocessor expression")
+    def take(self, kind: str, text: str, number: _Value) -> None:
+        if self.want_value:
+            if kind == "num":
+                self.values.append(number)
+                self.want_value = False
+            elif text == "(":
+                self.operators.append(_Pending("(", _OPEN))
+            elif text in ("+", "-", "!", "~"):
+                self.operators.append(_Pending(text, _UNARY))
+            else:
+                raise _ExprError(f"expected a value before {text!r} in preprocessor expression")
+        elif text == ")":
+            while self.operators and self.operators[-1].symbol not in ("(", "?"):
+                self.reduce()
+            if not self.operators:
+                raise _ExprError("')' without '(' in preprocessor expression")
+            if self.operators[-1].symbol == "?":
+                raise _ExprError("expected ':' in preprocessor expression")
+            self.operators.pop()
+        elif text == "?":
+            self.reduce_above(_TERNARY)
+            condition = self.values[-1][0] != 0
+            self.push(_Pending("?", _TERNARY, not condition, condition))
+        elif text == ":":
+            while self.operators and self.operators[-1].symbol not in ("?", "("):
+                self.reduce()
+            if not self.operators or self.operators[-1].symbol != "?":
+                raise _ExprError("':' without '?' in preprocessor expression")
+            question = self.operators.pop()
+            self.skipping -= question.skips
+            self.push(_Pending(":", _TERNARY, question.condition, question.condition))
+        elif text in _PRECEDENCE:
+            precedence = _PRECEDENCE[text]
+            self.reduce_above(precedence - 1)  # left-associative: equal precedence reduces
+            left = self.values[-1][0] != 0
+            self.push(_Pending(text, precedence, (text == "&&" and not left) or (text == "||" and left)))
+        else:
+            raise _ExprError(f"missing an operator before {text!r} in preprocessor expression")
+
+    def push(self, operator: _Pending) -> None:
+        self.skipping += operator.skips
+        self.operators.append(operator)
+        self.want_value = True
+
+    def reduce_above(self, precedence: int) -> None:
+        while self.operators and self.operators[-1].precedence > precedence:
+            self.reduce()
+
+    def reduce(self) -> None:
+        pending = self.operators.pop()
+        self.skipping -= pending.skips
+        right = self.values.pop()
+        if pending.precedence == _UNARY:
+            self.values.append(_unary(pending.symbol, right))
+        elif pending.symbol == ":":
+            yes = self.values.pop()
+            self.values.pop()  # the condition, known already
+            chosen = yes if pending.condition else right
+            self.values.append(_wrap(chosen[0], yes[1] or right[1]))
+        else:
+            self.values.append(_binary(pending.symbol, self.values.pop(), right, self.skipping > 0))
+
+    def result(self) -> int:
+        if self.want_value:
+            raise _ExprError("preprocessor expression ends too early")
+        while self.operators:
+            symbol = self.operators[-1].symbol
+            if symbol in ("(", "?"):
+                raise _ExprError(f"expected {')' if symbol == '(' else ':'!r} in preprocessor expression")
+            self.reduce()
+        return self.values[-1][0]
+
+
+def _wrap(value: int, unsigned: bool) -> _Value:
+    """``value`` as a 64-bit integer of the given signedness (two's complement wrap)."""
+    value &= _MASK
+    return (value, True) if unsigned else (value - (1 << _BITS) if value > _SIGNED_MAX else value, False)
+
+
+def _unary(symbol: str, operand: _Value) -> _Value:
+    value, unsigned = operand
+    if symbol == "!":
+        return int(value == 0), False
+    return _wrap({"+": value, "-": -value, "~": ~value}[symbol], unsigned)
+
+
+def _binary(symbol: str, left: _Value, right: _Value, skipping: bool) -> _Value:
+    if symbol in ("&&", "||"):
+        return int(bool(left[0]) and bool(right[0]) if symbol == "&&" else bool(left[0]) or bool(right[0])), False
+    if symbol in ("<<", ">>"):
+        return _shift(symbol, left, right[0])
+    unsigned = left[1] or right[1]  # the usual arithmetic conversions
+    a, b = _wrap(left[0], unsigned)[0], _wrap(right[0], unsigned)[0]
+    if symbol in _COMPARISONS:
+        return int(_COMPARISONS[symbol](a, b)), False
+    if symbol in ("/", "%"):
+        if b == 0:
+            if skipping:
+                return 0, unsigned
+            raise _ExprError("division by zero in preprocessor expression")
+        quotient = abs(a) // abs(b) * (1 if (a < 0) == (b < 0) else -1)  # C truncates toward 0
+        return _wrap(quotient if symbol == "/" else a - b * quotient, unsigned)
+    return _wrap(_ARITHMETIC[symbol](a, b), unsigned)
+
+
+def _shift(symbol: str, left: _Value, count: int) -> _Value:
+    """C leaves shifts by the width or more undefined; cpp (GCC) gives what a wider shift would."""
+    value, unsigned = left
+    if count < 0:
+        symbol, count = ("<<" if symbol == ">>" else ">>"), -count
+    if symbol == "<<":
+        return (0, unsigned) if count >= _BITS else _wrap(value << count, unsigned)
+    if count >= _BITS:
+        return (-1 if value < 0 else 0), unsigned
+    return value >> count, unsigned
+
+
+_COMPARISONS: dict[str, Callable[[int, int], bool]] = {
+    "==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
+}  # fmt: skip
+_ARITHMETIC: dict[str, Callable[[int, int], int]] = {
+    "+": operator.add, "-": operator.sub, "*": operator.mul, "&": operator.and_, "|": operator.or_, "^": operator.xor,
+}  # fmt: skip

@@ -52,6 +52,13 @@ def number_format(expr: M.TypeExpr | M.TypeDefinition) -> str | None:
     return None
 
 
+def _bulk_format(element: M.TypeExpr | M.TypeDefinition) -> str | None:
+    """The format of array items packed or unpacked all at once: numbers, but not float32,
+    whose NaNs each item's own check sends to the runtime."""
+    fmt = number_format(element)
+    return None if fmt == "f" else fmt
+
+
 class _FastWriter(Writer):
     def __init__(self, module: M.Module, shapes: Shapes, formats: StructFormats, locals_: naming.Locals, temp: naming.Temporaries) -> None:
         super().__init__()
@@ -106,7 +113,11 @@ class FastEncoder(_FastWriter):
     def encode(self, expr: M.TypeExpr, value: str) -> None:
         t = self.module.resolve(expr)
         fmt = number_format(t)
-        if fmt:
+        if fmt == "f":  # struct's "f" quiets a NaN: the runtime's float32 codec keeps its bits
+            x = self.local(value)
+            self.reject_if([f"{x} != {x}"])
+            self.slots.append((fmt, x))
+        elif fmt:
             self.slots.append((fmt, value))
         elif isinstance(t, M.IntType):  # char, short: 4 bytes, a narrower range
             x = self.local(value)
@@ -176,8 +187,11 @@ class FastEncoder(_FastWriter):
     def encode_array(self, t: M.ArrayType, value: str) -> None:
         items = self.temp("seq")
         self.emit(f"{items} = {value}")
-        self.reject_if([f"not isinstance({items}, (list, tuple))", f"len({items}) {'!=' if t.fixed else '>'} {t.size}"])
-        fmt = number_format(self.module.resolve(t.element))
+        checks = [f"not isinstance({items}, (list, tuple))", f"len({items}) {'!=' if t.fixed else '>'} {t.size}"]
+        if not t.fixed and self.shapes.min_size(t.element) == 0:
+            checks.append(f"len({items}) > _rt.ZERO_SIZE_ITEMS_MAX")  # as the decoder bounds them
+        self.reject_if(checks)
+        fmt = _bulk_format(self.module.resolve(t.element))
         if fmt and t.fixed:
             self.flush_slots()
             self.parts.append(f"{self.formats.name(f'{t.size}{fmt}')}.pack(*{items})")
@@ -230,6 +244,10 @@ class FastDecoder(_FastWriter):
     def decode(self, expr: M.TypeExpr) -> str:
         t = self.module.resolve(expr)
         fmt = number_format(t)
+        if fmt == "f":  # struct's "f" quiets a NaN: the runtime's float32 codec keeps its bits
+            x = self.slot(fmt)
+            self.checks.append(f"{x} != {x}")
+            return x
         if fmt:
             return self.slot(fmt)
         if isinstance(t, M.IntType):
@@ -291,7 +309,7 @@ class FastDecoder(_FastWriter):
 
     def decode_array(self, t: M.ArrayType) -> str:
         buf, pos = self.L.buf, self.L.pos
-        fmt = number_format(self.module.resolve(t.element))
+        fmt = _bulk_format(self.module.resolve(t.element))
         result = self.temp("list")
         if t.fixed:
             count = str(t.size)
@@ -301,7 +319,9 @@ class FastDecoder(_FastWriter):
             self.flush()
             each = self.shapes.min_size(t.element)
             limit = [f"{count} > {t.size}"] if t.size < NO_LIMIT else []
-            self.reject_if(limit + [f"{count} * {each} > len({buf}) - {pos}"])
+            # items of no size cannot be bounded by the bytes left: the runtime's limit bounds them
+            room = f"{count} > _rt.ZERO_SIZE_ITEMS_MAX" if each == 0 else f"{count} * {each} > len({buf}) - {pos}"
+            self.reject_if(limit + [room])
         element_type = annotation(t.element, self.module)
         if fmt:
             size = struct.calcsize(">" + fmt)
