@@ -15,7 +15,6 @@ from . import convert
 from .compiler import compile_file
 from .diagnostics import Reporter, SourceCache, XdrgenError, format_diagnostic
 from .dump import to_data
-from .generator import GenerationError
 from .generator import module_name_for
 from .options import OptionError, WarningPolicy, add_common_options, regenerate_command, source_options
 from .project import Project, find_pyproject, load_config, orphans, render, stale, write
@@ -120,7 +119,7 @@ def guarded(parser: argparse.ArgumentParser, run: Callable[[], int], sources: So
         for diagnostic in error.diagnostics:
             print(format_diagnostic(diagnostic, sources), file=sys.stderr)
         return 1
-    except (GenerationError, OSError) as error:
+    except OSError as error:
         if isinstance(error, BrokenPipeError):
             raise
         print(f"xdrgen: error: {error}", file=sys.stderr)
