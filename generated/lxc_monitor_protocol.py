@@ -99,7 +99,7 @@ def _pack_virLXCMonitorExitEventMsg(v: virLXCMonitorExitEventMsg) -> bytes:
             raise _rt.Reject
         return _S_int.pack(_virLXCMonitorExitStatus_ENCODABLE[v.status])
     except _rt.REFUSED as refused:
-        raise _rt.refused_encode(v, refused) from None
+        return _rt.encode_refused(v, refused)
 
 
 def _dec_virLXCMonitorExitEventMsg(buf: bytes, pos: int) -> tuple[virLXCMonitorExitEventMsg, int]:
@@ -135,7 +135,7 @@ def _pack_virLXCMonitorInitEventMsg(v: virLXCMonitorInitEventMsg) -> bytes:
             raise _rt.Reject
         return _S_uhyper.pack(v.initpid)
     except _rt.REFUSED as refused:
-        raise _rt.refused_encode(v, refused) from None
+        return _rt.encode_refused(v, refused)
 
 
 def _dec_virLXCMonitorInitEventMsg(buf: bytes, pos: int) -> tuple[virLXCMonitorInitEventMsg, int]:
