@@ -333,12 +333,20 @@ class ProgramCalls:
         type_names = set(getattr(module, "CODECS", ()))
         self.methods = {method_name(procedure.name, type_names): procedure for procedure in version.procedures}
 
-    def raw(self, procedure_name: str, *arguments: Any) -> bytes:
+    def _encoded(self, procedure_name: str, arguments: tuple[Any, ...]) -> tuple[Any, bytes]:
         procedure = self.version.procedure(procedure_name)
         if len(arguments) != len(procedure.arguments):
             raise TypeError(f"{procedure.name} takes {len(procedure.arguments)} arguments, got {len(arguments)}")
-        encoded = b"".join(codec.encode(value) for codec, value in zip(procedure.arguments, arguments))
+        return procedure, b"".join(codec.encode(value) for codec, value in zip(procedure.arguments, arguments))
+
+    def raw(self, procedure_name: str, *arguments: Any) -> bytes:
+        procedure, encoded = self._encoded(procedure_name, arguments)
         return bytes(self.client.call(procedure.number, encoded))
+
+    def stream(self, procedure_name: str, *arguments: Any) -> list[Any]:
+        """The results of a streamed reply (ypserv's YPPROC_ALL), through the runtime."""
+        procedure, encoded = self._encoded(procedure_name, arguments)
+        return list(self.client.call_stream(procedure.number, encoded, procedure.result))
 
     def __getattr__(self, attribute: str) -> Callable[..., Any]:
         procedure = self.__dict__.get("methods", {}).get(attribute)
@@ -346,8 +354,9 @@ class ProgramCalls:
             raise AttributeError(f"{self.version.name} has no procedure method {attribute!r}")
 
         def call(*arguments: Any) -> Any:
-            results = self.raw(procedure.name, *arguments)
-            return None if procedure.result is None else procedure.result.decode(results)
+            # as libtirpc: bytes after a complete result are skipped (and counted by the client)
+            _, encoded = self._encoded(procedure.name, arguments)
+            return self.client.call_decoded(procedure.number, encoded, procedure.result)
 
         return call
 

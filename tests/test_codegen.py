@@ -235,3 +235,9 @@ def test_comment_opening_the_file_documents_the_module(generated_package) -> Non
     mod = generated_package.load_source("/* -*- c -*-\n * The demo protocol.\n */\nstruct first { int x; };\n", "documented")
     assert "The demo protocol." in (mod.__doc__ or "") and "-*-" not in (mod.__doc__ or "")
     assert mod.first.__doc__ is None  # not the first definition's
+
+
+def test_a_field_called_self_is_escaped(generated_package) -> None:  # type: ignore[no-untyped-def]
+    mod = generated_package.load_source("struct s { int self; int other; };\n", "selfish")
+    assert [f.name for f in dataclasses.fields(mod.s)] == ["self_", "other"]
+    assert mod.decode("s", mod.encode("s", mod.s(1, 2))) == mod.s(self_=1, other=2)

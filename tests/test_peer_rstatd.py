@@ -51,14 +51,17 @@ def rstat(generated_package: Any) -> tuple[ModuleType, Any]:
     return load_corpus_module(generated_package, "rpcsvc/rstat.x", "rpcsvc_rstat")  # type: ignore[no-any-return]
 
 
-def call_rstatd(rstat: tuple[ModuleType, Any], tmp_path: Any, version: int, procedure: str) -> bytes:
-    """The raw results of one call to a fresh rpc.rstatd on a loopback socket."""
+def call_rstatd(rstat: tuple[ModuleType, Any], tmp_path: Any, version: int, procedure: str, *, decoded: bool = False) -> Any:
+    """The raw results of one call to a fresh rpc.rstatd on a loopback socket; ``decoded``:
+    the result as the runtime decodes it, and the client's counters."""
     module, rpc = rstat
     binary = require_binary("rpc.rstatd", "rstatd")
     with inetd_daemon("rstatd", [binary], tmp_path) as (daemon, port):
         client = rpc.BlockingOncClient("127.0.0.1", port, RSTAT_PROGRAM, version, udp=True, timeout=20.0)
         with ProgramCalls(client, module.RSTATPROG_PROGRAM.version(version), module) as calls:
             try:
+                if decoded:
+                    return getattr(calls, procedure.lower())(), client.counters
                 return calls.raw(procedure)
             except Exception:
                 pytest.fail(f"{procedure} v{version} failed\n{daemon.describe()}")
@@ -83,6 +86,10 @@ def test_stats_match_proc_and_carry_extra_bytes(rstat: tuple[ModuleType, Any], t
     assert isinstance(stats, getattr(module, type_name))
     with pytest.raises(module.XdrError, match=f"{REPLY_SIZE - result_size} bytes left"):
         module.RSTATPROG_PROGRAM.version(version).procedure("RSTATPROC_STATS").result.decode(raw)
+    # the client takes the result and skips the rest, as rup and rsysinfo do, and counts it
+    through_client, counters = call_rstatd(rstat, tmp_path, version, "RSTATPROC_STATS", decoded=True)
+    assert isinstance(through_client, getattr(module, type_name))
+    assert (counters.trailing_replies, counters.trailing_bytes) == (1, REPLY_SIZE - result_size)
 
     # the values are the kernel's, read while the daemon ran
     for index, name in enumerate(["user", "nice", "system", "idle"]):

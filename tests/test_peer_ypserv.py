@@ -16,6 +16,7 @@ from __future__ import annotations
 import socket
 import struct
 import subprocess
+import sys
 from pathlib import Path
 from types import ModuleType
 from typing import Any, Iterator
@@ -74,6 +75,12 @@ def read_all(module: ModuleType, calls: ProgramCalls, request: Any) -> list[Any]
             break
         results.append(item.val)
     assert offset == len(raw), f"{len(raw) - offset} bytes after the last ypresp_all"
+    # the runtime's streamed-reply reader gives the same ypresp_all values, the last one included
+    streamed = calls.stream("YPPROC_ALL", request)
+    assert [item.val for item in streamed[:-1]] == results and not streamed[-1].more
+    runtime = sys.modules[type(calls.client).__module__]
+    with pytest.raises(runtime.StreamedReply):  # the plain call refuses a streamed reply
+        calls.ypproc_all(request)
     return results
 
 

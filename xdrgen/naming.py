@@ -40,7 +40,7 @@ DERIVED_SUFFIXES = (ENUM_MEMBERS_SUFFIX, ENUM_ENCODABLE_SUFFIX, PROGRAM_SUFFIX, 
 
 # Names a generated class body uses after its fields (annotations, methods, class attributes):
 # a field of the same name would shadow them inside the class.
-CLASS_NAMES = frozenset({"to_xdr", "from_xdr", "int", "float", "bool", "bytes", "str", "list"})
+CLASS_NAMES = frozenset({"to_xdr", "from_xdr", "int", "float", "bool", "bytes", "str", "list", "self"})
 CLASS_PRIVATE_PREFIX = "_xdr_"  # attributes of the runtime's Record classes
 
 # Module names the output folder already uses, or that the generated code imports.
