@@ -216,9 +216,9 @@ _RPC_CLASSES: Final = frozenset(
 
 if TYPE_CHECKING:
     from .lxc_monitor_protocol_rpc import (
-        VIR_LXC_MONITOR_Client,
-        VIR_LXC_MONITOR_Server,
-        VIR_LXC_MONITOR_Connection,
+        VIR_LXC_MONITOR_Client as VIR_LXC_MONITOR_Client,
+        VIR_LXC_MONITOR_Server as VIR_LXC_MONITOR_Server,
+        VIR_LXC_MONITOR_Connection as VIR_LXC_MONITOR_Connection,
     )
 
 

@@ -216,9 +216,9 @@ def describe(module: M.Module, convention: Convention) -> Protocol:
     for key, entry in table.items():
         if key not in members:
             raise ConventionError(f"the table names procedure {key}, which enum {convention.procedures} does not have")
-        for name in (*entry.arguments, entry.result, entry.message):
-            if name is not None and name not in types:
-                raise ConventionError(f"the table's entry for {key} names type {name}, which the file does not define")
+        for type_name in (*entry.arguments, entry.result, entry.message):
+            if type_name is not None and type_name not in types:
+                raise ConventionError(f"the table's entry for {key} names type {type_name}, which the file does not define")
     error = convention.error if convention.error in types else None
     bindings = []
     for value in enum.values:

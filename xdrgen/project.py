@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from .compiler import compile_file
-from .conventions import follows_libvirt_convention
+from .conventions import Convention, ConventionError, follows_libvirt_convention
 from .diagnostics import Diagnostic, Reporter, SourceCache, XdrgenError
 from .generator import RPC_MODULE, RUNTIME_MODULE, companions, generate, module_name_for, runtime_source
 from .options import OptionError, Options, read_config
@@ -44,6 +44,7 @@ class Project:
     rpc: bool = False  # write xdr_rpc.py even when no input declares a program
     # for each input, the header's "Do not edit: ..." text (how to regenerate the module)
     regenerate: Callable[[Path], str] | None = None
+    conventions: dict[str, Convention] = field(default_factory=dict)  # by module name: how it follows libvirt's
 
 
 def find_pyproject(start: Path) -> Path | None:
@@ -74,7 +75,7 @@ def load_config(pyproject: Path, table: Mapping[str, Any] | None = None, where: 
         values = read_config(config, pyproject.parent)
     except OptionError as error:
         raise XdrgenError([Diagnostic("error", f"{pyproject}: {where}: {error}", None)]) from None
-    return Project(values.inputs, values.output, values.options, values.rpc)
+    return Project(values.inputs, values.output, values.options, values.rpc, conventions=values.conventions)
 
 
 def render(project: Project, sources: SourceCache, warnings: Reporter | None = None) -> dict[Path, str]:
@@ -86,12 +87,16 @@ def render(project: Project, sources: SourceCache, warnings: Reporter | None = N
         compiled = compile_file(path, project.options, sources)
         if warnings is not None:
             warnings.diagnostics.extend(compiled.reporter.warnings)
-        needs_rpc = needs_rpc or bool(compiled.model.programs) or follows_libvirt_convention(compiled.model)
         name = module_name_for(path)
+        convention = project.conventions.get(name)
+        needs_rpc = needs_rpc or bool(compiled.model.programs) or convention is not None or follows_libvirt_convention(compiled.model)
         regenerate = project.regenerate(path) if project.regenerate else None
-        outputs[project.output / f"{name}.py"] = generate(compiled.model, str(path), compiled.text, name, regenerate=regenerate)
-        for companion, text in companions(compiled.model, str(path), compiled.text, name, regenerate=regenerate).items():
-            outputs[project.output / f"{companion}.py"] = text
+        try:
+            outputs[project.output / f"{name}.py"] = generate(compiled.model, str(path), compiled.text, name, regenerate=regenerate, convention=convention)
+            for companion, text in companions(compiled.model, str(path), compiled.text, name, regenerate=regenerate, convention=convention).items():
+                outputs[project.output / f"{companion}.py"] = text
+        except ConventionError as error:
+            raise XdrgenError([Diagnostic("error", f"{path}: [tool.xdrgen.libvirt.{name}]: {error}", None)]) from None
     for runtime in (RUNTIME_MODULE, RPC_MODULE) if needs_rpc else (RUNTIME_MODULE,):
         outputs[project.output / f"{runtime}.py"] = runtime_source(runtime)
     init = project.output / "__init__.py"
