@@ -39,11 +39,13 @@ CLASS_SUFFIXES = ("_Client", "_Server", "_Connection")
 CLIENT_ATTRIBUTES = frozenset({"client", "timeout", "client_options", "connect_unix", "connect_tcp", "closed", "close"})
 SERVER_ATTRIBUTES = frozenset(
     {
-        "program", "version", "handlers", "max_size", "on_connect", "limits", "stats", "errors", "log",
-        "connections", "connection_count", "serve_unix", "serve_tcp", "accept", "stop",
+        "program", "version", "handlers", "max_size", "on_connect", "limits", "stats", "errors", "buffered",
+        "max_connections", "connections", "connection_count", "serve_unix", "serve_tcp", "accept", "stop",
     }
 )  # fmt: skip
-CONNECTION_ATTRIBUTES = frozenset({"server", "reader", "writer", "limits", "send_event", "close", "idle", "abort"})
+CONNECTION_ATTRIBUTES = frozenset(
+    {"server", "reader", "writer", "peer", "last_active", "started", "in_message", "reserved", "calls", "slots", "send_event", "close", "idle", "abort"}
+)
 # the parameters and locals the generated method bodies use besides the procedure's own
 BODY_NAMES = frozenset({"self", "connection", "callback", "result", "message", MODULE_ALIAS, RPC_ALIAS})
 
