@@ -1,5 +1,6 @@
-"""libvirt's LXC controller and driver talking over the monitor protocol, with the module
-xdrgen generated from protocols/lxc_monitor_protocol.x.
+"""libvirt's LXC controller and driver talking over the monitor protocol, with the typed
+classes xdrgen generated from protocols/lxc_monitor_protocol.x (VIR_LXC_MONITOR_Server and
+VIR_LXC_MONITOR_Client, in generated/lxc_monitor_protocol_rpc.py).
 
 The controller listens on a UNIX socket; when the driver connects it sends the INIT event
 (the container's init pid) and, when the container stops, the EXIT event (the shutdown
