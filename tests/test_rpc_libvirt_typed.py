@@ -14,7 +14,7 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-from conftest import GeneratedPackage, requires_corpus
+from conftest import GeneratedPackage, module_available, requires, requires_corpus
 from corpus_options import CORPUS, options_for
 
 from xdrgen import conventions as C
@@ -495,3 +495,22 @@ def test_mypy_strict_on_the_generated_modules_and_their_use(tmp_path: Path) -> N
     wrong_lines = {n for n, line in enumerate((USER_CODE + WRONG_CODE).splitlines(), 1) if n > len(USER_CODE.splitlines()) + 3 and line.strip()}
     assert result.returncode == 1 and flagged == wrong_lines, result.stdout
     assert 'Argument 1 to "add" of "DEMO_Client" has incompatible type "str"; expected "int"' in result.stdout
+
+
+@requires_corpus
+@requires(module_available("black"), "needs black (pip install -e '.[test]')")
+def test_black_leaves_the_generated_classes_unchanged(tmp_path: Path) -> None:
+    from xdrgen.layout import black_format
+
+    (tmp_path / "typed_demo.x").write_text(DEMO)
+    for compiled, convention in [
+        (corpus_module("remote_protocol.x"), None),
+        (corpus_module("virkeepaliveprotocol.x"), None),
+        (compile_file(ROOT / "protocols" / "lxc_monitor_protocol.x"), None),
+        (compile_file(tmp_path / "typed_demo.x"), C.read_convention(DEMO_CONVENTION)),
+    ]:
+        texts = list(companions(compiled.model, str(compiled.path), compiled.text, "m", convention=convention).values())
+        if convention is not None:  # the modules of the corpus and the LXC monitor: tests/test_layout.py
+            texts.append(generate(compiled.model, str(compiled.path), compiled.text, "m", convention=convention))
+        for text in texts:
+            assert black_format(text) == text, compiled.path
