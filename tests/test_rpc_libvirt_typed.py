@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import inspect
 import subprocess
 import sys
 import textwrap
@@ -234,11 +235,26 @@ def test_names_of_the_generated_classes_and_methods(demo: ModuleType) -> None:
     for method in ("add", "reset", "greet", "place", "divide", "find", "unserved", "close", "accept_", "import_"):
         assert callable(getattr(server, method)), method
     assert callable(connection.send_tick) and callable(connection.send_ping)
-    import inspect
-
     assert list(inspect.signature(client.add).parameters) == ["self", "a", "b", "connection_"]  # a field named like a parameter
     assert list(inspect.signature(server.add).parameters) == ["self", "connection", "a", "b", "connection_"]
     assert list(inspect.signature(client.place).parameters) == ["self", "arg1", "arg2"]
+
+
+def test_renamed_methods_and_parameters_are_warned_about_at_their_procedure(tmp_path: Path) -> None:
+    from xdrgen.diagnostics import Reporter
+
+    (tmp_path / "typed_demo.x").write_text(DEMO)
+    compiled = compile_file(tmp_path / "typed_demo.x")
+    warnings = Reporter()
+    companions(compiled.model, str(compiled.path), compiled.text, "typed_demo", convention=C.read_convention(DEMO_CONVENTION), warnings=warnings)
+    lines = DEMO.splitlines()
+    found = [(lines[w.location.line - 1].split("=")[0].strip() if w.location else None, w.category, w.message) for w in warnings.diagnostics]
+    assert found == [
+        ("DEMO_PROC_ADD", "shadow", "procedure DEMO_PROC_ADD: parameter 'connection' is taken in its class; it is called 'connection_'"),
+        ("DEMO_PROC_CLOSE", "shadow", "procedure DEMO_PROC_CLOSE: client method 'close' is taken in its class; it is called 'close_'"),
+        ("DEMO_PROC_ACCEPT", "shadow", "procedure DEMO_PROC_ACCEPT: server method 'accept' is taken in its class; it is called 'accept_'"),
+        ("DEMO_PROC_IMPORT", "keyword", "procedure DEMO_PROC_IMPORT: 'import' is a Python keyword; its methods are called 'import_'"),
+    ]
 
 
 def test_reserved_names_cover_the_runtime_classes(demo: ModuleType, rpc: ModuleType, tmp_path: Path) -> None:

@@ -93,7 +93,7 @@ def render(project: Project, sources: SourceCache, warnings: Reporter | None = N
         regenerate = project.regenerate(path) if project.regenerate else None
         try:
             outputs[project.output / f"{name}.py"] = generate(compiled.model, str(path), compiled.text, name, regenerate=regenerate, convention=convention)
-            for companion, text in companions(compiled.model, str(path), compiled.text, name, regenerate=regenerate, convention=convention).items():
+            for companion, text in companions(compiled.model, str(path), compiled.text, name, regenerate=regenerate, convention=convention, warnings=warnings).items():
                 outputs[project.output / f"{companion}.py"] = text
         except ConventionError as error:
             raise XdrgenError([Diagnostic("error", f"{path}: [tool.xdrgen.libvirt.{name}]: {error}", None)]) from None

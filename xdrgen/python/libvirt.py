@@ -25,6 +25,7 @@ import keyword
 from dataclasses import dataclass
 
 from .. import model as M
+from ..diagnostics import Diagnostic
 from .. import naming
 from ..conventions import ProcedureBinding, Protocol
 from ..shapes import link_field
@@ -137,6 +138,21 @@ class LibvirtViewBuilder:
         self.module = module
         self.module_name = module_name
         self.protocol = protocol
+        self.warnings: list[Diagnostic] = []  # one per renamed method or parameter
+        enum = module.type_named(protocol.convention.procedures)
+        self.locations = {v.name: v.location for v in enum.values} if isinstance(enum, M.EnumDef) else {}
+
+    def _named(self, p: ProcedureBinding, what: str, wanted: str, taken: set[str] | frozenset[str]) -> str:
+        """``wanted``, or with trailing underscores when it is taken or a keyword (a warning)."""
+        chosen = _free(wanted, taken)
+        if chosen != wanted:
+            if keyword.iskeyword(wanted):  # the same for every class: said once
+                message, category = f"procedure {p.member}: {wanted!r} is a Python keyword; its methods are called {chosen!r}", "keyword"
+            else:
+                message, category = f"procedure {p.member}: {what} {wanted!r} is taken in its class; it is called {chosen!r}", "shadow"
+            if all(w.message != message for w in self.warnings):
+                self.warnings.append(Diagnostic("warning", message, self.locations.get(p.member), category=category))
+        return chosen
 
     def _type(self, name: str) -> str:
         return f"{MODULE_ALIAS}.{self.module.type_named(name).py_name}"
@@ -170,8 +186,8 @@ class LibvirtViewBuilder:
         )
 
     def call(self, p: ProcedureBinding, client_names: set[str], server_names: set[str]) -> CallView:
-        client_method = _free(p.name, client_names | naming.BUILTINS_USED)
-        server_method = _free(p.name, server_names | naming.BUILTINS_USED)
+        client_method = self._named(p, "client method", p.name, client_names | naming.BUILTINS_USED)
+        server_method = self._named(p, "server method", p.name, server_names | naming.BUILTINS_USED)
         client_names.add(client_method)
         server_names.add(server_method)
         struct = self._single_struct(p)
@@ -180,7 +196,8 @@ class LibvirtViewBuilder:
         if struct is not None:
             fields = tuple(f.py_name for f in struct.fields)
             for f in struct.fields:
-                parameters.append(ParameterView(_free(f.py_name, BODY_NAMES | {q.name for q in parameters}), qualified_annotation(f.type, self.module)))
+                name = self._named(p, "parameter", f.py_name, BODY_NAMES | {q.name for q in parameters})
+                parameters.append(ParameterView(name, qualified_annotation(f.type, self.module)))
             argument: str | None = f"{self._type(struct.name)}({', '.join(q.name for q in parameters)})"
         else:
             for index, name in enumerate(p.arguments, 1):
@@ -213,8 +230,8 @@ class LibvirtViewBuilder:
         )
 
     def event(self, p: ProcedureBinding, client_names: set[str], connection_names: set[str]) -> EventView:
-        on_method = _free("on_" + p.name, client_names)
-        send_method = _free("send_" + p.name, connection_names)
+        on_method = self._named(p, "client method", "on_" + p.name, client_names)
+        send_method = self._named(p, "connection method", "send_" + p.name, connection_names)
         client_names.add(on_method)
         connection_names.add(send_method)
         codec = self._codec(p.message) if p.message else "None"

@@ -15,6 +15,7 @@ from .. import __version__
 from .. import conventions
 from .. import model as M
 from .. import naming
+from ..diagnostics import Reporter
 from ..layout import format_like_black
 from .code import Block, If, Statement, lines, text
 from .libvirt import LibvirtView, LibvirtViewBuilder
@@ -152,12 +153,19 @@ def generate(
     return format_like_black(code) if format else code
 
 
-def libvirt_view(module: M.Module, module_name: str, convention: conventions.Convention | None = None) -> LibvirtView | None:
-    """The typed classes of a module that follows libvirt's convention, or None."""
+def libvirt_view(
+    module: M.Module, module_name: str, convention: conventions.Convention | None = None, warnings: Reporter | None = None
+) -> LibvirtView | None:
+    """The typed classes of a module that follows libvirt's convention, or None; the names
+    renamed are reported to ``warnings``."""
     convention = convention or conventions.detect(module)
     if convention is None:
         return None
-    return LibvirtViewBuilder(module, module_name, conventions.describe(module, convention)).build()
+    builder = LibvirtViewBuilder(module, module_name, conventions.describe(module, convention))
+    view = builder.build()
+    if warnings is not None:
+        warnings.diagnostics.extend(builder.warnings)
+    return view
 
 
 def companions(
@@ -169,11 +177,13 @@ def companions(
     format: bool = True,
     regenerate: str | None = None,
     convention: conventions.Convention | None = None,
+    warnings: Reporter | None = None,
 ) -> dict[str, str]:
     """The modules written beside the one ``generate`` makes, by module name: today
-    ``<module>_rpc`` holding the typed classes of a libvirt-convention protocol."""
+    ``<module>_rpc`` holding the typed classes of a libvirt-convention protocol (methods and
+    parameters it renames are reported to ``warnings``)."""
     module_name = module_name or naming.module_name_for(source_name)
-    view = libvirt_view(module, module_name, convention)
+    view = libvirt_view(module, module_name, convention, warnings)
     if view is None:
         return {}
     name = Path(source_name).name
