@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 from .. import model as M
 from ..diagnostics import Diagnostic
+from ..layout import LINE_LENGTH
 from .. import naming
 from ..conventions import ProcedureBinding, Protocol
 from ..shapes import link_field
@@ -68,6 +69,7 @@ class CallView:
     result: str  # annotation of the result ("None" for none)
     result_local: str
     spec: str  # the CallSpec expression
+    summary: str  # the docstring: member, number and types
 
 
 @dataclass
@@ -123,6 +125,15 @@ def qualified_annotation(expr: M.TypeExpr, module: M.Module) -> str:
     if isinstance(expr, M.OptionalType):
         return f"{qualified_annotation(expr.element, module)} | None"
     return f"{MODULE_ALIAS}.{module.type_named(expr.name).py_name}"
+
+
+def _summary(p: ProcedureBinding) -> str:
+    """A call method's docstring: its procedure and types, on two lines if one is too long."""
+    types = f"{', '.join(p.arguments) or 'no argument'} -> {p.result or 'no result'}."
+    one_line = f"{p.member} ({p.number}): {types}"
+    if len(one_line) + 14 <= LINE_LENGTH:
+        return one_line
+    return f"{p.member} ({p.number}):\n        {types}\n        "  # the closing quotes on a line of their own, as black puts them
 
 
 def _free(name: str, taken: set[str] | frozenset[str]) -> str:
@@ -227,6 +238,7 @@ class LibvirtViewBuilder:
             result,
             _free("result", {q.name for q in parameters}),
             f"_rpc.CallSpec({', '.join(spec_parts)})",
+            _summary(p),
         )
 
     def event(self, p: ProcedureBinding, client_names: set[str], connection_names: set[str]) -> EventView:
