@@ -1,5 +1,6 @@
-"""libvirt's LXC controller and driver talking over the monitor protocol, with the module
-xdrgen generated from protocols/lxc_monitor_protocol.x.
+"""libvirt's LXC controller and driver talking over the monitor protocol, with the typed
+classes xdrgen generated from protocols/lxc_monitor_protocol.x (VIR_LXC_MONITOR_Server and
+VIR_LXC_MONITOR_Client, in generated/lxc_monitor_protocol_rpc.py).
 
 The controller listens on a UNIX socket; when the driver connects it sends the INIT event
 (the container's init pid) and, when the container stops, the EXIT event (the shutdown
@@ -24,13 +25,9 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from generated import lxc_monitor_protocol as lxc  # noqa: E402
-from generated import xdr_rpc as rpc  # noqa: E402
 
-PROGRAM, VERSION = lxc.VIR_LXC_MONITOR_PROGRAM, lxc.VIR_LXC_MONITOR_PROGRAM_VERSION
-EXIT_EVENT = lxc.virLXCMonitorProcedure.VIR_LXC_MONITOR_PROC_EXIT_EVENT
-INIT_EVENT = lxc.virLXCMonitorProcedure.VIR_LXC_MONITOR_PROC_INIT_EVENT
-EXIT_CODEC = lxc.codec("virLXCMonitorExitEventMsg")
-INIT_CODEC = lxc.codec("virLXCMonitorInitEventMsg")
+# the typed classes xdrgen wrote into generated/lxc_monitor_protocol_rpc.py
+Monitor, Controller = lxc.VIR_LXC_MONITOR_Client, lxc.VIR_LXC_MONITOR_Server
 STATUS = {
     "error": lxc.virLXCMonitorExitStatus.VIR_LXC_MONITOR_EXIT_STATUS_ERROR,
     "shutdown": lxc.virLXCMonitorExitStatus.VIR_LXC_MONITOR_EXIT_STATUS_SHUTDOWN,
@@ -39,15 +36,15 @@ STATUS = {
 
 
 async def controller(socket_path: str, status: str, crash: bool) -> None:
-    server = rpc.Server(PROGRAM, VERSION)
+    server = Controller()  # the monitor has events only: no procedure to override
     listener = await server.serve_unix(socket_path)
     print("listening", flush=True)
     connection = await server.accept()
-    await connection.send_event(INIT_EVENT, lxc.virLXCMonitorInitEventMsg(initpid=os.getpid()), INIT_CODEC)
+    await connection.send_init_event(lxc.virLXCMonitorInitEventMsg(initpid=os.getpid()))
     if crash:
         os._exit(3)  # the container's controller dies: no EXIT event, the socket just closes
     # the container stopped: queue EXIT, then close only once it is flushed to the driver
-    await connection.send_event(EXIT_EVENT, lxc.virLXCMonitorExitEventMsg(STATUS[status]), EXIT_CODEC)
+    await connection.send_exit_event(lxc.virLXCMonitorExitEventMsg(STATUS[status]))
     await connection.close()
     listener.close()
     await listener.wait_closed()
@@ -56,19 +53,17 @@ async def controller(socket_path: str, status: str, crash: bool) -> None:
 async def driver(socket_path: str) -> dict[str, Any]:
     report: dict[str, Any] = {"init_pid": None, "exit_status": None}
 
-    def on_init(message: Any) -> None:
+    def on_init(message: lxc.virLXCMonitorInitEventMsg) -> None:
         report["init_pid"] = message.initpid
 
-    def on_exit(message: Any) -> None:
+    def on_exit(message: lxc.virLXCMonitorExitEventMsg) -> None:
         report["exit_status"] = next(name for name, value in STATUS.items() if value == message.status)
 
-    client = await rpc.Client.connect_unix(
-        socket_path, PROGRAM, VERSION, events={INIT_EVENT: INIT_CODEC, EXIT_EVENT: EXIT_CODEC}
-    )
-    client.on_event(INIT_EVENT, on_init)
-    client.on_event(EXIT_EVENT, on_exit)
-    failure = await client.closed
-    await client.close()
+    monitor = await Monitor.connect_unix(socket_path)
+    monitor.on_init_event(on_init)
+    monitor.on_exit_event(on_exit)
+    failure = await monitor.closed
+    await monitor.close()
     # libvirt's rule: a monitor that goes away without an EXIT event means the controller died
     report["clean_exit"] = report["exit_status"] is not None and failure is None
     report["failure"] = str(failure) if failure else None

@@ -206,3 +206,31 @@ def encode(name: str, value: Any) -> bytes:
 def decode(name: str, data: bytes, *, max_size: int | None = None) -> Any:
     """Decode one complete value of the XDR type ``name``; leftover bytes are an error."""
     return codec(name).decode(data, max_size=max_size)
+
+
+# ---- RPC classes (libvirt's framing), in lxc_monitor_protocol_rpc.py ----
+# Loaded when first used, so that importing this module does not import asyncio or socket.
+_RPC_CLASSES: Final = frozenset(
+    {"VIR_LXC_MONITOR_Client", "VIR_LXC_MONITOR_Server", "VIR_LXC_MONITOR_Connection"}
+)
+
+if TYPE_CHECKING:
+    from .lxc_monitor_protocol_rpc import (
+        VIR_LXC_MONITOR_Client as VIR_LXC_MONITOR_Client,
+        VIR_LXC_MONITOR_Server as VIR_LXC_MONITOR_Server,
+        VIR_LXC_MONITOR_Connection as VIR_LXC_MONITOR_Connection,
+    )
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _RPC_CLASSES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    # relative to the package, or the output folder itself on sys.path
+    classes = (
+        importlib.import_module(".lxc_monitor_protocol_rpc", __package__)
+        if __package__
+        else importlib.import_module("lxc_monitor_protocol_rpc")
+    )
+    return getattr(classes, name)

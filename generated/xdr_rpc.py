@@ -28,7 +28,7 @@ import socket
 import struct
 import time
 from dataclasses import dataclass, field
-from typing import Any, AsyncIterator, Awaitable, Callable, Iterator, Mapping, Protocol, Sequence
+from typing import Any, AsyncIterator, Awaitable, Callable, ClassVar, Iterator, Mapping, NoReturn, Protocol, Self, Sequence
 
 from typing import TYPE_CHECKING
 
@@ -943,6 +943,172 @@ def _error_payload(error: Any) -> bytes:
         return error
     text = str(error)
     return MessageError(VIR_ERR_RPC, message=text, str1=text).encode()
+
+
+# ---- typed libvirt classes ------------------------------------------------------------------
+# The generated ``<module>_rpc.py`` of a protocol that follows libvirt's convention subclasses
+# these: ``<PREFIX>_Client`` (TypedClient), ``<PREFIX>_Server`` (TypedServer) and
+# ``<PREFIX>_Connection`` (ServerConnection). The generated classes hold the names and types;
+# the tables below (CALLS, EVENTS) are how they reach the untyped Client and Server.
+
+VIR_ERR_NO_SUPPORT = 3  # virerror.h: "this function is not supported by the connection driver"
+
+
+@dataclass(frozen=True)
+class CallSpec:
+    """One call procedure of a typed class: its number, the method that makes or serves it,
+    the codecs of its argument types (several are concatenated on the wire), of its result
+    (None: void), and, when its one argument is a struct whose fields are the method's
+    parameters, the names of those fields."""
+
+    number: int
+    method: str
+    arguments: tuple[Any, ...] = ()
+    result: Any = None
+    fields: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class EventSpec:
+    """One event procedure: its number, its name and the codec of its message (None: none)."""
+
+    number: int
+    name: str
+    message: Any = None
+
+
+class ArgumentList:
+    """The codec of several argument types one after the other: a tuple of values."""
+
+    def __init__(self, codecs: Sequence[Any]):
+        self.codecs = tuple(codecs)
+
+    def encode(self, values: Sequence[Any]) -> bytes:
+        if len(values) != len(self.codecs):
+            raise _rt.XdrError(f"{len(values)} arguments for {len(self.codecs)} argument types", path="xdr_rpc.ArgumentList")
+        return b"".join(codec.encode(value) for codec, value in zip(self.codecs, values))
+
+    def decode(self, data: bytes) -> tuple[Any, ...]:
+        values, offset = [], 0
+        for codec in self.codecs:
+            value, offset = codec.decode_from(data, offset)
+            values.append(value)
+        if offset != len(data):
+            raise _rt.XdrError(f"{len(data) - offset} bytes left after the arguments", offset=offset, path="xdr_rpc.ArgumentList")
+        return tuple(values)
+
+
+def _argument_codec(codecs: tuple[Any, ...]) -> Any:
+    """What Client and Server take as a procedure's argument codec: None, one codec, or all."""
+    if not codecs:
+        return None
+    return codecs[0] if len(codecs) == 1 else ArgumentList(codecs)
+
+
+class TypedClient:
+    """The base of generated libvirt clients: a ``Client`` (``self.client``) set up with the
+    class's program, version and codecs. ``await Cls.connect_unix(path)`` or
+    ``connect_tcp(host, port)`` connect; every call waits at most ``timeout`` seconds (None:
+    no limit); ``closed`` resolves when the connection ends (None for a clean close, else the
+    failure); ``close()`` or ``async with`` ends it. A failed call raises ``RemoteError``
+    holding the decoded ``virNetMessageError``."""
+
+    PROGRAM: ClassVar[int]
+    VERSION: ClassVar[int]
+    CALLS: ClassVar[tuple[CallSpec, ...]] = ()
+    EVENTS: ClassVar[tuple[EventSpec, ...]] = ()
+    ERROR: ClassVar[Any] = None  # the codec of virNetMessageError, when the module has one
+
+    def __init__(self, client: Client, *, timeout: float | None = 30.0):
+        self.client = client
+        self.timeout = timeout
+
+    @classmethod
+    def client_options(cls) -> dict[str, Any]:
+        """The keyword arguments that make a ``Client`` speak this class's protocol."""
+        return {
+            "procedures": {spec.number: (_argument_codec(spec.arguments), spec.result) for spec in cls.CALLS},
+            "events": {spec.number: spec.message for spec in cls.EVENTS},
+            "error_codec": cls.ERROR,
+        }
+
+    @classmethod
+    async def connect_unix(cls, path: str, *, timeout: float | None = 30.0, max_size: int = MESSAGE_MAX) -> Self:
+        return cls(await Client.connect_unix(path, cls.PROGRAM, cls.VERSION, max_size=max_size, **cls.client_options()), timeout=timeout)
+
+    @classmethod
+    async def connect_tcp(cls, host: str, port: int, *, timeout: float | None = 30.0, max_size: int = MESSAGE_MAX) -> Self:
+        return cls(await Client.connect_tcp(host, port, cls.PROGRAM, cls.VERSION, max_size=max_size, **cls.client_options()), timeout=timeout)
+
+    @property
+    def closed(self) -> asyncio.Future[BaseException | None]:
+        return self.client.closed
+
+    async def close(self) -> None:
+        await self.client.close()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def _call(self, procedure: int, *arguments: Any) -> Any:
+        return await self.client.call(procedure, *arguments, timeout=self.timeout)
+
+    def _on_event(self, procedure: int, callback: Callable[..., Awaitable[None] | None], payload: bool) -> None:
+        if payload:
+            self.client.on_event(procedure, callback)
+        else:  # the Client hands over the (empty) body; the typed callback takes nothing
+            self.client.on_event(procedure, lambda _body: callback())
+
+
+class TypedServer(Server):
+    """The base of generated libvirt servers: subclass the generated ``<PREFIX>_Server`` and
+    override its procedure methods (plain or ``async def``), which take the connection and the
+    procedure's arguments and return its result. A procedure not overridden is answered with
+    a ``virNetMessageError`` VIR_ERR_NO_SUPPORT; a method that raises ``RemoteError`` is
+    answered with its error, ``RpcError`` with its message, anything else "internal error"
+    (and logged). Connections are of the class's ``CONNECTION`` (with its typed event
+    senders). Listening, limits and stopping are ``Server``'s."""
+
+    PROGRAM: ClassVar[int]
+    VERSION: ClassVar[int]
+    CALLS: ClassVar[tuple[CallSpec, ...]] = ()
+    CONNECTION: ClassVar[type[ServerConnection]] = ServerConnection
+
+    def __init__(
+        self,
+        *,
+        max_size: int | None = None,
+        limits: ServerLimits | None = None,
+        on_connect: Callable[[ServerConnection], Any] | None = None,
+    ):
+        super().__init__(self.PROGRAM, self.VERSION, max_size=max_size, limits=limits, on_connect=on_connect)
+        for spec in self.CALLS:
+            self.handlers[spec.number] = (self._handler(spec), _argument_codec(spec.arguments), spec.result)
+
+    def _handler(self, spec: CallSpec) -> Handler:
+        method = getattr(self, spec.method)
+        if spec.fields is not None:
+            fields = spec.fields
+
+            def spread(connection: ServerConnection, value: Any) -> Any:
+                return method(connection, *[getattr(value, name) for name in fields])
+
+            return spread
+        if len(spec.arguments) > 1:
+            return lambda connection, values: method(connection, *values)
+        return method  # type: ignore[no-any-return]
+
+    def _unsupported(self, method: str) -> NoReturn:
+        """What a procedure method not overridden does: libvirtd's answer for a driver
+        without the function."""
+        text = f"this function is not supported by the server: {method}"
+        raise RemoteError(MessageError(VIR_ERR_NO_SUPPORT, message=text, str1=method))
+
+    def _make_client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> _Tracked:
+        return self.CONNECTION(self, reader, writer)
 
 
 # ---- ONC RPC (RFC 5531) --------------------------------------------------------------------

@@ -132,3 +132,36 @@ def test_connect_version_list_and_lifecycle_events(libvirtd: Path, remote: Modul
         await client.close()
 
     asyncio.run(asyncio.wait_for(scenario(), 60))
+
+
+def test_typed_client_calls_and_lifecycle_events(libvirtd: Path, remote: ModuleType) -> None:
+    """The same conversation through the generated REMOTE_Client (libvirt_remote_rpc.py): typed
+    methods with the argument fields as parameters, a typed event callback, remote_error raised."""
+    rpc = importlib.import_module(remote.__name__.rsplit(".", 1)[0] + ".xdr_rpc")
+
+    async def scenario() -> None:
+        async with await remote.REMOTE_Client.connect_unix(str(libvirtd)) as client:
+            received: asyncio.Queue[Any] = asyncio.Queue()
+            client.on_domain_event_callback_lifecycle(received.put_nowait)
+            assert await client.connect_open("test:///default", 0) is None
+            version = await client.connect_get_version()
+            assert isinstance(version, remote.remote_connect_get_version_ret) and version.hv_ver > 0
+            listed = await client.connect_list_all_domains(1, 0)
+            assert sorted(d.name for d in listed.domains) == sorted(virsh(libvirtd, "list", "--all", "--name").split())
+            registered = await client.connect_domain_event_callback_register_any(LIFECYCLE_EVENT_ID, None)
+            domain = (await client.domain_lookup_by_name("test")).dom
+            await client.domain_destroy(domain)
+            await client.domain_create(domain)
+            seen = [await asyncio.wait_for(received.get(), 10) for _ in range(2)]
+            assert all(isinstance(m, remote.remote_domain_event_callback_lifecycle_msg) for m in seen)
+            assert [(m.callbackID, m.msg.dom.name, m.msg.event) for m in seen] == [
+                (registered.callbackID, "test", STOPPED),
+                (registered.callbackID, "test", STARTED),
+            ]
+            with pytest.raises(rpc.RemoteError) as error:
+                await client.domain_lookup_by_name("no-such-domain")
+            assert isinstance(error.value.error, remote.remote_error)
+            assert (error.value.error.code, error.value.error.message) == (42, "Domain not found")  # VIR_ERR_NO_DOMAIN
+            await client.connect_close()
+
+    asyncio.run(asyncio.wait_for(scenario(), 60))

@@ -157,6 +157,7 @@ def _project(args: argparse.Namespace) -> Project | None:
         source_options(args, project.options),
         rpc=args.rpc or project.rpc,
         regenerate=lambda path: f"regenerate with `{command}` ([tool.xdrgen] of pyproject.toml)",
+        conventions=project.conventions,
     )
 
 

@@ -16,10 +16,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
+from .conventions import Convention, ConventionError, read_convention
 from .preprocess import RPC_TARGETS
 
 TARGETS = {t.removeprefix("RPC_").lower(): t for t in RPC_TARGETS}
-CONFIG_KEYS = ("inputs", "output", "include-dirs", "defines", "pre-includes", "target", "rpc")
+CONFIG_KEYS = ("inputs", "output", "include-dirs", "defines", "pre-includes", "target", "rpc", "libvirt")
 
 # The kinds of warning the checker gives, for -Wno-NAME / -Werror=NAME.
 WARNING_CATEGORIES = {
@@ -181,6 +182,7 @@ class Config:
     output: Path
     options: Options
     rpc: bool
+    conventions: dict[str, Convention] = field(default_factory=dict)  # [tool.xdrgen.libvirt.<module>]
 
 
 def read_config(table: Mapping[str, Any], root: Path) -> Config:
@@ -216,7 +218,18 @@ def read_config(table: Mapping[str, Any], root: Path) -> Config:
             target=_config_target(target) if target else None,
         ),
         rpc=rpc,
+        conventions=_config_conventions(table.get("libvirt", {})),
     )
+
+
+def _config_conventions(value: object) -> dict[str, Convention]:
+    """``[tool.xdrgen.libvirt.<module name>]``: how a module follows libvirt's convention."""
+    if not isinstance(value, Mapping) or not all(isinstance(v, Mapping) for v in value.values()):
+        raise OptionError("'libvirt' must be a table of tables, one per module name")
+    try:
+        return {str(name): read_convention(table) for name, table in value.items()}
+    except ConventionError as error:
+        raise OptionError(f"'libvirt': {error}") from None
 
 
 def _config_defines(value: object) -> dict[str, str]:

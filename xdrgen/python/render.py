@@ -12,10 +12,13 @@ from typing import Any
 import jinja2
 
 from .. import __version__
+from .. import conventions
 from .. import model as M
 from .. import naming
+from ..diagnostics import Reporter
 from ..layout import format_like_black
 from .code import Block, If, Statement, lines, text
+from .libvirt import LibvirtView, LibvirtViewBuilder
 from .text import commented, docstring, literal, oneline, pystr
 from .views import EnumView, StructView, TypedefView, UnionView, ViewBuilder
 
@@ -113,11 +116,15 @@ def generate(
     *,
     format: bool = True,
     regenerate: str | None = None,
+    convention: conventions.Convention | None = None,
 ) -> str:
     """Render ``module`` as Python source. ``source_text`` is hashed into the header;
-    ``regenerate`` is the header's "Do not edit: ..." text (how the module is written again)."""
+    ``regenerate`` is the header's "Do not edit: ..." text (how the module is written again).
+    A module that follows libvirt's convention (``convention``, or the one it is found to
+    follow) re-exports the classes of its ``generate_companion`` module."""
     module_name = module_name or naming.module_name_for(source_name)
     renderer = Renderer(module, module_name)
+    libvirt = libvirt_view(module, module_name, convention)
     blocks = [renderer.block(t) for t in module.types]
     programs = [renderer.program(p) for p in module.programs]
     name = Path(source_name).name
@@ -141,7 +148,59 @@ def generate(
         )
         + "\n"
     )
+    if libvirt is not None:  # the hook of the typed libvirt classes (xdrgen/python/libvirt.py)
+        code += "\n\n" + renderer.render("libvirt/lazy.py.j2", v=libvirt) + "\n"
     return format_like_black(code) if format else code
+
+
+def libvirt_view(
+    module: M.Module, module_name: str, convention: conventions.Convention | None = None, warnings: Reporter | None = None
+) -> LibvirtView | None:
+    """The typed classes of a module that follows libvirt's convention, or None; the names
+    renamed are reported to ``warnings``."""
+    convention = convention or conventions.detect(module)
+    if convention is None:
+        return None
+    builder = LibvirtViewBuilder(module, module_name, conventions.describe(module, convention))
+    view = builder.build()
+    if warnings is not None:
+        warnings.diagnostics.extend(builder.warnings)
+    return view
+
+
+def companions(
+    module: M.Module,
+    source_name: str,
+    source_text: str,
+    module_name: str | None = None,
+    *,
+    format: bool = True,
+    regenerate: str | None = None,
+    convention: conventions.Convention | None = None,
+    warnings: Reporter | None = None,
+) -> dict[str, str]:
+    """The modules written beside the one ``generate`` makes, by module name: today
+    ``<module>_rpc`` holding the typed classes of a libvirt-convention protocol (methods and
+    parameters it renames are reported to ``warnings``)."""
+    module_name = module_name or naming.module_name_for(source_name)
+    view = libvirt_view(module, module_name, convention, warnings)
+    if view is None:
+        return {}
+    name = Path(source_name).name
+    code = (
+        environment()
+        .get_template("python/libvirt/companion.py.j2")
+        .render(
+            v=view,
+            version=__version__,
+            source_name=name,
+            sha256=hashlib.sha256(source_text.encode("utf-8")).hexdigest(),
+            regenerate=regenerate or f"run `xdrgen {name}` again",
+        )
+        .rstrip("\n")
+        + "\n"
+    )
+    return {view.companion: format_like_black(code) if format else code}
 
 
 def _module_docstring(module: M.Module, source_name: str) -> str:
