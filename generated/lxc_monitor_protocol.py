@@ -228,9 +228,8 @@ def __getattr__(name: str) -> Any:
     import importlib
 
     # relative to the package, or the output folder itself on sys.path
-    classes = (
-        importlib.import_module(".lxc_monitor_protocol_rpc", __package__)
-        if __package__
-        else importlib.import_module("lxc_monitor_protocol_rpc")
-    )
+    if __package__:
+        classes = importlib.import_module(".lxc_monitor_protocol_rpc", __package__)
+    else:
+        classes = importlib.import_module("lxc_monitor_protocol_rpc")
     return getattr(classes, name)

@@ -45,15 +45,11 @@ class VIR_LXC_MONITOR_Client(_rpc.TypedClient):
     EVENTS = _EVENTS
     ERROR = None
 
-    def on_exit_event(
-        self, callback: Callable[[_m.virLXCMonitorExitEventMsg], Awaitable[None] | None]
-    ) -> None:
+    def on_exit_event(self, callback: _rpc.EventCallback[_m.virLXCMonitorExitEventMsg]) -> None:
         """Call ``callback`` on each VIR_LXC_MONITOR_PROC_EXIT_EVENT (1) with its message."""
         self._on_event(1, callback, True)
 
-    def on_init_event(
-        self, callback: Callable[[_m.virLXCMonitorInitEventMsg], Awaitable[None] | None]
-    ) -> None:
+    def on_init_event(self, callback: _rpc.EventCallback[_m.virLXCMonitorInitEventMsg]) -> None:
         """Call ``callback`` on each VIR_LXC_MONITOR_PROC_INIT_EVENT (2) with its message."""
         self._on_event(2, callback, True)
 

@@ -28,7 +28,7 @@ import socket
 import struct
 import time
 from dataclasses import dataclass, field
-from typing import Any, AsyncIterator, Awaitable, Callable, ClassVar, Iterator, Mapping, NoReturn, Protocol, Self, Sequence
+from typing import Any, AsyncIterator, Awaitable, Callable, ClassVar, Iterator, Mapping, NoReturn, Protocol, Self, Sequence, TypeAlias, TypeVar, Union
 
 from typing import TYPE_CHECKING
 
@@ -668,6 +668,12 @@ class _Reader:
 
 
 EventHandler = Callable[[Any], Awaitable[None] | None]
+_Result = TypeVar("_Result")
+_Message = TypeVar("_Message")
+# what a typed server method returns: its result, or an awaitable of it (plain or async def)
+Answer: TypeAlias = Union[_Result, Awaitable[_Result]]
+# what a typed client calls with each event's message
+EventCallback: TypeAlias = Callable[[_Message], Union[Awaitable[None], None]]
 
 
 class Client:

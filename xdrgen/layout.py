@@ -20,7 +20,7 @@ LINE_LENGTH = 100
 _MARK = "# xdrgen-statement "
 _ALIAS = re.compile(r"(\w+(?:: \w+)?) = ([\w.]+)")
 _RETURN_PAIR = re.compile(r"return (\w+\(.*\)), (\w+)")
-_COMPOUND = (ast.If, ast.For, ast.While, ast.With, ast.Try, ast.FunctionDef, ast.ClassDef)
+_COMPOUND = (ast.If, ast.For, ast.While, ast.With, ast.Try, ast.FunctionDef, ast.AsyncFunctionDef, ast.AsyncFor, ast.AsyncWith, ast.ClassDef)
 
 
 def black_format(code: str, line_length: int = LINE_LENGTH) -> str:
@@ -159,7 +159,7 @@ def _split_brackets(indent: str, text: str) -> list[str] | None:
     item_comma = ""
     if text.endswith(","):
         text, item_comma = text[:-1], ","
-    if text.startswith("def ") and text.endswith(":"):
+    if text.startswith(("def ", "async def ")) and text.endswith(":"):
         close = text.rfind(")")
         tail = text[close:]
         if not tail.startswith(") -> ") or "(" in tail or "#" in text:
