@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import CORPUS_MISSING, corpus_present, require
 
 ROOT = Path(__file__).parents[1]
 sys.path.insert(0, str(ROOT))
@@ -249,6 +250,8 @@ def test_an_event_callback_that_raises_does_not_stop_the_reader(tmp_path: Path, 
 def virnet(generated_package: Any) -> Any:
     """virnetprotocol.x, libvirt's own definition of the error a failed call is answered with."""
     from corpus_options import CORPUS, options_for
+
+    require(corpus_present(), CORPUS_MISSING)
 
     from xdrgen.compiler import Options, compile_file
 
