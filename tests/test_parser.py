@@ -422,3 +422,9 @@ def test_any_token_soup_in_if_is_a_value_or_a_diagnostic(tmp_path: Path) -> None
         else:
             outcomes["kept" if "kept" in text else "dropped"] += 1
     assert min(outcomes.values()) > 1000, outcomes
+
+
+def test_an_include_name_too_long_for_the_file_system_is_not_found(tmp_path: Path) -> None:
+    with pytest.raises(XdrgenError, match="cannot find include file") as error:  # found by fuzz_parser.py
+        compile_file(_write(tmp_path, f'#include "{"n" * 300}.x"\n'))
+    assert error.value.diagnostics[0].location.line == 1  # type: ignore[union-attr]

@@ -488,8 +488,11 @@ class Loader:
         candidates = [] if request.system else [including.parent / request.path]
         candidates += [Path(d) / request.path for d in self.include_dirs]
         for candidate in candidates:
-            if candidate.is_file():
-                return candidate
+            try:
+                if candidate.is_file():
+                    return candidate
+            except OSError:  # a name longer than the file system allows (ENAMETOOLONG)
+                continue
         searched = ", ".join(str(c.parent) for c in candidates) or "no directories"
         raise XdrgenError.at(request.location, f"cannot find include file {request.path!r} (searched {searched})")
 
