@@ -428,3 +428,15 @@ def test_an_include_name_too_long_for_the_file_system_is_not_found(tmp_path: Pat
     with pytest.raises(XdrgenError, match="cannot find include file") as error:  # found by fuzz_parser.py
         compile_file(_write(tmp_path, f'#include "{"n" * 300}.x"\n'))
     assert error.value.diagnostics[0].location.line == 1  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("opening, closing", [("struct { ", "} a; "), ("union switch (int k) { case 1: ", "} a; ")])
+def test_inline_definitions_nested_too_deep_are_a_diagnostic(tmp_path: Path, opening: str, closing: str) -> None:
+    deepest = "typedef struct { " + opening * 63 + "int x; " + closing * 63 + "} fine;\n"
+    assert compile_file(_write(tmp_path, deepest)).model.type_named("fine")
+    for levels in (65, 200, 5_000):  # 200 overflowed the Python stack in the tree builder
+        text = "struct s {\n" + opening * levels + "int x; " + closing * levels + "};\n"
+        with pytest.raises(XdrgenError, match="inline definitions nested more than 64 deep") as error:
+            compile_file(_write(tmp_path, text))
+        location = error.value.diagnostics[0].location
+        assert (location.line, location.column) == (2, 1 + 64 * len(opening))  # type: ignore[union-attr]
