@@ -172,12 +172,13 @@ def preprocess(text: str, file: str, macros: MacroTable) -> Preprocessed:
             continue
 
         # A directive, possibly continued with backslashes over several lines.
-        directive_text = line
-        extra = 0
-        while directive_text.endswith("\\") and index < len(lines):
-            directive_text = directive_text[:-1] + " " + lines[index]
+        parts = [line]
+        while parts[-1].endswith("\\") and index < len(lines):
+            parts[-1] = parts[-1][:-1]
+            parts.append(lines[index])
             index += 1
-            extra += 1
+        directive_text = " ".join(parts)  # joined once: 100,000 continued lines stay linear
+        extra = len(parts) - 1
         out.append("")
         out.extend([""] * extra)
         match = _DIRECTIVE.match(directive_text)
