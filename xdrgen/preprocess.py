@@ -9,7 +9,8 @@ so that parser positions stay the file's own positions.
 - ``#define NAME value``: a value that evaluates to an integer becomes a named constant of
   the model (``MacroConstant``); any other value is substituted as text, as cpp would.
 - ``#undef``, ``#ifdef``, ``#ifndef``, ``#if``/``#elif`` (with ``defined``, integer
-  arithmetic and comparisons), ``#else``, ``#endif``; ``#error`` when active.
+  arithmetic and comparisons as cpp computes them: see "#if expressions" below), ``#else``,
+  ``#endif``; ``#error`` when active.
 - rpcgen's ``RPC_HDR``/``RPC_XDR``/``RPC_SVC``/``RPC_CLNT``/``RPC_TBL``: one is defined.
 - ``%`` lines are passthrough and never directives; one ending in a backslash continues on
   the next line (Debian's nis.x), which is then passthrough too.
