@@ -241,9 +241,12 @@ def enc_double(out: list[bytes], value: float, path: str) -> None:
 
 def float32_from_bits(bits: int) -> float:
     """The float32 with these bits as a Python float; a NaN keeps its sign and payload."""
+    value: float
     if bits & 0x7F800000 == 0x7F800000 and bits & 0x7FFFFF:
-        return _F64.unpack(_U64.pack((bits & 0x80000000) << 32 | 0x7FF << 52 | (bits & 0x7FFFFF) << 29))[0]  # type: ignore[no-any-return]
-    return _F32.unpack(_U32.pack(bits))[0]  # type: ignore[no-any-return]
+        value = _F64.unpack(_U64.pack((bits & 0x80000000) << 32 | 0x7FF << 52 | (bits & 0x7FFFFF) << 29))[0]
+    else:
+        value = _F32.unpack(_U32.pack(bits))[0]
+    return value
 
 
 def float32_to_bits(value: float) -> int:
@@ -254,7 +257,8 @@ def float32_to_bits(value: float) -> int:
         double: int = _U64.unpack(_F64.pack(value))[0]
         payload = double >> 29 & 0x7FFFFF
         return double >> 32 & 0x80000000 | 0x7F800000 | (payload or 0x400000)
-    return _U32.unpack(_F32.pack(value))[0]  # type: ignore[no-any-return]
+    bits: int = _U32.unpack(_F32.pack(value))[0]
+    return bits
 
 
 def unpack_float32(buf: bytes, pos: int) -> float:
@@ -262,7 +266,8 @@ def unpack_float32(buf: bytes, pos: int) -> float:
     bits: int = _U32.unpack_from(buf, pos)[0]
     if bits & 0x7F800000 == 0x7F800000:
         return float32_from_bits(bits)
-    return _F32.unpack_from(buf, pos)[0]  # type: ignore[no-any-return]
+    value: float = _F32.unpack_from(buf, pos)[0]
+    return value
 
 
 def pack_float32(value: float) -> bytes:

@@ -6,6 +6,7 @@ import random
 import re
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -256,33 +257,45 @@ def _if_keeps(tmp_path: Path, condition: str, before: str = "") -> bool:
 
 
 @pytest.mark.parametrize(
-    "condition, message",
+    "condition, message, offset",
     [
-        ("08", "invalid digit '8' in octal constant '08'"),
-        ("1 + 0779", "invalid digit '9' in octal constant '0779'"),
-        ("1 / 0", "division by zero"),
-        ("5 % (2 - 2)", "division by zero"),
-        ("123456789012345678901234567890", "is too large for 64 bits"),
-        ("0x1ffffffffffffffff", "is too large for 64 bits"),
-        ("1" * 5000, "is too large for 64 bits"),  # int() of > 4,300 digits raises ValueError
-        ("12abc", "invalid integer constant '12abc'"),
-        ("++1", "token '++' is not valid"),
-        ("1 +", "ends too early"),
-        ("(1", "expected ')'"),
-        ("1)", "')' without '('"),
-        ("1 ? 2", "expected ':'"),
-        ("(0 ? 2)", "expected ':'"),  # found by fuzz_parser.py
-        ("0 ? 2 ))", "expected ':'"),
-        ("1 : 2", "':' without '?'"),
-        ("1 2", "missing an operator before '2'"),
-        ("defined", "defined expects a macro name"),
+        ("08", "invalid digit '8' in octal constant '08'", 0),
+        ("1 + 0779", "invalid digit '9' in octal constant '0779'", 4),
+        ("1 / 0", "division by zero", 2),
+        ("5 % (2 - 2)", "division by zero", 2),
+        ("123456789012345678901234567890", "is too large for 64 bits", 0),
+        ("0x1ffffffffffffffff", "is too large for 64 bits", 0),
+        ("1" * 5000, "is too large for 64 bits", 0),  # int() of > 4,300 digits raises ValueError
+        ("12abc", "invalid integer constant '12abc'", 0),
+        ("1 + ++1", "token '++' is not valid", 4),
+        ("1 +", "ends too early", 3),  # just after the end
+        ("(1", "expected ')' for this '('", 0),
+        ("1)", "')' without '('", 1),
+        ("1 ? 2", "expected ':' for this '?'", 2),
+        ("(0 ? 2)", "expected ':'", 6),  # found by fuzz_parser.py
+        ("0 ? 2 ))", "expected ':'", 6),
+        ("1 : 2", "':' without '?'", 2),
+        ("1 2", "missing an operator before '2'", 2),
+        ("1 + defined", "defined expects a macro name", 4),
+        ("1 + BAD", "(the value of macro 'BAD')", 4),  # an error inside a macro: at its name
+        ("1 /* comment */ + 08", "invalid digit", 18),  # comments keep their width
     ],
 )
-def test_if_errors_are_diagnostics_at_the_directive(tmp_path: Path, condition: str, message: str) -> None:
+def test_if_errors_are_diagnostics_at_the_token(tmp_path: Path, condition: str, message: str, offset: int) -> None:
     with pytest.raises(XdrgenError, match=re.escape(message)) as error:
-        _if_keeps(tmp_path, condition, before="typedef int first;\n")
+        _if_keeps(tmp_path, condition, before="typedef int first;\n#define BAD 1 ++ 2\n")
     location = error.value.diagnostics[0].location
-    assert (location.file.endswith("main.x"), location.line, location.column) == (True, 2, 1)  # type: ignore[union-attr]
+    assert (location.file.endswith("main.x"), location.line, location.column) == (True, 3, 5 + offset)  # type: ignore[union-attr]
+
+
+def test_an_if_error_on_a_continuation_line_is_at_the_directive(tmp_path: Path) -> None:
+    with pytest.raises(XdrgenError, match="invalid digit") as error:
+        _if_keeps(tmp_path, "1 + \\\n 09")
+    location = error.value.diagnostics[0].location
+    assert (location.line, location.column) == (1, 1)  # type: ignore[union-attr]
+    with pytest.raises(XdrgenError, match="invalid digit") as error:
+        _if_keeps(tmp_path, "  09 + \\\n 1")
+    assert error.value.diagnostics[0].location.column == 7  # type: ignore[union-attr]
 
 
 @pytest.mark.parametrize("depth", [1_000, 100_000])
@@ -422,3 +435,30 @@ def test_any_token_soup_in_if_is_a_value_or_a_diagnostic(tmp_path: Path) -> None
         else:
             outcomes["kept" if "kept" in text else "dropped"] += 1
     assert min(outcomes.values()) > 1000, outcomes
+
+
+def test_an_include_name_too_long_for_the_file_system_is_not_found(tmp_path: Path) -> None:
+    with pytest.raises(XdrgenError, match="cannot find include file") as error:  # found by fuzz_parser.py
+        compile_file(_write(tmp_path, f'#include "{"n" * 300}.x"\n'))
+    assert error.value.diagnostics[0].location.line == 1  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("opening, closing", [("struct { ", "} a; "), ("union switch (int k) { case 1: ", "} a; ")])
+def test_inline_definitions_nested_too_deep_are_a_diagnostic(tmp_path: Path, opening: str, closing: str) -> None:
+    deepest = "typedef struct { " + opening * 63 + "int x; " + closing * 63 + "} fine;\n"
+    assert compile_file(_write(tmp_path, deepest)).model.type_named("fine")
+    for levels in (65, 200, 5_000):  # 200 overflowed the Python stack in the tree builder
+        text = "struct s {\n" + opening * levels + "int x; " + closing * levels + "};\n"
+        with pytest.raises(XdrgenError, match="inline definitions nested more than 64 deep") as error:
+            compile_file(_write(tmp_path, text))
+        location = error.value.diagnostics[0].location
+        assert (location.line, location.column) == (2, 1 + 64 * len(opening))  # type: ignore[union-attr]
+
+
+def test_a_directive_continued_over_many_lines_is_read_in_linear_time(tmp_path: Path) -> None:
+    text = "#if 1 \\\n" + "+ 1 \\\n" * 200_000 + "\ntypedef int kept;\n#endif\ntypedef int after;\n"
+    started = time.perf_counter()
+    model = compile_file(_write(tmp_path, text)).model
+    assert time.perf_counter() - started < 5  # joined one line at a time: 27 s
+    assert [t.name for t in model.types] == ["kept", "after"]
+    assert model.type_named("after").location.line == 200_005  # type: ignore[union-attr]

@@ -12,7 +12,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Sequence, TypeVar
 
-from lark import Lark, Token, Transformer, v_args
+from lark import Lark, Token, Transformer, Tree, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
 from lark.lexer import PatternStr
 from lark.tree import Meta
@@ -406,6 +406,24 @@ class _Builder(Transformer[Token, Any]):
 _COMMENTED = (A.ConstDef, A.TypedefDef, A.EnumDef, A.StructDef, A.UnionDef, A.ProgramDef)
 
 
+NESTING_LIMIT = 64  # inline struct/union/enum bodies inside one another; real files nest a few
+
+
+def _check_nesting(tree: Tree[Token], file: str) -> None:
+    """Refuse inline definitions nested beyond NESTING_LIMIT, at the one that goes too deep:
+    the tree builder, the checker and the generator recurse per level (200 levels overflowed
+    the Python stack). An explicit stack here: this walk itself has no depth limit."""
+    pending: list[tuple[Tree[Token], int]] = [(tree, 0)]
+    while pending:
+        node, depth = pending.pop()
+        if node.data in ("inline_struct", "inline_union", "inline_enum"):
+            depth += 1
+            if depth > NESTING_LIMIT:
+                location = A.Location(file, node.meta.line, node.meta.column)
+                raise XdrgenError.at(location, f"inline definitions nested more than {NESTING_LIMIT} deep")
+        pending.extend((child, depth) for child in node.children if isinstance(child, Tree))
+
+
 def parse_text(text: str, file: str, extra_items: Sequence[tuple[A.Item, A.Location]] = ()) -> A.Specification:
     """Parse preprocessed .x text. ``extra_items`` (includes, #define constants) are merged
     into the item list by position."""
@@ -419,6 +437,7 @@ def parse_text(text: str, file: str, extra_items: Sequence[tuple[A.Item, A.Locat
         collected = _Collected(_current.comments, _current.passthroughs)
     comments, doc = _file_comment(collected.comments, text)
     index = _CommentIndex(comments)
+    _check_nesting(tree, file)
     try:
         items_with_spans = _Builder(file, index).transform(tree)
     except VisitError as error:  # lark wraps what the builder raises
@@ -509,8 +528,11 @@ class Loader:
         candidates = [] if request.system else [including.parent / request.path]
         candidates += [Path(d) / request.path for d in self.include_dirs]
         for candidate in candidates:
-            if candidate.is_file():
-                return candidate
+            try:
+                if candidate.is_file():
+                    return candidate
+            except OSError:  # a name longer than the file system allows (ENAMETOOLONG)
+                continue
         searched = ", ".join(str(c.parent) for c in candidates) or "no directories"
         raise XdrgenError.at(request.location, f"cannot find include file {request.path!r} (searched {searched})")
 

@@ -9,7 +9,8 @@ so that parser positions stay the file's own positions.
 - ``#define NAME value``: a value that evaluates to an integer becomes a named constant of
   the model (``MacroConstant``); any other value is substituted as text, as cpp would.
 - ``#undef``, ``#ifdef``, ``#ifndef``, ``#if``/``#elif`` (with ``defined``, integer
-  arithmetic and comparisons), ``#else``, ``#endif``; ``#error`` when active.
+  arithmetic and comparisons as cpp computes them: see "#if expressions" below), ``#else``,
+  ``#endif``; ``#error`` when active.
 - rpcgen's ``RPC_HDR``/``RPC_XDR``/``RPC_SVC``/``RPC_CLNT``/``RPC_TBL``: one is defined.
 - ``%`` lines are passthrough and never directives; one ending in a backslash continues on
   the next line (Debian's nis.x), which is then passthrough too.
@@ -90,7 +91,7 @@ class MacroTable:
         value: int | None
         self._asked_defined = False
         try:
-            value = _evaluate_tokens((("name", name, 0, False),), self, strict=True)
+            value = _evaluate_tokens((("name", name, 0, False, 0),), self, strict=True)
         except _ExprError as error:
             value = None
             if error.final:
@@ -172,12 +173,13 @@ def preprocess(text: str, file: str, macros: MacroTable) -> Preprocessed:
             continue
 
         # A directive, possibly continued with backslashes over several lines.
-        directive_text = line
-        extra = 0
-        while directive_text.endswith("\\") and index < len(lines):
-            directive_text = directive_text[:-1] + " " + lines[index]
+        parts = [line]
+        while parts[-1].endswith("\\") and index < len(lines):
+            parts[-1] = parts[-1][:-1]
+            parts.append(lines[index])
             index += 1
-            extra += 1
+        directive_text = " ".join(parts)  # joined once: 100,000 continued lines stay linear
+        extra = len(parts) - 1
         out.append("")
         out.extend([""] * extra)
         match = _DIRECTIVE.match(directive_text)
@@ -185,13 +187,14 @@ def preprocess(text: str, file: str, macros: MacroTable) -> Preprocessed:
         name = match.group(1) or ""
         rest = _strip_comments(match.group(2)).strip()
         loc = Location(file, number, line.index("#") + 1)
-
+        # the expression of #if/#elif, comments blanked in place: its offsets are columns
+        condition = _Condition(_blank_comments(match.group(2)), loc, match.start(2), len(parts[0]))
         if name in ("if", "ifdef", "ifndef"):
             if not active:
                 stack.append(_Conditional(False, False, True, loc))
                 continue
             if name == "if":
-                keep = _evaluate(rest, macros, loc) != 0
+                keep = _evaluate(condition, macros) != 0
             else:
                 target = _single_name(rest, name, loc)
                 keep = (target in macros.macros) == (name == "ifdef")
@@ -206,7 +209,7 @@ def preprocess(text: str, file: str, macros: MacroTable) -> Preprocessed:
                 top.seen_else = True
                 top.active = top.parent_active and not top.taken
             else:
-                keep = top.parent_active and not top.taken and _evaluate(rest, macros, loc) != 0
+                keep = top.parent_active and not top.taken and _evaluate(condition, macros) != 0
                 top.active = keep
             top.taken = top.taken or top.active
         elif name == "endif":
@@ -249,6 +252,13 @@ def _single_name(rest: str, directive: str, loc: Location) -> str:
     if m is None:
         raise XdrgenError.at(loc, f"#{directive} expects one macro name")
     return m.group(0)
+
+
+def _blank_comments(text: str) -> str:
+    """``text`` with comments replaced by as many spaces: offsets keep their meaning."""
+    text = re.sub(r"/\*.*?\*/", lambda m: " " * len(m.group(0)), text)
+    text = re.sub(r"/\*.*$", lambda m: " " * len(m.group(0)), text)
+    return re.sub(r"//.*$", lambda m: " " * len(m.group(0)), text)
 
 
 def _strip_comments(text: str) -> str:
@@ -308,40 +318,47 @@ _TERNARY = 1  # ? and : bind loosest, to the right
 _UNARY = 12  # prefix + - ! ~ bind tightest, to the right
 _OPEN = 0  # "(" on the operator stack: nothing reduces past it
 
-# A token: (kind, text, value, unsigned); kind is "num", "name", "op" or "end" (the end of a
-# macro's expansion, after which the macro may be expanded again).
-_Token = tuple[str, str, int, bool]
+# A token: (kind, text, value, unsigned, position); kind is "num", "name", "op" or "end" (the
+# end of a macro's expansion, after which the macro may be expanded again); position is its
+# offset in the expression, or that of the macro name whose expansion it came from.
+_Token = tuple[str, str, int, bool, int]
 _Value = tuple[int, bool]  # (value, unsigned)
 
 
 class _ExprError(Exception):
-    """An expression that cannot be evaluated; ``final`` if defining more macros cannot help."""
+    """An expression that cannot be evaluated; ``final`` if defining more macros cannot help;
+    ``position``: the offset in the expression of the token at fault, when known."""
 
-    def __init__(self, message: str, final: bool = False) -> None:
+    def __init__(self, message: str, final: bool = False, position: int | None = None) -> None:
         super().__init__(message)
         self.final = final
+        self.position = position
 
 
 @functools.lru_cache(maxsize=4096)
 def _tokenize(text: str) -> tuple[_Token, ...]:
     tokens: list[_Token] = []
-    pos = 0
-    text = text.strip()
-    while pos < len(text):
+    end = len(text.rstrip())
+    pos = len(text) - len(text.lstrip())
+    while pos < end:
         m = _TOKEN.match(text, pos)
         if m is None:
-            raise _ExprError(f"cannot evaluate preprocessor expression {_shorten(text)!r}")
+            raise _ExprError(f"cannot evaluate preprocessor expression {_shorten(text.strip())!r}", position=pos)
         kind = m.lastgroup or ""
-        word = m.group(kind)
+        word, start = m.group(kind), m.start(kind)
         if kind == "num":
-            value, unsigned = _integer(word)
-            tokens.append(("num", word, value, unsigned))
+            try:
+                value, unsigned = _integer(word)
+            except _ExprError as error:
+                error.position = start
+                raise
+            tokens.append(("num", word, value, unsigned, start))
         elif word in ("++", "--"):  # one token to cpp, as in C: "- -1" is not "--1"
-            raise _ExprError(f"token {word!r} is not valid in preprocessor expressions")
+            raise _ExprError(f"token {word!r} is not valid in preprocessor expressions", position=start)
         else:
-            tokens.append((kind, word, 0, False))
+            tokens.append((kind, word, 0, False, start))
         pos = m.end()
-        while pos < len(text) and text[pos].isspace():
+        while pos < end and text[pos].isspace():
             pos += 1
     return tuple(tokens)
 
@@ -374,12 +391,31 @@ def _shorten(text: str, limit: int = 40) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def _evaluate(text: str, macros: MacroTable, loc: Location) -> int:
-    """The value of the expression of an ``#if`` or ``#elif`` at ``loc``."""
+@dataclass(frozen=True)
+class _Condition:
+    """The expression of an ``#if``/``#elif`` whose directive is at ``loc``; it starts at
+    column ``start + 1`` of a first line ``line_length`` long."""
+
+    text: str
+    loc: Location
+    start: int
+    line_length: int
+
+    def location(self, position: int | None) -> Location:
+        """Where the offset ``position`` of the text is (None: its end); the directive's
+        location if that is on a continuation line."""
+        offset = self.start + (len(self.text.rstrip()) if position is None else position)
+        if offset > self.line_length:
+            return self.loc
+        return Location(self.loc.file, self.loc.line, offset + 1)
+
+
+def _evaluate(condition: _Condition, macros: MacroTable) -> int:
+    """The value of the expression of an ``#if`` or ``#elif``."""
     try:
-        return _evaluate_tokens(_tokenize(text), macros, strict=False)
+        return _evaluate_tokens(_tokenize(condition.text), macros, strict=False)
     except _ExprError as error:
-        raise XdrgenError.at(loc, str(error)) from None
+        raise XdrgenError.at(condition.location(error.position), str(error)) from None
 
 
 def _evaluate_tokens(tokens: tuple[_Token, ...], macros: MacroTable, strict: bool) -> int:
@@ -388,8 +424,8 @@ def _evaluate_tokens(tokens: tuple[_Token, ...], macros: MacroTable, strict: boo
     if not tokens:
         raise _ExprError("empty preprocessor expression")
     evaluation = _Evaluation()
-    for kind, text, value, unsigned in _expanded(tokens, macros, strict):
-        evaluation.take(kind, text, (value, unsigned))
+    for kind, text, value, unsigned, position in _expanded(tokens, macros, strict):
+        evaluation.take(kind, text, (value, unsigned), position)
     return evaluation.result()
 
 
@@ -401,32 +437,32 @@ def _expanded(tokens: tuple[_Token, ...], macros: MacroTable, strict: bool) -> I
     added = 0
     while pending:
         token = pending.pop()
-        kind, name = token[0], token[1]
+        kind, name, position = token[0], token[1], token[4]
         if kind == "end":
             expanding.discard(name)
         elif kind != "name":
             yield token
         elif name == "defined":
             macros._asked_defined = True
-            yield ("num", name, int(_defined_name(pending, expanding) in macros.macros), False)
+            yield ("num", name, int(_defined_name(pending, expanding, position) in macros.macros), False, position)
         elif name in macros.macros and name not in expanding:
             try:
                 body = _tokenize(macros.macros[name].text)
             except _ExprError as error:
-                raise _ExprError(f"{error} (the value of macro {name!r})", error.final) from None
+                raise _ExprError(f"{error} (the value of macro {name!r})", error.final, position) from None
             added += len(body)
             if added > EXPANSION_LIMIT:
-                raise _ExprError(f"macros expand to more than {EXPANSION_LIMIT:,} tokens in this expression", final=True)
+                raise _ExprError(f"macros expand to more than {EXPANSION_LIMIT:,} tokens in this expression", True, position)
             expanding.add(name)
-            pending.append(("end", name, 0, False))
-            pending.extend(reversed(body))
+            pending.append(("end", name, 0, False, position))
+            pending.extend((k, t, v, u, position) for k, t, v, u, _ in reversed(body))
         elif strict:
-            raise _ExprError(f"{name!r} is not an integer macro")
+            raise _ExprError(f"{name!r} is not an integer macro", position=position)
         else:
-            yield ("num", name, 0, False)  # cpp: a name that is not a macro is 0
+            yield ("num", name, 0, False, position)  # cpp: a name that is not a macro is 0
 
 
-def _defined_name(pending: list[_Token], expanding: set[str]) -> str:
+def _defined_name(pending: list[_Token], expanding: set[str], position: int) -> str:
     """The operand of ``defined``: ``NAME`` or ``(NAME)``, taken from ``pending`` unexpanded."""
 
     def next_token() -> _Token | None:
@@ -439,21 +475,23 @@ def _defined_name(pending: list[_Token], expanding: set[str]) -> str:
     if parenthesised:
         token = next_token()
     if token is None or token[0] != "name":
-        raise _ExprError("defined expects a macro name")
+        raise _ExprError("defined expects a macro name", position=position)
     if parenthesised:
         close = next_token()
         if close is None or close[1] != ")":
-            raise _ExprError("expected ')' after defined(NAME")
+            raise _ExprError("expected ')' after defined(NAME", position=position)
     return token[1]
 
 
 @dataclass
 class _Pending:
-    """An operator waiting for its right operand. ``skips``: it made the evaluation skip (the
-    right operand of ``0 &&``, a branch of ``?:`` not taken); ``condition``: that of ``?``."""
+    """An operator waiting for its right operand, at ``position``. ``skips``: it made the
+    evaluation skip (the right operand of ``0 &&``, a branch of ``?:`` not taken);
+    ``condition``: that of ``?``."""
 
     symbol: str
     precedence: int
+    position: int
     skips: bool = False
     condition: bool = False
 
@@ -461,51 +499,51 @@ class _Pending:
 @dataclass
 class _Evaluation:
     """Operator precedence parsing with a value stack and an operator stack, fed one token at a
-    time, computing as it reduces."""
+    time, computing as it reduces. Errors carry the offset of the token or operator at fault."""
 
     values: list[_Value] = field(default_factory=list)
     operators: list[_Pending] = field(default_factory=list)
     want_value: bool = True
     skipping: int = 0  # > 0: inside an operand that is not evaluated (no division errors)
 
-    def take(self, kind: str, text: str, number: _Value) -> None:
+    def take(self, kind: str, text: str, number: _Value, position: int) -> None:
         if self.want_value:
             if kind == "num":
                 self.values.append(number)
                 self.want_value = False
             elif text == "(":
-                self.operators.append(_Pending("(", _OPEN))
+                self.operators.append(_Pending("(", _OPEN, position))
             elif text in ("+", "-", "!", "~"):
-                self.operators.append(_Pending(text, _UNARY))
+                self.operators.append(_Pending(text, _UNARY, position))
             else:
-                raise _ExprError(f"expected a value before {text!r} in preprocessor expression")
+                raise _ExprError(f"expected a value before {text!r} in preprocessor expression", position=position)
         elif text == ")":
             while self.operators and self.operators[-1].symbol not in ("(", "?"):
                 self.reduce()
             if not self.operators:
-                raise _ExprError("')' without '(' in preprocessor expression")
+                raise _ExprError("')' without '(' in preprocessor expression", position=position)
             if self.operators[-1].symbol == "?":
-                raise _ExprError("expected ':' in preprocessor expression")
+                raise _ExprError("expected ':' in preprocessor expression", position=position)
             self.operators.pop()
         elif text == "?":
             self.reduce_above(_TERNARY)
             condition = self.values[-1][0] != 0
-            self.push(_Pending("?", _TERNARY, not condition, condition))
+            self.push(_Pending("?", _TERNARY, position, not condition, condition))
         elif text == ":":
             while self.operators and self.operators[-1].symbol not in ("?", "("):
                 self.reduce()
             if not self.operators or self.operators[-1].symbol != "?":
-                raise _ExprError("':' without '?' in preprocessor expression")
+                raise _ExprError("':' without '?' in preprocessor expression", position=position)
             question = self.operators.pop()
             self.skipping -= question.skips
-            self.push(_Pending(":", _TERNARY, question.condition, question.condition))
+            self.push(_Pending(":", _TERNARY, position, question.condition, question.condition))
         elif text in _PRECEDENCE:
             precedence = _PRECEDENCE[text]
             self.reduce_above(precedence - 1)  # left-associative: equal precedence reduces
             left = self.values[-1][0] != 0
-            self.push(_Pending(text, precedence, (text == "&&" and not left) or (text == "||" and left)))
+            self.push(_Pending(text, precedence, position, (text == "&&" and not left) or (text == "||" and left)))
         else:
-            raise _ExprError(f"missing an operator before {text!r} in preprocessor expression")
+            raise _ExprError(f"missing an operator before {text!r} in preprocessor expression", position=position)
 
     def push(self, operator: _Pending) -> None:
         self.skipping += operator.skips
@@ -528,15 +566,20 @@ class _Evaluation:
             chosen = yes if pending.condition else right
             self.values.append(_wrap(chosen[0], yes[1] or right[1]))
         else:
-            self.values.append(_binary(pending.symbol, self.values.pop(), right, self.skipping > 0))
+            try:
+                self.values.append(_binary(pending.symbol, self.values.pop(), right, self.skipping > 0))
+            except _ExprError as error:
+                error.position = pending.position
+                raise
 
     def result(self) -> int:
         if self.want_value:
             raise _ExprError("preprocessor expression ends too early")
         while self.operators:
-            symbol = self.operators[-1].symbol
-            if symbol in ("(", "?"):
-                raise _ExprError(f"expected {')' if symbol == '(' else ':'!r} in preprocessor expression")
+            unfinished = self.operators[-1]
+            if unfinished.symbol in ("(", "?"):
+                expected = ")" if unfinished.symbol == "(" else ":"
+                raise _ExprError(f"expected {expected!r} for this {unfinished.symbol!r} in preprocessor expression", position=unfinished.position)
             self.reduce()
         return self.values[-1][0]
 
