@@ -131,3 +131,18 @@ def test_quadruple_is_refused_where_it_is_written(tmp_path: Path) -> None:
     found = [(d.message, d.location.line, d.location.column) for d in error.value.diagnostics]  # type: ignore[union-attr]
     message = "quadruple (a 128-bit float) has no Python type; xdrgen cannot generate it"
     assert found == [(message, 1, 9), (message, 2, 19), (message, 3, 25)]
+
+
+def test_long_chains_of_constants_check_and_deeper_ones_are_refused_cleanly(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    chain = "".join(f"const A{i} = A{i + 1};\n" for i in range(1000)) + "const A1000 = 7;\n"
+    # an enumerator defined by an earlier one, as C allows (each refers back, 300 deep)
+    enum = "enum e { E0 = 3, " + ", ".join(f"E{i} = E{i - 1}" for i in range(1, 300)) + " };\n"
+    path = tmp_path / "chain.x"
+    path.write_text(chain + enum)
+    module = compile_file(path).model
+    assert {c.name: c.value for c in module.constants}["A0"] == 7
+    assert {v.name: v.value for v in module.types[0].values} == {f"E{i}": 3 for i in range(300)}
+    deep = tmp_path / "deep.x"
+    deep.write_text("".join(f"const B{i} = B{i + 1};\n" for i in range(20_000)) + "const B20000 = 1;\n")
+    with pytest.raises(XdrgenError, match="refer to each other more than"):
+        compile_file(deep)

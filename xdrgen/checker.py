@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import keyword
+import sys
 from dataclasses import dataclass
 from typing import Callable, Iterator
 
@@ -174,6 +175,8 @@ class _Checker:
                 self.report.error(member.location, f"enum value {member.name} = {current} does not fit in a 32-bit int")
                 current = None
             values.append(current)
+            # known at once, so that a later member may be defined by this one (B = A)
+            self.const_values.setdefault(member.name, current)
             previous = current
         self.enum_values[key] = values
         return values
@@ -661,6 +664,19 @@ def check(spec: A.Specification, reporter: Reporter | None = None) -> M.Module:
     """Check a parsed file. Raises XdrgenError with every error found; warnings stay in
     ``reporter`` for the caller to print."""
     reporter = reporter if reporter is not None else Reporter()
-    module = _Checker(spec, reporter).build()
+    # Constants defined by other constants (A0 = A1; A1 = A2 ...) are resolved by recursion, one
+    # level per link: give legal chains of thousands room, and refuse deeper ones cleanly.
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(limit, CHECK_RECURSION_LIMIT))
+    try:
+        module = _Checker(spec, reporter).build()
+    except RecursionError:
+        reporter.error(None, f"definitions refer to each other more than {CHECK_RECURSION_LIMIT // 4:,} deep")
+        module = M.Module(spec.file)
+    finally:
+        sys.setrecursionlimit(limit)
     reporter.raise_if_errors()
     return module
+
+
+CHECK_RECURSION_LIMIT = 20_000
