@@ -59,10 +59,9 @@ def environment() -> jinja2.Environment:
 
 
 class Renderer:
-    def __init__(self, module: M.Module, module_name: str) -> None:
+    def __init__(self, module: M.Module) -> None:
         self.module = module
-        self.module_name = module_name
-        self.views = ViewBuilder(module, module_name)
+        self.views = ViewBuilder(module)
         self.env = environment()
 
     def render(self, template: str, **context: Any) -> str:
@@ -78,7 +77,7 @@ class Renderer:
             else:
                 parts += [self.render("struct/encode.py.j2", s=view), self.render("struct/decode.py.j2", s=view)]
             if view.functions.unpack:
-                parts.append(self.render("struct/unpack.py.j2", s=view, path=f"{self.module_name}.{t.name}"))
+                parts.append(self.render("struct/unpack.py.j2", s=view))
         elif isinstance(view, UnionView):
             parts = [self.render(f"union/{role}.py.j2", u=view) for role in ("class", "encode", "decode")]
         elif isinstance(view, EnumView):
@@ -123,7 +122,7 @@ def generate(
     A module that follows libvirt's convention (``convention``, or the one it is found to
     follow) re-exports the classes of its ``generate_companion`` module."""
     module_name = module_name or naming.module_name_for(source_name)
-    renderer = Renderer(module, module_name)
+    renderer = Renderer(module)
     libvirt = libvirt_view(module, module_name, convention)
     blocks = [renderer.block(t) for t in module.types]
     programs = [renderer.program(p) for p in module.programs]

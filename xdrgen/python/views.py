@@ -96,10 +96,10 @@ class TypedefView:
 
 @dataclass
 class CodecView:
+    """A type's entry in the module's table of shapes (its functions are found by name)."""
+
     name: str
     shape: str
-    functions: Functions
-    cls: str | None
 
 
 @dataclass
@@ -136,9 +136,8 @@ TypeView = StructView | UnionView | EnumView | TypedefView
 class ViewBuilder:
     """Builds the view of each definition of one module, running the fast emitters."""
 
-    def __init__(self, module: M.Module, module_name: str) -> None:
+    def __init__(self, module: M.Module) -> None:
         self.module = module
-        self.module_name = module_name
         self.shapes = Shapes(module)
         self.formats = StructFormats()
         self.taken = _module_names(module)
@@ -162,8 +161,7 @@ class ViewBuilder:
         )
 
     def codec(self, t: M.TypeDefinition) -> CodecView:
-        cls = t.py_name if isinstance(t, (M.StructDef, M.UnionDef, M.EnumDef)) else None
-        return CodecView(t.name, definition_shape(t, self.shapes), self.functions(t), cls)
+        return CodecView(t.name, definition_shape(t, self.shapes))
 
     def view(self, t: M.TypeDefinition) -> TypeView:
         if isinstance(t, M.EnumDef):
