@@ -30,7 +30,7 @@ from ..layout import LINE_LENGTH
 from .. import naming
 from ..conventions import ProcedureBinding, Protocol
 from ..shapes import link_field
-from .text import pystr
+from .text import annotation, pystr
 
 MODULE_ALIAS = "_m"  # how <module>_rpc.py refers to its module
 RPC_ALIAS = "_rpc"  # and to the runtime
@@ -108,23 +108,7 @@ def companion_name(module_name: str) -> str:
 def qualified_annotation(expr: M.TypeExpr, module: M.Module) -> str:
     """The annotation of a value of ``expr`` as written in ``<module>_rpc.py``: the module's
     types through its alias."""
-    if isinstance(expr, M.IntType):
-        return "int"
-    if isinstance(expr, M.FloatType):
-        return "float"
-    if isinstance(expr, M.BoolType):
-        return "bool"
-    if isinstance(expr, M.VoidType):
-        return "None"
-    if isinstance(expr, M.OpaqueType):
-        return "bytes"
-    if isinstance(expr, M.StringType):
-        return "str"
-    if isinstance(expr, M.ArrayType):
-        return f"list[{qualified_annotation(expr.element, module)}]"
-    if isinstance(expr, M.OptionalType):
-        return f"{qualified_annotation(expr.element, module)} | None"
-    return f"{MODULE_ALIAS}.{module.type_named(expr.name).py_name}"
+    return annotation(expr, module, f"{MODULE_ALIAS}.")
 
 
 def _summary(p: ProcedureBinding) -> str:

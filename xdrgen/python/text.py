@@ -21,8 +21,9 @@ def literal(value: object) -> str:
     return pystr(value) if isinstance(value, str) else repr(value)
 
 
-def annotation(expr: M.TypeExpr, module: M.Module) -> str:
-    """The annotation for a value of ``expr``."""
+def annotation(expr: M.TypeExpr, module: M.Module, qualifier: str = "") -> str:
+    """The annotation for a value of ``expr``; ``qualifier`` goes before the module's own types
+    (``"_m."`` in a module written beside the one that defines them)."""
     if isinstance(expr, M.IntType):
         return "int"
     if isinstance(expr, M.FloatType):
@@ -36,10 +37,10 @@ def annotation(expr: M.TypeExpr, module: M.Module) -> str:
     if isinstance(expr, M.StringType):
         return "str"
     if isinstance(expr, M.ArrayType):
-        return f"list[{annotation(expr.element, module)}]"
+        return f"list[{annotation(expr.element, module, qualifier)}]"
     if isinstance(expr, M.OptionalType):
-        return f"{annotation(expr.element, module)} | None"
-    return module.type_named(expr.name).py_name
+        return f"{annotation(expr.element, module, qualifier)} | None"
+    return qualifier + module.type_named(expr.name).py_name
 
 
 def oneline(text: str) -> str:
