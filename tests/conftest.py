@@ -43,7 +43,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from paths import CORPUS, CORPUS_MISSING, corpus_present  # noqa: E402,F401  (re-exported for tests)
 
 from xdrgen.compiler import Compiled, compile_file  # noqa: E402
-from xdrgen.generator import RPC_MODULE, RUNTIME_MODULE, generate, runtime_source  # noqa: E402
+from xdrgen.generator import RPC_MODULE, RUNTIME_MODULE, generate, generate_rpc, rpc_module_for, runtime_source  # noqa: E402
 
 REQUIRE_ALL_VARIABLE = "XDRGEN_REQUIRE_ALL"
 SYSTEM_PROGRAM_DIRS = ("/usr/local/sbin", "/usr/sbin", "/sbin")
@@ -127,6 +127,9 @@ class GeneratedPackage:
     def load(self, compiled: Compiled, module_name: str, *, format: bool = False) -> ModuleType:
         code = generate(compiled.model, str(compiled.path), compiled.text, module_name, format=format)
         (self.dir / f"{module_name}.py").write_text(code)
+        rpc = generate_rpc(compiled.model, str(compiled.path), compiled.text, module_name, format=format)
+        if rpc is not None:  # the RPC classes' sibling module, which the module imports on first use
+            (self.dir / f"{rpc_module_for(module_name)}.py").write_text(rpc)
         importlib.invalidate_caches()
         return importlib.import_module(f"{self.name}.{module_name}")
 

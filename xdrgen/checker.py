@@ -520,8 +520,19 @@ class _Checker:
                     self.module.invented.add(inline.name)
                 self.pending_inline.clear()
                 procedures.append(M.Procedure(proc.name, self.py(proc.name, proc.location), pnum, args, result, proc.location, proc.comment, proc.annotations))
+            self.warn_renamed_methods(version.name, procedures)
             versions.append(M.Version(version.name, self.py(version.name, version.location), vnum, procedures, version.location))
         return M.Program(node.name, self.py(node.name, node.location), number, versions, node.location, node.comment)
+
+    def warn_renamed_methods(self, version: str, procedures: list[M.Procedure]) -> None:
+        """A warning for each procedure whose method in the RPC classes is not its name
+        lower-cased (the back end names them with the same rule)."""
+        taken: set[str] = set()
+        for proc in procedures:
+            method, why = naming.rpc_method_name(proc.name, self.type_python_names(), taken)
+            taken.add(method)
+            if why is not None:
+                self.report.warning(proc.location, f"the method of procedure '{proc.name}' in version '{version}' {why}; it is generated as '{method}'", "shadow")
 
     def named(self, expr: M.TypeExpr, base: str, location: A.Location) -> M.TypeExpr:
         """A procedure's unnamed argument or result type (``string``, ``unsigned int``) gets a

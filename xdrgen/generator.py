@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from importlib import resources
 
-from .naming import RPC_MODULE, RUNTIME_MODULE, module_name_for
+from .naming import RPC_MODULE, RUNTIME_MODULE, module_name_for, rpc_module_for
 from .python.describe import GenerationError
-from .python.render import generate
+from .python.render import generate, generate_rpc
 
 
 def runtime_source(name: str = RUNTIME_MODULE) -> str:
@@ -16,4 +16,4 @@ def runtime_source(name: str = RUNTIME_MODULE) -> str:
     return resources.files("xdrgen").joinpath("runtime", f"{name}.py").read_text(encoding="utf-8")
 
 
-__all__ = ["generate", "module_name_for", "runtime_source", "GenerationError", "RUNTIME_MODULE", "RPC_MODULE"]
+__all__ = ["generate", "generate_rpc", "module_name_for", "rpc_module_for", "runtime_source", "GenerationError", "RUNTIME_MODULE", "RPC_MODULE"]

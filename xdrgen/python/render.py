@@ -89,6 +89,22 @@ class Renderer:
         view = self.views.program(p)
         return self.render("program/procedures.py.j2", p=view) + "\n\n\n" + self.render("program/table.py.j2", p=view)
 
+    def rpc_names(self) -> list[str]:
+        """The RPC classes of every program version, which the sibling module defines."""
+        return sorted(name for p in self.module.programs for v in p.versions for name in naming.rpc_classes(v.py_name))
+
+    def lazy_exports(self) -> str:
+        """The block of the module that hands out the RPC classes of its sibling on first use."""
+        rpc_module = naming.rpc_module_for(self.module_name)
+        return self.render("program/lazy_exports.py.j2", rpc_module=rpc_module, names=self.rpc_names(), table=naming.RPC_NAMES_TABLE)
+
+    def rpc_classes(self, p: M.Program) -> tuple[list[str], set[str]]:
+        """The client, asyncio client and server classes of each version of ``p``, and the
+        names they import from the module."""
+        view = self.views.program(p)
+        roles = ("client", "async_client", "server")
+        return [self.render(f"program/{role}.py.j2", p=view, v=v) for v in view.versions for role in roles], view.imported
+
     def exports(self) -> list[str]:
         invented = self.module.invented
         names = [c.py_name for c in self.module.constants]
@@ -101,6 +117,7 @@ class Renderer:
         for p in self.module.programs:
             names.append(naming.program_table(p.py_name))
             names.extend(naming.procedure_enum(v.py_name) for v in p.versions)
+        names += self.rpc_names()
         names += ["CODECS", "XdrError", "codec", "decode", "encode"]
         return sorted(set(names))
 
@@ -120,6 +137,8 @@ def generate(
     renderer = Renderer(module, module_name)
     blocks = [renderer.block(t) for t in module.types]
     programs = [renderer.program(p) for p in module.programs]
+    if programs:
+        programs.append(renderer.lazy_exports())
     name = Path(source_name).name
     code = (
         renderer.render(
@@ -138,6 +157,46 @@ def generate(
             formats=renderer.views.formats.definitions(),
             codecs=[renderer.views.codec(t) for t in module.types],
             renamed=[(t.name, t.py_name) for t in module.types if t.py_name != t.name],
+        )
+        + "\n"
+    )
+    return format_like_black(code) if format else code
+
+
+def generate_rpc(
+    module: M.Module,
+    source_name: str,
+    source_text: str,
+    module_name: str | None = None,
+    *,
+    format: bool = True,
+    regenerate: str | None = None,
+) -> str | None:
+    """The sibling module ``<module>_rpc`` of ``generate``'s: the typed clients and servers of
+    every program version (None when the module declares no program)."""
+    if not module.programs:
+        return None
+    module_name = module_name or naming.module_name_for(source_name)
+    renderer = Renderer(module, module_name)
+    classes: list[str] = []
+    imported: set[str] = set()
+    for p in module.programs:
+        blocks, names = renderer.rpc_classes(p)
+        classes += blocks
+        imported |= names
+    name = Path(source_name).name
+    code = (
+        renderer.render(
+            "program/rpc_module.py.j2",
+            version=__version__,
+            source_name=name,
+            sha256=hashlib.sha256(source_text.encode("utf-8")).hexdigest(),
+            regenerate=regenerate or f"run `xdrgen {name}` again",
+            module_name=module_name,
+            imported=sorted(imported),
+            tables=sorted(naming.program_table(p.py_name) for p in module.programs),
+            exports=renderer.rpc_names(),
+            classes=classes,
         )
         + "\n"
     )
