@@ -17,7 +17,7 @@ from strategies import Strategies
 
 from xdrgen.compiler import Options, compile_file
 from xdrgen.diagnostics import XdrgenError
-from xdrgen.generator import generate, runtime_source
+from xdrgen.generator import RPC_MODULE, generate, generate_rpc, rpc_module_for, runtime_source
 
 FILES = corpus_files()
 CHUNK = 16
@@ -92,10 +92,16 @@ def test_every_generated_module_passes_mypy_strict(tmp_path: Path) -> None:
     package.mkdir()
     (package / "__init__.py").write_text("")
     (package / "xdr_runtime.py").write_text(runtime_source())
+    (package / f"{RPC_MODULE}.py").write_text(runtime_source(RPC_MODULE))
+    siblings = 0  # the RPC classes of the modules with programs, in <module>_rpc.py
     for relative in FILES:
         compiled = _compile(relative)
         name = re.sub(r"\W", "_", relative.removesuffix(".x"))
         (package / f"{name}.py").write_text(generate(compiled.model, relative, compiled.text, name, format=False))
+        rpc = generate_rpc(compiled.model, relative, compiled.text, name, format=False)
+        if rpc is not None:
+            (package / f"{rpc_module_for(name)}.py").write_text(rpc)
+            siblings += 1
     result = subprocess.run(
         [sys.executable, "-m", "mypy", "--strict", "--no-incremental", "--cache-dir", str(tmp_path / "cache"), package.name],
         cwd=tmp_path,
@@ -103,4 +109,4 @@ def test_every_generated_module_passes_mypy_strict(tmp_path: Path) -> None:
         text=True,
     )
     assert result.returncode == 0, result.stdout[-5000:]
-    assert f"no issues found in {len(FILES) + 2} source files" in result.stdout
+    assert f"no issues found in {len(FILES) + siblings + 3} source files" in result.stdout
