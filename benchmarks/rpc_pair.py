@@ -15,7 +15,6 @@ and the Python/C time ratio (the goal for the large reply: within 4x).
 
 from __future__ import annotations
 
-import asyncio
 import importlib
 import statistics
 import subprocess

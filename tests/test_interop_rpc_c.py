@@ -17,9 +17,18 @@ from typing import Any, Iterator
 import pytest
 from conftest import program, requires
 from peers import Daemon, rpcbind  # noqa: F401  (rpcbind: a fixture, the rpcbind on port 111, reused or started)
-from test_interop_c import LIBTIRPC_FLAGS
-from test_rpc_typed import call_every_procedure
-from typed_peer import PROGRAM, TYPED_X, V1, V2, load_typed, servers, serving
+from typed_peer import PROGRAM, TYPED_X, V1, call_every_procedure, load_typed, servers, serving
+
+
+def _libtirpc_flags() -> list[str] | None:
+    """pkg-config's compile and link flags for libtirpc; None without pkg-config or libtirpc-dev."""
+    if program("pkg-config") is None:
+        return None
+    found = subprocess.run(["pkg-config", "--cflags", "--libs", "libtirpc"], capture_output=True, text=True)
+    return found.stdout.split() if found.returncode == 0 else None
+
+
+LIBTIRPC_FLAGS = _libtirpc_flags()
 
 pytestmark = [
     requires(program("rpcgen"), "needs rpcgen (apt-get install rpcsvc-proto)"),

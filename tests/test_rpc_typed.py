@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from conftest import program, requires
 from peers import rpcbind  # noqa: F401  (a fixture: the rpcbind on port 111, reused or started)
-from typed_peer import PROGRAM, TYPED_X, V1, V2, load_typed, servers, serving
+from typed_peer import PROGRAM, TYPED_X, V1, V2, call_every_procedure, load_typed, servers, serving
 
 from xdrgen import naming
 from xdrgen.compiler import compile_file
@@ -37,28 +37,6 @@ def rpc(typed: ModuleType, generated_package: Any) -> ModuleType:
     """The xdr_rpc runtime written beside the generated modules (the one they use)."""
     __import__(f"{generated_package.name}.xdr_rpc")
     return sys.modules[f"{generated_package.name}.xdr_rpc"]
-
-
-def call_every_procedure(client: Any, m: ModuleType) -> None:
-    """Every procedure of version 1 through a blocking typed client, each result checked."""
-    assert client.typed_null() is None
-    assert client.typed_reset() is None
-    assert client.typed_add(2, 40) == 42
-    assert client.typed_add(-7, 3) == -4
-    assert client.typed_echo("hello, world") == "dlrow ,olleh"
-    assert client.typed_move(m.typed_point(1, 2), 10, -20) == m.typed_point(11, -18)
-    assert client.typed_grow(m.typed_shape(m.TYPED_CIRCLE, radius=3), 4) == m.typed_shape(m.TYPED_CIRCLE, radius=12)
-    assert client.typed_grow(m.typed_shape(m.TYPED_SQUARE, corner=m.typed_point(2, 5)), 3).corner == m.typed_point(6, 15)
-    assert client.typed_grow(m.typed_shape(m.TYPED_LABEL, label="ab"), 3).label == "ababab"
-    names = client.typed_list("n", 5)
-    items = []
-    while names is not None:
-        items.append(names.item)
-        names = names.next
-    assert items == ["n0", "n1", "n2", "n3", "n4"]
-    assert client.typed_count(m.typed_names("a", m.typed_names("b", m.typed_names("c", None)))) == 3
-    assert client.typed_stat_() == m.typed_stat(2)  # the two ADDs since RESET
-    assert client.call("TYPED_ADD", 1, 1) == 2  # the untyped way, by .x name
 
 
 @pytest.mark.parametrize("udp", [False, True], ids=["tcp", "udp"])
@@ -200,6 +178,15 @@ def test_importing_the_module_leaves_asyncio_and_socket_unimported(typed: Module
     )
     done = subprocess.run([sys.executable, "-c", script], cwd=generated_package.dir.parent, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr
+
+
+def test_the_rpc_sibling_is_laid_out_as_black_lays_it_out() -> None:
+    from xdrgen.generator import generate_rpc
+    from xdrgen.layout import black_format
+
+    compiled = compile_file(TYPED_X)
+    code = generate_rpc(compiled.model, "typed.x", compiled.text, "typed")
+    assert code is not None and black_format(code) == code
 
 
 def test_cli_writes_the_rpc_sibling_beside_the_module(tmp_path: Path) -> None:

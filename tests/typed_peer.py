@@ -80,6 +80,28 @@ def servers(m: ModuleType) -> tuple[type, type]:
     return TypedV1, TypedV2
 
 
+def call_every_procedure(client: Any, m: ModuleType) -> None:
+    """Every procedure of version 1 through a blocking typed client, each result checked."""
+    assert client.typed_null() is None
+    assert client.typed_reset() is None
+    assert client.typed_add(2, 40) == 42
+    assert client.typed_add(-7, 3) == -4
+    assert client.typed_echo("hello, world") == "dlrow ,olleh"
+    assert client.typed_move(m.typed_point(1, 2), 10, -20) == m.typed_point(11, -18)
+    assert client.typed_grow(m.typed_shape(m.TYPED_CIRCLE, radius=3), 4) == m.typed_shape(m.TYPED_CIRCLE, radius=12)
+    assert client.typed_grow(m.typed_shape(m.TYPED_SQUARE, corner=m.typed_point(2, 5)), 3).corner == m.typed_point(6, 15)
+    assert client.typed_grow(m.typed_shape(m.TYPED_LABEL, label="ab"), 3).label == "ababab"
+    names = client.typed_list("n", 5)
+    items = []
+    while names is not None:
+        items.append(names.item)
+        names = names.next
+    assert items == ["n0", "n1", "n2", "n3", "n4"]
+    assert client.typed_count(m.typed_names("a", m.typed_names("b", m.typed_names("c", None)))) == 3
+    assert client.typed_stat_() == m.typed_stat(2)  # the two ADDs since RESET
+    assert client.call("TYPED_ADD", 1, 1) == 2  # the untyped way, by .x name
+
+
 class LoopThread:
     """An asyncio loop in a daemon thread: ``run(coroutine)`` waits for its result here."""
 
