@@ -287,3 +287,12 @@ def test_rpcinfo_lists_pings_and_forgets_a_registered_server(typed: ModuleType, 
     assert listed() == set()
     gone = subprocess.run([RPCINFO, "-t", "127.0.0.1", str(PROGRAM), str(V1)], capture_output=True, text=True, timeout=30)
     assert gone.returncode != 0
+
+
+def test_a_definition_named_like_an_rpc_class_is_an_error(tmp_path: Path) -> None:
+    source = tmp_path / "taken.x"
+    source.write_text("struct V1_Client { int x; };\nprogram P { version V1 { void N(void) = 0; } = 1; } = 0x2f5a1c03;\n")
+    done = subprocess.run([sys.executable, "-m", "xdrgen", str(source), "-o", str(tmp_path / "out")], capture_output=True, text=True, timeout=60)
+    assert done.returncode != 0
+    assert "taken.x:1:1: error: 'V1_Client' is the name of an RPC class of version 'V1'" in done.stderr
+    assert "Traceback" not in done.stderr

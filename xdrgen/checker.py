@@ -488,7 +488,21 @@ class _Checker:
             elif isinstance(item, A.ProgramDef):
                 module.programs.append(self.program(item))
         self.check_recursion()
+        self.check_rpc_class_names()
         return module
+
+    def check_rpc_class_names(self) -> None:
+        """The RPC classes of a version (``<VERSION>_Client`` ...) are module names too: a
+        definition of the same name is an error, since the names are fixed for their users."""
+        taken = {t.py_name: t.location for t in self.module.types} | {c.py_name: c.location for c in self.module.constants}
+        for e in self.module.types:
+            if isinstance(e, M.EnumDef):
+                taken.update((v.py_name, v.location) for v in e.values)
+        for program in self.module.programs:
+            for version in program.versions:
+                for name in naming.rpc_classes(version.py_name):
+                    if name in taken:
+                        self.report.error(taken[name], f"'{name}' is the name of an RPC class of version '{version.name}'; rename the definition", note(version.location, "version declared here"))
 
     def program(self, node: A.ProgramDef) -> M.Program:
         number = self.value(node.number, "a program number") or 0
