@@ -284,6 +284,12 @@ def test_rpcinfo_lists_pings_and_forgets_a_registered_server(typed: ModuleType, 
         # found through rpcbind: a client with no port asks GETPORT
         with typed.TYPED_V1_Client("127.0.0.1", udp=True) as client:
             assert client.typed_add(1, 1) == 2
+
+        async def via_rpcbind() -> int:
+            async with await typed.TYPED_V2_AsyncClient.connect("127.0.0.1") as client:
+                return int(await client.typed_mul(3, 4))
+
+        assert asyncio.run(via_rpcbind()) == 12
     assert listed() == set()
     gone = subprocess.run([RPCINFO, "-t", "127.0.0.1", str(PROGRAM), str(V1)], capture_output=True, text=True, timeout=30)
     assert gone.returncode != 0
