@@ -147,7 +147,7 @@ def generate(
             source_name=name,
             sha256=hashlib.sha256(source_text.encode("utf-8")).hexdigest(),
             regenerate=regenerate or f"run `xdrgen {name}` again",
-            docstring=_module_docstring(module, name),
+            docstring=_module_docstring(module, name, module_name),
             module=module,
             module_name=module_name,
             blocks=blocks,
@@ -203,7 +203,7 @@ def generate_rpc(
     return format_like_black(code) if format else code
 
 
-def _module_docstring(module: M.Module, source_name: str) -> str:
+def _module_docstring(module: M.Module, source_name: str, module_name: str) -> str:
     what = "XDR types and RPC programs" if module.programs else "XDR types"
     lines = [f"{what} of {source_name}."]
     if module.comment:
@@ -214,4 +214,9 @@ def _module_docstring(module: M.Module, source_name: str) -> str:
         '``codec("name")``; structs and unions also have ``to_xdr()`` and ``from_xdr()``.',
         "Invalid bytes or values raise ``XdrError`` (with the byte offset and field path).",
     ]
+    if module.programs:
+        lines += [
+            "Each program version V has typed RPC classes ``V_Client``, ``V_AsyncClient`` and",
+            f"``V_Server``, imported from the sibling module ``{naming.rpc_module_for(module_name)}`` on first use.",
+        ]
     return "\n".join(lines) + "\n"
