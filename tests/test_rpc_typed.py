@@ -302,3 +302,22 @@ def test_a_definition_named_like_an_rpc_class_is_an_error(tmp_path: Path) -> Non
     assert done.returncode != 0
     assert "taken.x:1:1: error: 'V1_Client' is the name of an RPC class of version 'V1'" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_a_method_that_raises_or_returns_a_wrong_value_answers_system_err(typed: ModuleType, rpc: ModuleType) -> None:
+    class Broken(typed.TYPED_V1_Server):  # type: ignore[misc,name-defined]
+        def typed_add(self, a: int, b: int) -> int:
+            raise ValueError("no adding today")
+
+        def typed_echo(self, text: str) -> Any:
+            return 42  # not a string: the result codec refuses it
+
+        def typed_move(self, point: Any, dx: int, dy: int) -> Any:
+            return typed.typed_point(point.x + dx, point.y + dy)
+
+    with serving(Broken) as server, typed.TYPED_V1_Client("127.0.0.1", server.ports["tcp"]) as client:
+        for call in (lambda: client.typed_add(1, 2), lambda: client.typed_echo("x")):
+            with pytest.raises(rpc.AcceptError) as raised:
+                call()
+            assert raised.value.state == rpc.SYSTEM_ERR
+        assert client.typed_move(typed.typed_point(0, 0), 2, 3) == typed.typed_point(2, 3)  # the connection serves on
