@@ -557,6 +557,11 @@ if __name__ == "__main__":
         from load import main
 
         sys.exit(main(sys.argv[2:]))
+    if sys.argv[1:2] == ["rpc"]:  # `run.py rpc`: typed client/server round trips against rpcgen's C pair
+        import rpc_pair
+
+        rpc_pair.main()
+        sys.exit()
     print(f"Python {sys.version.split()[0]}; ratios: A/xdrgen > 1 means xdrgen is faster than xdrlib code; "
           "xdrgen/C is how far from hand-written struct code\n")
     if len(sys.argv) > 1:  # `run.py EXIT`: only the cases whose title contains EXIT

@@ -32,6 +32,8 @@ _S_uhyper: Final = _rt.Struct(">Q")
 
 __all__ = [
     "CODECS",
+    "VIR_LXC_MONITOR_Client",
+    "VIR_LXC_MONITOR_Connection",
     "VIR_LXC_MONITOR_EXIT_STATUS_ERROR",
     "VIR_LXC_MONITOR_EXIT_STATUS_REBOOT",
     "VIR_LXC_MONITOR_EXIT_STATUS_SHUTDOWN",
@@ -39,6 +41,7 @@ __all__ = [
     "VIR_LXC_MONITOR_PROC_INIT_EVENT",
     "VIR_LXC_MONITOR_PROGRAM",
     "VIR_LXC_MONITOR_PROGRAM_VERSION",
+    "VIR_LXC_MONITOR_Server",
     "XdrError",
     "codec",
     "decode",
@@ -208,28 +211,30 @@ def decode(name: str, data: bytes, *, max_size: int | None = None) -> Any:
     return codec(name).decode(data, max_size=max_size)
 
 
-# ---- RPC classes (libvirt's framing), in lxc_monitor_protocol_rpc.py ----
-# Loaded when first used, so that importing this module does not import asyncio or socket.
-_RPC_CLASSES: Final = frozenset(
-    {"VIR_LXC_MONITOR_Client", "VIR_LXC_MONITOR_Server", "VIR_LXC_MONITOR_Connection"}
-)
+# ---- RPC classes ----
+# They live in lxc_monitor_protocol_rpc, imported on first use: importing the types alone does not
+# import asyncio or socket.
 
 if TYPE_CHECKING:
     from .lxc_monitor_protocol_rpc import (
-        VIR_LXC_MONITOR_Client as VIR_LXC_MONITOR_Client,
-        VIR_LXC_MONITOR_Server as VIR_LXC_MONITOR_Server,
-        VIR_LXC_MONITOR_Connection as VIR_LXC_MONITOR_Connection,
+        VIR_LXC_MONITOR_Client,
+        VIR_LXC_MONITOR_Server,
+        VIR_LXC_MONITOR_Connection,
     )
+else:
 
+    def __getattr__(name: str) -> Any:
+        """The RPC classes of the module, from lxc_monitor_protocol_rpc (PEP 562)."""
+        if name not in _RPC_NAMES:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        import importlib
 
-def __getattr__(name: str) -> Any:
-    if name not in _RPC_CLASSES:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    import importlib
+        sibling = importlib.import_module(
+            f"{__package__}.lxc_monitor_protocol_rpc" if __package__ else "lxc_monitor_protocol_rpc"
+        )
+        globals()[name] = value = getattr(sibling, name)
+        return value
 
-    # relative to the package, or the output folder itself on sys.path
-    if __package__:
-        classes = importlib.import_module(".lxc_monitor_protocol_rpc", __package__)
-    else:
-        classes = importlib.import_module("lxc_monitor_protocol_rpc")
-    return getattr(classes, name)
+    _RPC_NAMES = frozenset(
+        {"VIR_LXC_MONITOR_Client", "VIR_LXC_MONITOR_Server", "VIR_LXC_MONITOR_Connection"}
+    )

@@ -17,7 +17,7 @@ from strategies import Strategies
 
 from xdrgen.compiler import Options, compile_file
 from xdrgen.diagnostics import XdrgenError
-from xdrgen.generator import companions, generate, runtime_source
+from xdrgen.generator import RPC_MODULE, companions, generate, runtime_source
 
 FILES = corpus_files()
 CHUNK = 16
@@ -92,14 +92,15 @@ def test_every_generated_module_passes_mypy_strict(tmp_path: Path) -> None:
     package.mkdir()
     (package / "__init__.py").write_text("")
     (package / "xdr_runtime.py").write_text(runtime_source())
-    (package / "xdr_rpc.py").write_text(runtime_source("xdr_rpc"))
+    (package / f"{RPC_MODULE}.py").write_text(runtime_source(RPC_MODULE))
     written = 3
     for relative in FILES:
         compiled = _compile(relative)
         name = re.sub(r"\W", "_", relative.removesuffix(".x"))
         (package / f"{name}.py").write_text(generate(compiled.model, relative, compiled.text, name, format=False))
+        # the typed RPC classes (of programs, or of libvirt's protocols), in <module>_rpc.py
         for companion, text in companions(compiled.model, relative, compiled.text, name, format=False).items():
-            (package / f"{companion}.py").write_text(text)  # the typed RPC classes of libvirt's protocols
+            (package / f"{companion}.py").write_text(text)
             written += 1
     result = subprocess.run(
         [sys.executable, "-m", "mypy", "--strict", "--no-incremental", "--cache-dir", str(tmp_path / "cache"), package.name],

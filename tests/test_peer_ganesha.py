@@ -105,28 +105,29 @@ def nfs4(generated_package: Any) -> tuple[ModuleType, Any]:
     return load_corpus_module(generated_package, "nfs4/ganesha/nfs4.x", "ganesha_nfs4")  # type: ignore[no-any-return]
 
 
-def connect(codecs: tuple[ModuleType, Any], port: int, program: Any, version: int, *, udp: bool = False) -> ProgramCalls:
+def connect(codecs: tuple[ModuleType, Any], port: int, program: Any, version: int, *, udp: bool = False) -> Any:
+    """The generated typed client (``<VERSION>_Client``) of ``program`` ``version``."""
     module, rpc = codecs
-    client = rpc.BlockingOncClient("127.0.0.1", port, program.number, version, udp=udp, credentials=rpc.Credentials.sys("localhost", 0, 0), timeout=30.0)
-    return ProgramCalls(client, program.version(version), module)
+    client_class = getattr(module, f"{program.version(version).name}_Client")
+    return client_class("127.0.0.1", port, udp=udp, credentials=rpc.Credentials.sys("localhost", 0, 0), timeout=30.0)
 
 
 @pytest.fixture(scope="module")
-def mount(nfs3: tuple[ModuleType, Any], ganesha: Ganesha) -> Iterator[ProgramCalls]:
+def mount(nfs3: tuple[ModuleType, Any], ganesha: Ganesha) -> Iterator[Any]:
     module, _ = nfs3
     with connect(nfs3, ganesha.mount_port, module.MOUNTPROG_PROGRAM, 3) as calls:
         yield calls
 
 
 @pytest.fixture(scope="module")
-def nfs(nfs3: tuple[ModuleType, Any], ganesha: Ganesha) -> Iterator[ProgramCalls]:
+def nfs(nfs3: tuple[ModuleType, Any], ganesha: Ganesha) -> Iterator[Any]:
     module, _ = nfs3
     with connect(nfs3, ganesha.nfs_port, module.NFS_PROGRAM_PROGRAM, 3) as calls:
         yield calls
 
 
 @pytest.fixture(scope="module")
-def root(nfs3: tuple[ModuleType, Any], mount: ProgramCalls, ganesha: Ganesha) -> Any:
+def root(nfs3: tuple[ModuleType, Any], mount: Any, ganesha: Ganesha) -> Any:
     """The export's root file handle, from MOUNT3 MNT."""
     module, _ = nfs3
     reply = mount.mountproc3_mnt(str(ganesha.export))
@@ -134,13 +135,13 @@ def root(nfs3: tuple[ModuleType, Any], mount: ProgramCalls, ganesha: Ganesha) ->
     return module.nfs_fh3(reply.mountinfo.fhandle)
 
 
-def lookup(module: ModuleType, nfs: ProgramCalls, directory: Any, name: str) -> Any:
+def lookup(module: ModuleType, nfs: Any, directory: Any, name: str) -> Any:
     reply = nfs.nfsproc3_lookup(module.LOOKUP3args(module.diropargs3(directory, name)))
     assert reply.status == module.nfsstat3.NFS3_OK, reply
     return reply.resok
 
 
-def test_mount_export_and_mnt(nfs3: tuple[ModuleType, Any], mount: ProgramCalls, ganesha: Ganesha, tmp_path: Path) -> None:
+def test_mount_export_and_mnt(nfs3: tuple[ModuleType, Any], mount: Any, ganesha: Ganesha, tmp_path: Path) -> None:
     module, _ = nfs3
     exported, node = [], mount.mountproc3_export()
     while node is not None:
@@ -157,7 +158,7 @@ def test_mount_export_and_mnt(nfs3: tuple[ModuleType, Any], mount: ProgramCalls,
     assert refused.fhs_status != module.mountstat3.MNT3_OK and refused.mountinfo is None
 
 
-def test_getattr_and_lookup_match_os_stat(nfs3: tuple[ModuleType, Any], nfs: ProgramCalls, root: Any, ganesha: Ganesha) -> None:
+def test_getattr_and_lookup_match_os_stat(nfs3: tuple[ModuleType, Any], nfs: Any, root: Any, ganesha: Ganesha) -> None:
     module, _ = nfs3
     reply = nfs.nfsproc3_getattr(module.GETATTR3args(root))
     assert reply.status == module.nfsstat3.NFS3_OK
@@ -182,7 +183,7 @@ def test_getattr_and_lookup_match_os_stat(nfs3: tuple[ModuleType, Any], nfs: Pro
     assert absent.status == module.nfsstat3.NFS3ERR_NOENT and absent.resok is None
 
 
-def test_readdirplus_paged_by_cookie_lists_the_directory(nfs3: tuple[ModuleType, Any], nfs: ProgramCalls, root: Any, ganesha: Ganesha) -> None:
+def test_readdirplus_paged_by_cookie_lists_the_directory(nfs3: tuple[ModuleType, Any], nfs: Any, root: Any, ganesha: Ganesha) -> None:
     module, _ = nfs3
     entries: list[Any] = []
     cookie, verifier, pages = 0, bytes(8), 0
@@ -212,7 +213,7 @@ def test_readdirplus_paged_by_cookie_lists_the_directory(nfs3: tuple[ModuleType,
         assert entry.name_handle.handle_follows
 
 
-def test_read_100_kb_matches_sha256(nfs3: tuple[ModuleType, Any], nfs: ProgramCalls, root: Any, ganesha: Ganesha) -> None:
+def test_read_100_kb_matches_sha256(nfs3: tuple[ModuleType, Any], nfs: Any, root: Any, ganesha: Ganesha) -> None:
     module, _ = nfs3
     handle = lookup(module, nfs, root, "big.bin").object
     data = b""
@@ -228,7 +229,7 @@ def test_read_100_kb_matches_sha256(nfs3: tuple[ModuleType, Any], nfs: ProgramCa
     assert hashlib.sha256(data).hexdigest() == hashlib.sha256((ganesha.export / "big.bin").read_bytes()).hexdigest()
 
 
-def test_create_and_write_land_on_disk(nfs3: tuple[ModuleType, Any], nfs: ProgramCalls, root: Any, ganesha: Ganesha) -> None:
+def test_create_and_write_land_on_disk(nfs3: tuple[ModuleType, Any], nfs: Any, root: Any, ganesha: Ganesha) -> None:
     module, _ = nfs3
     attributes = module.sattr3(
         module.set_mode3(True, 0o640),
@@ -307,7 +308,7 @@ def test_nfs4_compound_putrootfh_lookup_getattr(nfs4: tuple[ModuleType, Any], ga
     assert attributes(second.resarray[1]) == attributes(reply.resarray[5])
 
 
-def test_pipelined_reads_with_the_asyncio_client(nfs3: tuple[ModuleType, Any], nfs: ProgramCalls, root: Any, ganesha: Ganesha) -> None:
+def test_pipelined_reads_with_the_asyncio_client(nfs3: tuple[ModuleType, Any], nfs: Any, root: Any, ganesha: Ganesha) -> None:
     """25 READs in flight on one TCP connection; ganesha answers them from several worker
     threads, so replies are matched by xid, not by order."""
     module, rpc = nfs3

@@ -60,12 +60,11 @@ def logins(tmp_path: Path) -> tuple[Path, int]:
 def call_rusersd(rusers: tuple[ModuleType, Any], run: Path, workdir: Path, procedure: str) -> Any:
     """Start rpc.rusersd on a loopback socket with ``run`` as its /var/run, make one call,
     decode the result, and see the daemon exit."""
-    module, rpc = rusers
+    module, _ = rusers
     binary = require_binary("rpc.rusersd", "rusersd")
     argv = ["unshare", "-m", "sh", "-c", f'mount --bind "$0" /var/run && exec "$1"', str(run), binary]
     with inetd_daemon("rusersd", argv, workdir) as (daemon, port):
-        client = rpc.BlockingOncClient("127.0.0.1", port, RUSERS_PROGRAM, RUSERS_V3, udp=True, timeout=20.0)
-        with ProgramCalls(client, module.RUSERSPROG_PROGRAM.version(RUSERS_V3), module) as calls:
+        with module.RUSERSVERS_3_Client("127.0.0.1", port, udp=True, timeout=20.0) as calls:  # the generated typed client
             try:
                 result = getattr(calls, procedure)()
             except Exception:

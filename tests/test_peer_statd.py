@@ -40,10 +40,10 @@ def statd(rpcbind: Portmapper) -> Iterator[tuple[Daemon, int]]:  # noqa: F811
         yield daemon, ports[SM_PROGRAM, SM_VERSION]
 
 
-def sm_calls(sm: tuple[ModuleType, Any], port: int, *, udp: bool = False) -> ProgramCalls:
+def sm_calls(sm: tuple[ModuleType, Any], port: int, *, udp: bool = False) -> Any:
+    """The generated typed client of SM_VERS (``SM_STAT`` is its method ``sm_stat_``)."""
     module, rpc = sm
-    client = rpc.BlockingOncClient("127.0.0.1", port, SM_PROGRAM, SM_VERSION, udp=udp, credentials=rpc.Credentials.sys("localhost", 0, 0), timeout=30.0)
-    return ProgramCalls(client, module.SM_PROG_PROGRAM.version(SM_VERSION), module)
+    return module.SM_VERS_Client("127.0.0.1", port, udp=udp, credentials=rpc.Credentials.sys("localhost", 0, 0), timeout=30.0)
 
 
 def local_state(daemon: Daemon) -> int:
@@ -115,7 +115,10 @@ def test_unmon_all(sm: tuple[ModuleType, Any], statd: tuple[Daemon, int]) -> Non
         assert monitored(daemon) == {}
         # a void procedure: an empty result. (statd 2.6.2 takes SM_SIMU_CRASH only from a
         # reserved port and then changes nothing a client can see.)
-        assert calls.raw("SM_SIMU_CRASH") == b"" and calls.sm_simu_crash() is None
+        assert calls.sm_simu_crash() is None
+    module, rpc = sm
+    with rpc.BlockingOncClient("127.0.0.1", port, SM_PROGRAM, SM_VERSION, credentials=rpc.Credentials.sys("localhost", 0, 0), timeout=30.0) as raw:
+        assert raw.call(module.SM_SIMU_CRASH) == b""
 
 
 def test_reply_states(sm: tuple[ModuleType, Any], statd: tuple[Daemon, int]) -> None:

@@ -493,7 +493,21 @@ class _Checker:
             elif isinstance(item, A.ProgramDef):
                 module.programs.append(self.program(item))
         self.check_recursion()
+        self.check_rpc_class_names()
         return module
+
+    def check_rpc_class_names(self) -> None:
+        """The RPC classes of a version (``<VERSION>_Client`` ...) are module names too: a
+        definition of the same name is an error, since the names are fixed for their users."""
+        taken = {t.py_name: t.location for t in self.module.types} | {c.py_name: c.location for c in self.module.constants}
+        for e in self.module.types:
+            if isinstance(e, M.EnumDef):
+                taken.update((v.py_name, v.location) for v in e.values)
+        for program in self.module.programs:
+            for version in program.versions:
+                for name in naming.rpc_classes(version.py_name):
+                    if name in taken:
+                        self.report.error(taken[name], f"'{name}' is the name of an RPC class of version '{version.name}'; rename the definition", note(version.location, "version declared here"))
 
     def program(self, node: A.ProgramDef) -> M.Program:
         number = self.value(node.number, "a program number") or 0
@@ -525,8 +539,19 @@ class _Checker:
                     self.module.invented.add(inline.name)
                 self.pending_inline.clear()
                 procedures.append(M.Procedure(proc.name, self.py(proc.name, proc.location), pnum, args, result, proc.location, proc.comment, proc.annotations))
+            self.warn_renamed_methods(version.name, procedures)
             versions.append(M.Version(version.name, self.py(version.name, version.location), vnum, procedures, version.location))
         return M.Program(node.name, self.py(node.name, node.location), number, versions, node.location, node.comment)
+
+    def warn_renamed_methods(self, version: str, procedures: list[M.Procedure]) -> None:
+        """A warning for each procedure whose method in the RPC classes is not its name
+        lower-cased (the back end names them with the same rule)."""
+        taken: set[str] = set()
+        for proc in procedures:
+            method, why = naming.rpc_method_name(proc.name, self.type_python_names(), taken)
+            taken.add(method)
+            if why is not None:
+                self.report.warning(proc.location, f"the method of procedure '{proc.name}' in version '{version}' {why}; it is generated as '{method}'", "shadow")
 
     def named(self, expr: M.TypeExpr, base: str, location: A.Location) -> M.TypeExpr:
         """A procedure's unnamed argument or result type (``string``, ``unsigned int``) gets a

@@ -1,11 +1,11 @@
 """The back end's entry points: the Python source of a checked module (``xdrgen.python``), the
-modules written beside it (``companions``: its RPC classes) and the runtime modules."""
+modules written beside it (``companions``: its typed RPC classes) and the runtime modules."""
 
 from __future__ import annotations
 
 from importlib import resources
 
-from .naming import RPC_MODULE, RUNTIME_MODULE, module_name_for
+from .naming import RPC_MODULE, RUNTIME_MODULE, module_name_for, rpc_module_for
 from .python.render import companions, generate
 
 
@@ -15,4 +15,4 @@ def runtime_source(name: str = RUNTIME_MODULE) -> str:
     return resources.files("xdrgen").joinpath("runtime", f"{name}.py").read_text(encoding="utf-8")
 
 
-__all__ = ["generate", "companions", "module_name_for", "runtime_source", "RUNTIME_MODULE", "RPC_MODULE"]
+__all__ = ["generate", "companions", "module_name_for", "rpc_module_for", "runtime_source", "RUNTIME_MODULE", "RPC_MODULE"]

@@ -18,8 +18,10 @@ RPC_MODULE = "xdr_rpc"  # RPC framing, clients and servers, written beside them 
 RUNTIME_ALIAS = "_rt"  # how a generated module refers to its runtime
 
 # What a generated module binds at its top level besides the definitions of its .x file.
-IMPORTED_NAMES = frozenset({"enum", "TYPE_CHECKING", "Any", "ClassVar", "Final", "TypeAlias", RUNTIME_ALIAS})
-API_NAMES = frozenset({"XdrError", "CODECS", "codec", "encode", "decode", "_SHAPES"})
+# (Its RPC sibling also binds Awaitable and the RPC alias.)
+IMPORTED_NAMES = frozenset({"enum", "TYPE_CHECKING", "Any", "Awaitable", "ClassVar", "Final", "TypeAlias", RUNTIME_ALIAS, "_rpc"})
+RPC_NAMES_TABLE = "_RPC_NAMES"  # the names the module hands over to its RPC sibling on first use
+API_NAMES = frozenset({"XdrError", "CODECS", "codec", "encode", "decode", "_SHAPES", "__getattr__", RPC_NAMES_TABLE})
 # Builtins that generated functions call or name in annotations: a definition of the same name
 # would replace them for the whole module.
 BUILTINS_USED = frozenset(
@@ -35,7 +37,9 @@ ENUM_MEMBERS_SUFFIX = "_MEMBERS"  # decoded value -> member
 ENUM_ENCODABLE_SUFFIX = "_ENCODABLE"  # member -> member: the encoders' check
 PROGRAM_SUFFIX = "_PROGRAM"  # the program table
 PROCEDURE_ENUM_SUFFIX = "_Procedure"  # the procedure numbers of a version, as an IntEnum
-RPC_CLASS_SUFFIXES = ("_Client", "_AsyncClient", "_Server")  # the RPC classes of a version
+CLIENT_SUFFIX, ASYNC_CLIENT_SUFFIX, SERVER_SUFFIX = "_Client", "_AsyncClient", "_Server"
+RPC_CLASS_SUFFIXES = (CLIENT_SUFFIX, ASYNC_CLIENT_SUFFIX, SERVER_SUFFIX)  # the RPC classes of a version
+RPC_SIBLING_SUFFIX = "_rpc"  # <module>_rpc.py holds the RPC classes of <module>.py
 DERIVED_SUFFIXES = (ENUM_MEMBERS_SUFFIX, ENUM_ENCODABLE_SUFFIX, PROGRAM_SUFFIX, PROCEDURE_ENUM_SUFFIX) + RPC_CLASS_SUFFIXES
 
 # Names a generated class body uses after its fields (annotations, methods, class attributes):
@@ -45,6 +49,12 @@ CLASS_PRIVATE_PREFIX = "_xdr_"  # attributes of the runtime's Record classes
 
 # Module names the output folder already uses, or that the generated code imports.
 RESERVED_MODULE_NAMES = frozenset({RUNTIME_MODULE, RPC_MODULE, "enum", "typing", "dataclasses", "struct", "operator", "asyncio", "socket"})
+
+
+# What the RPC classes have besides their procedure methods (the runtime's ProgramClient,
+# AsyncProgramClient and ProgramServer): a procedure method of the same name would replace it.
+RPC_ATTRIBUTES = frozenset({"start", "stop", "ports", "close", "connect", "call"})
+RPC_PRIVATE_PREFIX = "_xdr_"  # the runtime's own attributes of the RPC classes
 
 
 def module_level_clash(name: str) -> bool:
@@ -71,6 +81,41 @@ def module_name_for(path: str | Path) -> str:
     if not name or name[0].isdigit():
         name = "_" + name
     return name + "_" if keyword.iskeyword(name) else name
+
+
+def rpc_module_for(module_name: str) -> str:
+    """The sibling module holding the RPC classes of ``module_name`` (so that importing the
+    types alone does not import asyncio or socket)."""
+    return module_name + RPC_SIBLING_SUFFIX
+
+
+def rpc_classes(version_py_name: str) -> tuple[str, str, str]:
+    """The blocking client, asyncio client and server classes of a program version."""
+    return version_py_name + CLIENT_SUFFIX, version_py_name + ASYNC_CLIENT_SUFFIX, version_py_name + SERVER_SUFFIX
+
+
+def rpc_method_name(procedure: str, type_names: set[str], taken: set[str] = set()) -> tuple[str, str | None]:
+    """The method of a procedure in the RPC classes: its name lower-cased, with a trailing
+    ``_`` where that would hide a type of the module inside the class body (``SM_STAT`` next
+    to struct ``sm_stat``), replace an attribute of the runtime's classes, be a keyword, or
+    repeat an earlier method of the class (``taken``). Returns the name and, when it changed,
+    why (for a warning)."""
+    name = procedure.lower()
+    why = None
+    if keyword.iskeyword(name):
+        why = "is a Python keyword"
+    elif name in type_names:
+        why = "would hide the type of the same name in the RPC classes"
+    elif name in RPC_ATTRIBUTES or name.startswith(RPC_PRIVATE_PREFIX) or (name.startswith("__") and name.endswith("__")):
+        why = "would replace an attribute of the RPC classes"
+    elif name in taken:
+        why = "repeats the method of another procedure"
+    if why is None:
+        return name, None
+    name += "_"
+    while name in taken or name in type_names:
+        name += "_"
+    return name, why
 
 
 def encoder(py_name: str) -> str:

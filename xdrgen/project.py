@@ -92,9 +92,10 @@ def render(project: Project, sources: SourceCache, warnings: Reporter | None = N
         needs_rpc = needs_rpc or bool(compiled.model.programs) or convention is not None or follows_libvirt_convention(compiled.model)
         regenerate = project.regenerate(path) if project.regenerate else None
         try:
-            outputs[project.output / f"{name}.py"] = generate(compiled.model, str(path), compiled.text, name, regenerate=regenerate, convention=convention)
+            _add_output(outputs, project.output / f"{name}.py", generate(compiled.model, str(path), compiled.text, name, regenerate=regenerate, convention=convention), path)
+            # the typed RPC classes, beside the types (which import them on first use)
             for companion, text in companions(compiled.model, str(path), compiled.text, name, regenerate=regenerate, convention=convention, warnings=warnings).items():
-                outputs[project.output / f"{companion}.py"] = text
+                _add_output(outputs, project.output / f"{companion}.py", text, path)
         except ConventionError as error:
             raise XdrgenError([Diagnostic("error", f"{path}: [tool.xdrgen.libvirt.{name}]: {error}", None)]) from None
     for runtime in (RUNTIME_MODULE, RPC_MODULE) if needs_rpc else (RUNTIME_MODULE,):
@@ -104,6 +105,14 @@ def render(project: Project, sources: SourceCache, warnings: Reporter | None = N
         # a package, so the modules import their runtime relatively and type-check cleanly
         outputs[init] = INIT_TEXT
     return outputs
+
+
+def _add_output(outputs: dict[Path, str], path: Path, text: str, source: Path) -> None:
+    """One more output; two inputs writing the same module (``a.x`` with programs and
+    ``a_rpc.x``, or ``a.x`` in two folders) is an error, not a silent overwrite."""
+    if path in outputs:
+        raise XdrgenError([Diagnostic("error", f"{source}: its module {path.name} is written for another input too; rename one of them", None)])
+    outputs[path] = text
 
 
 def orphans(project: Project, outputs: Mapping[Path, str]) -> list[tuple[Path, str]]:

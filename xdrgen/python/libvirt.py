@@ -34,7 +34,6 @@ from .text import annotation, pystr
 
 MODULE_ALIAS = "_m"  # how <module>_rpc.py refers to its module
 RPC_ALIAS = "_rpc"  # and to the runtime
-COMPANION_SUFFIX = "_rpc"  # <module>_rpc.py
 CLASS_SUFFIXES = ("_Client", "_Server", "_Connection")
 # Attributes of the runtime classes the generated ones subclass: a method must not replace one.
 # tests/test_rpc_libvirt_typed.py checks these against the runtime.
@@ -101,10 +100,6 @@ class LibvirtView:
         return [self.client, self.server, self.connection]
 
 
-def companion_name(module_name: str) -> str:
-    return module_name + COMPANION_SUFFIX
-
-
 def qualified_annotation(expr: M.TypeExpr, module: M.Module) -> str:
     """The annotation of a value of ``expr`` as written in ``<module>_rpc.py``: the module's
     types through its alias."""
@@ -169,7 +164,7 @@ class LibvirtViewBuilder:
         events = [self.event(p, client_names, connection_names) for p in self.protocol.events]
         return LibvirtView(
             self.module_name,
-            companion_name(self.module_name),
+            naming.rpc_module_for(self.module_name),
             self._constant(self.protocol.convention.program),
             self._constant(self.protocol.convention.version),
             client,

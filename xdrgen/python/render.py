@@ -59,8 +59,9 @@ def environment() -> jinja2.Environment:
 
 
 class Renderer:
-    def __init__(self, module: M.Module) -> None:
+    def __init__(self, module: M.Module, module_name: str) -> None:
         self.module = module
+        self.module_name = module_name
         self.views = ViewBuilder(module)
         self.env = environment()
 
@@ -91,7 +92,25 @@ class Renderer:
         view = self.views.program(p)
         return self.render("program/procedures.py.j2", p=view) + "\n\n\n" + self.render("program/table.py.j2", p=view)
 
-    def exports(self) -> list[str]:
+    def rpc_names(self) -> list[str]:
+        """The RPC classes of every program version, which the sibling module defines."""
+        return sorted(name for p in self.module.programs for v in p.versions for name in naming.rpc_classes(v.py_name))
+
+    def lazy_exports(self, names: list[str]) -> str:
+        """The block of the module that hands out the RPC classes ``names`` of its sibling
+        module on first use (ONC RPC programs' or libvirt's framing's)."""
+        rpc_module = naming.rpc_module_for(self.module_name)
+        return self.render("rpc_exports.py.j2", rpc_module=rpc_module, names=names, table=naming.RPC_NAMES_TABLE)
+
+    def rpc_classes(self, p: M.Program) -> tuple[list[str], set[str]]:
+        """The client, asyncio client and server classes of each version of ``p``, and the
+        names they import from the module."""
+        view = self.views.program(p)
+        roles = ("client", "async_client", "server")
+        return [self.render(f"program/{role}.py.j2", p=view, v=v) for v in view.versions for role in roles], view.imported
+
+    def exports(self, rpc_classes: list[str]) -> list[str]:
+        """``__all__``: the module's names, and the RPC classes it hands out (``rpc_classes``)."""
         invented = self.module.invented
         names = [c.py_name for c in self.module.constants]
         for t in self.module.types:
@@ -103,6 +122,7 @@ class Renderer:
         for p in self.module.programs:
             names.append(naming.program_table(p.py_name))
             names.extend(naming.procedure_enum(v.py_name) for v in p.versions)
+        names += rpc_classes
         names += ["CODECS", "XdrError", "codec", "decode", "encode"]
         return sorted(set(names))
 
@@ -119,13 +139,15 @@ def generate(
 ) -> str:
     """Render ``module`` as Python source. ``source_text`` is hashed into the header;
     ``regenerate`` is the header's "Do not edit: ..." text (how the module is written again).
-    A module that follows libvirt's convention (``convention``, or the one it is found to
-    follow) re-exports the classes of its ``generate_companion`` module."""
+    The typed RPC classes live in the module ``companions`` writes beside it, re-exported here
+    on first use; ``convention`` says how a module follows libvirt's convention (else detected)."""
     module_name = module_name or naming.module_name_for(source_name)
-    renderer = Renderer(module)
+    renderer = Renderer(module, module_name)
     libvirt = libvirt_view(module, module_name, convention)
     blocks = [renderer.block(t) for t in module.types]
     programs = [renderer.program(p) for p in module.programs]
+    if programs:
+        programs.append(renderer.lazy_exports(renderer.rpc_names()))
     name = Path(source_name).name
     code = (
         renderer.render(
@@ -134,21 +156,21 @@ def generate(
             source_name=name,
             sha256=hashlib.sha256(source_text.encode("utf-8")).hexdigest(),
             regenerate=regenerate or f"run `xdrgen {name}` again",
-            docstring=_module_docstring(module, name),
+            docstring=_module_docstring(module, name, module_name),
             module=module,
             module_name=module_name,
             blocks=blocks,
             programs=programs,
             passthrough=[line.rstrip() for part in module.passthrough for line in part.split("\n")],
-            exports=renderer.exports(),
+            exports=renderer.exports(renderer.rpc_names() + (libvirt.exports if libvirt else [])),
             formats=renderer.views.formats.definitions(),
             codecs=[renderer.views.codec(t) for t in module.types],
             renamed=[(t.name, t.py_name) for t in module.types if t.py_name != t.name],
         )
         + "\n"
     )
-    if libvirt is not None:  # the hook of the typed libvirt classes (xdrgen/python/libvirt.py)
-        code += "\n\n" + renderer.render("libvirt/lazy.py.j2", v=libvirt) + "\n"
+    if libvirt is not None:  # the typed classes of libvirt's framing (xdrgen/python/libvirt.py)
+        code += "\n\n" + renderer.lazy_exports(libvirt.exports) + "\n"
     return format_like_black(code) if format else code
 
 
@@ -156,9 +178,9 @@ def libvirt_view(
     module: M.Module, module_name: str, convention: conventions.Convention | None = None, warnings: Reporter | None = None
 ) -> LibvirtView | None:
     """The typed classes of a module that follows libvirt's convention, or None; the names
-    renamed are reported to ``warnings``."""
+    renamed are reported to ``warnings``. (A module with programs has ONC RPC classes instead.)"""
     convention = convention or conventions.detect(module)
-    if convention is None:
+    if convention is None or module.programs:
         return None
     builder = LibvirtViewBuilder(module, module_name, conventions.describe(module, convention))
     view = builder.build()
@@ -178,31 +200,47 @@ def companions(
     convention: conventions.Convention | None = None,
     warnings: Reporter | None = None,
 ) -> dict[str, str]:
-    """The modules written beside the one ``generate`` makes, by module name: today
-    ``<module>_rpc`` holding the typed classes of a libvirt-convention protocol (methods and
-    parameters it renames are reported to ``warnings``)."""
+    """The modules written beside the one ``generate`` makes, by module name: ``<module>_rpc``,
+    holding the typed RPC classes of its programs (ONC RPC), or of libvirt's framing when it
+    follows libvirt's convention (methods and parameters renamed are reported to ``warnings``)."""
     module_name = module_name or naming.module_name_for(source_name)
+    name = Path(source_name).name
+    header = dict(version=__version__, source_name=name, sha256=hashlib.sha256(source_text.encode("utf-8")).hexdigest())
+    header["regenerate"] = regenerate or f"run `xdrgen {name}` again"
+    if module.programs:
+        code = _onc_classes(module, module_name, header)
+        return {naming.rpc_module_for(module_name): format_like_black(code) if format else code}
     view = libvirt_view(module, module_name, convention, warnings)
     if view is None:
         return {}
-    name = Path(source_name).name
-    code = (
-        environment()
-        .get_template("python/libvirt/companion.py.j2")
-        .render(
-            v=view,
-            version=__version__,
-            source_name=name,
-            sha256=hashlib.sha256(source_text.encode("utf-8")).hexdigest(),
-            regenerate=regenerate or f"run `xdrgen {name}` again",
-        )
-        .rstrip("\n")
-        + "\n"
-    )
+    code = environment().get_template("python/libvirt/companion.py.j2").render(v=view, **header).rstrip("\n") + "\n"
     return {view.companion: format_like_black(code) if format else code}
 
 
-def _module_docstring(module: M.Module, source_name: str) -> str:
+def _onc_classes(module: M.Module, module_name: str, header: dict[str, str]) -> str:
+    """The typed clients and servers of every program version of ``module``."""
+    renderer = Renderer(module, module_name)
+    classes: list[str] = []
+    imported: set[str] = set()
+    for p in module.programs:
+        blocks, names = renderer.rpc_classes(p)
+        classes += blocks
+        imported |= names
+    return (
+        renderer.render(
+            "program/rpc_module.py.j2",
+            **header,
+            module_name=module_name,
+            imported=sorted(imported),
+            tables=sorted(naming.program_table(p.py_name) for p in module.programs),
+            exports=renderer.rpc_names(),
+            classes=classes,
+        )
+        + "\n"
+    )
+
+
+def _module_docstring(module: M.Module, source_name: str, module_name: str) -> str:
     what = "XDR types and RPC programs" if module.programs else "XDR types"
     lines = [f"{what} of {source_name}."]
     if module.comment:
@@ -213,4 +251,9 @@ def _module_docstring(module: M.Module, source_name: str) -> str:
         '``codec("name")``; structs and unions also have ``to_xdr()`` and ``from_xdr()``.',
         "Invalid bytes or values raise ``XdrError`` (with the byte offset and field path).",
     ]
+    if module.programs:
+        lines += [
+            "Each program version V has typed RPC classes ``V_Client``, ``V_AsyncClient`` and",
+            f"``V_Server``, imported from the sibling module ``{naming.rpc_module_for(module_name)}`` on first use.",
+        ]
     return "\n".join(lines) + "\n"

@@ -3,6 +3,7 @@ piece of code already made. Python decides here; the templates only lay things o
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from .. import model as M
@@ -113,12 +114,37 @@ class ProcedureView:
 
 
 @dataclass
+class MethodView:
+    """A procedure as a method of the RPC classes: ``def method(self, arg1: T, /) -> R``."""
+
+    name: str  # the procedure's, as in the .x file
+    method: str
+    number: int
+    parameters: list[tuple[str, str]]  # (name, annotation), positional-only
+    result: str  # annotation; "None" for void
+    local: str  # the typed local a client method returns
+
+    @property
+    def signature(self) -> str:
+        """The parameters after ``self``, ``/`` included when there are any."""
+        return "".join(f", {name}: {text}" for name, text in self.parameters) + (", /" if self.parameters else "")
+
+    @property
+    def passed(self) -> str:
+        return "".join(f", {name}" for name, _ in self.parameters)
+
+
+@dataclass
 class VersionView:
     name: str
     py_name: str
     number: int
     procedures: list[ProcedureView]
     procedure_enum: str
+    client: str = ""
+    async_client: str = ""
+    server: str = ""
+    methods: list[MethodView] = field(default_factory=list)
 
 
 @dataclass
@@ -128,6 +154,7 @@ class ProgramView:
     number: int
     table: str
     versions: list[VersionView]
+    imported: set[str] = field(default_factory=set)  # what the RPC sibling imports from the module
 
 
 TypeView = StructView | UnionView | EnumView | TypedefView
@@ -343,8 +370,51 @@ class ViewBuilder:
                 )
                 for proc in version.procedures
             ]
-            versions.append(VersionView(version.name, version.py_name, version.number, procedures, naming.procedure_enum(version.py_name)))
-        return ProgramView(p.name, p.py_name, p.number, naming.program_table(p.py_name), versions)
+            client, async_client, server = naming.rpc_classes(version.py_name)
+            methods = self.methods(version)
+            versions.append(
+                VersionView(
+                    version.name, version.py_name, version.number, procedures, naming.procedure_enum(version.py_name), client, async_client, server, methods
+                )
+            )
+        view = ProgramView(p.name, p.py_name, p.number, naming.program_table(p.py_name), versions)
+        view.imported = {view.table} | {
+            name for v in versions for m in v.methods for text in [m.result, *(a for _, a in m.parameters)] for name in _IDENTIFIER.findall(text)
+        } - _ANNOTATION_BUILTINS
+        return view
+
+    def methods(self, version: M.Version) -> list[MethodView]:
+        """The procedure methods of the RPC classes of ``version``, named as the checker
+        warned (``naming.rpc_method_name``); parameters and locals hide no module name."""
+        type_names = {t.py_name for t in self.module.types if t.name not in self.module.invented}
+        taken: set[str] = set()
+        methods = []
+        for proc in version.procedures:
+            method, _ = naming.rpc_method_name(proc.name, type_names, taken)
+            taken.add(method)
+            parameters = [(_free(f"arg{i + 1}", self.taken), self.rpc_annotation(a)) for i, a in enumerate(proc.arguments)]
+            methods.append(MethodView(proc.name, method, proc.number, parameters, self.rpc_annotation(proc.result), _free("result", self.taken)))
+        return methods
+
+    def rpc_annotation(self, expr: M.TypeExpr) -> str:
+        """A procedure type's annotation: the typedef the checker invented for an unnamed one
+        (``int``, ``string``) is seen through, so that the methods say ``int`` and ``str``."""
+        if isinstance(expr, M.NamedType) and expr.name in self.module.invented:
+            t = self.module.type_named(expr.name)
+            if isinstance(t, M.AliasDef):
+                return annotation(t.type, self.module)
+        return annotation(expr, self.module)
+
+
+_IDENTIFIER = re.compile(r"[A-Za-z_]\w*")
+_ANNOTATION_BUILTINS = {"int", "float", "bool", "bytes", "str", "list", "None"}
+
+
+def _free(name: str, taken: set[str]) -> str:
+    """``name``, with trailing underscores until no module-level name has it."""
+    while name in taken:
+        name += "_"
+    return name
 
 
 def _codec_ref(expr: M.TypeExpr) -> str:

@@ -1738,6 +1738,8 @@ class _UdpEndpoint(asyncio.DatagramProtocol):
 class OncServer(_StreamServer):
     """An ONC RPC server (RFC 5531) over TCP (record marking) and UDP, on asyncio.
 
+    ``OncServer(MyV2(), MyV3())`` serves instances of generated ``<VERSION>_Server``
+    subclasses (``add_service``) on the same ports.
     ``add(program, version, {procedure: (argument codecs, result codec, handler)})`` holds a
     program version; ``add_table(PROGRAM, version, {name or number: handler})`` takes the codecs
     from a generated ``NAME_PROGRAM`` table. A handler is called as ``handler(context,
@@ -1748,7 +1750,13 @@ class OncServer(_StreamServer):
     ``limits`` (``ServerLimits``), shared with the libvirt-framing ``Server``.
     """
 
-    def __init__(self, *, limits: ServerLimits | None = None, auth_policy: Callable[[CallContext], bool] | None = None, strict_arguments: bool = True):
+    def __init__(
+        self,
+        *services: ProgramServer,
+        limits: ServerLimits | None = None,
+        auth_policy: Callable[[CallContext], bool] | None = None,
+        strict_arguments: bool = True,
+    ):
         super().__init__(limits, log)
         self.stats["dropped datagrams"] = 0
         self.max_record = self.limits.max_message or RECORD_MAX
@@ -1759,6 +1767,16 @@ class OncServer(_StreamServer):
         self.host = "127.0.0.1"  # the address listened on, for registration
         self._udp: tuple[asyncio.DatagramTransport, _UdpEndpoint] | None = None
         self._registered: list[tuple[int, int, str, int]] = []
+        for service in services:
+            self.add_service(service)
+
+    def add_service(self, service: ProgramServer) -> None:
+        """Serve a program version written as a generated ``<VERSION>_Server`` subclass (its
+        overridden procedure methods); several of them share the ports of this server."""
+        held = service._xdr_program.version(service._xdr_version)
+        if held.number in self.programs.get(service._xdr_program.number, {}):
+            raise ValueError(f"version {held.name} of {service._xdr_program.name} is served twice")
+        self.add_table(service._xdr_program, held.number, service._xdr_handlers())
 
     def add(self, program: int, version: int, procedures: Mapping[int, ProcedureEntry]) -> None:
         table = self.programs.setdefault(program, {}).setdefault(version, {})
@@ -1937,3 +1955,177 @@ async def _call_both(rpcbind: OncClient, procedure4: int, arguments4: bytes, pro
             continue
         done = done or (len(reply) >= 4 and _U32.unpack_from(reply)[0] == 1)
     return done
+
+
+# ---- typed ONC RPC classes --------------------------------------------------------------------
+# The base classes of the generated ``<VERSION>_Client``, ``<VERSION>_AsyncClient`` and
+# ``<VERSION>_Server`` of each program version (in the ``<module>_rpc`` module beside the
+# types). A generated class sets ``_xdr_program`` (the program table) and ``_xdr_version``
+# (the version's number) and adds one method per procedure. Public attributes are only the
+# ones naming.RPC_ATTRIBUTES reserves (start, stop, ports, close, connect, call); everything
+# else the runtime keeps starts with ``_xdr_``, so procedure methods cannot collide with it.
+
+
+def _procedures_of(cls: Any) -> dict[int, _rt.Procedure]:
+    """The procedures of a generated class's program version, by number (cached per class)."""
+    found: dict[int, _rt.Procedure] | None = cls.__dict__.get("_xdr_procedures")
+    if found is None:
+        found = {p.number: p for p in cls._xdr_program.version(cls._xdr_version).procedures}
+        cls._xdr_procedures = found
+    return found
+
+
+def _encode_arguments(procedure: _rt.Procedure, arguments: tuple[Any, ...]) -> bytes:
+    if len(arguments) != len(procedure.arguments):
+        raise TypeError(f"{procedure.name} takes {len(procedure.arguments)} arguments, got {len(arguments)}")
+    if len(arguments) == 1:
+        return procedure.arguments[0].encode(arguments[0])
+    return b"".join(codec.encode(value) for codec, value in zip(procedure.arguments, arguments))
+
+
+def _procedure_key(cls: Any, key: int | str) -> _rt.Procedure:
+    procedures = _procedures_of(cls)
+    if isinstance(key, int) and key in procedures:
+        return procedures[key]
+    program: _rt.Program = cls._xdr_program
+    return program.version(cls._xdr_version).procedure(key)
+
+
+class ProgramClient:
+    """A blocking client of one program version, over TCP or UDP (``udp=True``). With no
+    ``port`` the portmapper/rpcbind on ``host`` is asked (GETPORT, then GETADDR). A context
+    manager; ``close()`` drops the connection."""
+
+    _xdr_program: _rt.Program  # set by the generated class, with _xdr_version
+    _xdr_version: int
+
+    def __init__(self, host: str, port: int | None = None, *, udp: bool = False, credentials: Credentials | None = None, timeout: float = 30.0) -> None:
+        program, version = self._xdr_program.number, self._xdr_version
+        if port is None:
+            port = lookup_port(host, program, version, udp=udp, timeout=min(timeout, 10.0))
+        self._xdr_client = BlockingOncClient(host, port, program, version, udp=udp, credentials=credentials or Credentials(), timeout=timeout)
+        self._xdr_procedures_by_number = _procedures_of(type(self))
+
+    def call(self, procedure: int | str, *arguments: Any) -> Any:
+        """Call a procedure by number or .x name with its (typed) arguments; the decoded
+        result, untyped (the procedure methods are the typed way)."""
+        return self._xdr_call(_procedure_key(type(self), procedure).number, *arguments)
+
+    def _xdr_call(self, number: int, *arguments: Any) -> Any:
+        procedure = self._xdr_procedures_by_number[number]
+        return self._xdr_client.call_decoded(number, _encode_arguments(procedure, arguments), procedure.result)
+
+    def close(self) -> None:
+        self._xdr_client.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class AsyncProgramClient:
+    """An asyncio client of one program version over TCP, made with ``await
+    Class.connect(host, port=None, ...)``: many calls may be in flight at once (each with
+    ``timeout``). An async context manager; ``await close()`` ends it."""
+
+    _xdr_program: _rt.Program
+    _xdr_version: int
+
+    def __init__(self, client: OncClient, timeout: float | None = 30.0) -> None:
+        self._xdr_client = client
+        self._xdr_timeout = timeout
+        self._xdr_procedures_by_number = _procedures_of(type(self))
+
+    @classmethod
+    async def connect(cls, host: str, port: int | None = None, *, credentials: Credentials | None = None, timeout: float = 30.0) -> Self:
+        program, version = cls._xdr_program.number, cls._xdr_version
+        if port is None:
+            port = await lookup_port_async(host, program, version, timeout=min(timeout, 10.0))
+        client = await OncClient.connect(host, port, program, version, credentials=credentials or Credentials())
+        return cls(client, timeout)
+
+    async def call(self, procedure: int | str, *arguments: Any) -> Any:
+        """As ``ProgramClient.call``, awaited."""
+        return await self._xdr_call(_procedure_key(type(self), procedure).number, *arguments)
+
+    async def _xdr_call(self, number: int, *arguments: Any) -> Any:
+        procedure = self._xdr_procedures_by_number[number]
+        return await self._xdr_client.call_decoded(number, _encode_arguments(procedure, arguments), procedure.result, timeout=self._xdr_timeout)
+
+    async def close(self) -> None:
+        await self._xdr_client.close()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+
+class ProgramServer:
+    """One program version served by overriding the procedure methods of its generated
+    ``<VERSION>_Server`` (plain ``def`` or ``async def``). A procedure not overridden answers
+    PROC_UNAVAIL; procedure 0 answers an empty success unless overridden. Inside a method
+    ``self.call`` (or ``current_call.get()``) is the ``CallContext``: the caller's address,
+    transport and credentials (``auth_sys`` for AUTH_SYS).
+
+    ``await start(host, port, tcp=True, udp=True, register=False)`` serves this version
+    alone; ``ports`` then maps "tcp"/"udp" to the ports; ``await stop()`` unregisters and
+    closes. To serve several versions or programs on the same ports, give the instances to
+    one ``OncServer(MyV2(), MyV3())`` instead. Keyword arguments are OncServer's (limits,
+    auth_policy, strict_arguments)."""
+
+    _xdr_program: _rt.Program
+    _xdr_version: int
+    _xdr_methods: tuple[tuple[int, str], ...] = ()  # (procedure number, method name)
+
+    def __init__(self, **server_options: Any) -> None:
+        self._xdr_options = server_options
+        self._xdr_server: OncServer | None = None
+
+    @property
+    def call(self) -> CallContext:
+        """The call being answered (valid inside a procedure method)."""
+        return current_call.get()
+
+    @property
+    def ports(self) -> dict[str, int]:
+        return dict(self._xdr_server.ports) if self._xdr_server is not None else {}
+
+    async def start(self, host: str = "127.0.0.1", port: int = 0, tcp: bool = True, udp: bool = True, register: bool = False) -> None:
+        """Listen (returns once listening); with ``register`` the version is registered with
+        the local rpcbind on every transport."""
+        if self._xdr_server is not None:
+            raise RuntimeError("the server is running already")
+        server = OncServer(self, **self._xdr_options)
+        await server.start(host, port, tcp, udp, register)
+        self._xdr_server = server
+
+    async def stop(self) -> None:
+        """Unregister, stop listening, answer the calls already received, close."""
+        server, self._xdr_server = self._xdr_server, None
+        if server is not None:
+            await server.stop()
+
+    def _xdr_handlers(self) -> dict[int | str, Handler]:
+        """The overridden procedure methods as OncServer handlers, by procedure number."""
+        generated = next((c for c in type(self).__mro__ if "_xdr_methods" in c.__dict__), None)
+        if generated is None:
+            raise TypeError(f"{type(self).__name__} does not derive from a generated server class")
+        handlers: dict[int | str, Handler] = {}
+        for number, name in self._xdr_methods:
+            if getattr(type(self), name) is not generated.__dict__.get(name):
+                handlers[number] = _without_context(getattr(self, name))
+        return handlers
+
+
+def _without_context(method: Callable[..., Any]) -> Handler:
+    """An OncServer handler (called with the CallContext first) from a procedure method,
+    which reads the context from ``current_call`` when it wants it."""
+
+    def handler(context: CallContext, *arguments: Any) -> Any:
+        return method(*arguments)
+
+    return handler
