@@ -1962,8 +1962,9 @@ async def _call_both(rpcbind: OncClient, procedure4: int, arguments4: bytes, pro
 # ``<VERSION>_Server`` of each program version (in the ``<module>_rpc`` module beside the
 # types). A generated class sets ``_xdr_program`` (the program table) and ``_xdr_version``
 # (the version's number) and adds one method per procedure. Public attributes are only the
-# ones naming.RPC_ATTRIBUTES reserves (start, stop, ports, close, connect, call); everything
-# else the runtime keeps starts with ``_xdr_``, so procedure methods cannot collide with it.
+# ones naming.RPC_ATTRIBUTES reserves (start, stop, ports, close, connect, call, stream,
+# counters); everything else the runtime keeps starts with ``_xdr_``, so procedure methods
+# cannot collide with it.
 
 
 def _procedures_of(cls: Any) -> dict[int, _rt.Procedure]:
@@ -1991,6 +1992,14 @@ def _procedure_key(cls: Any, key: int | str) -> _rt.Procedure:
     return program.version(cls._xdr_version).procedure(key)
 
 
+def _streamed_call(cls: Any, key: int | str, arguments: tuple[Any, ...]) -> tuple[int, bytes, _rt.Codec[Any]]:
+    """The number, encoded arguments and result codec of a call whose reply is a stream."""
+    procedure = _procedure_key(cls, key)
+    if procedure.result is None:
+        raise TypeError(f"{procedure.name} returns nothing to stream")
+    return procedure.number, _encode_arguments(procedure, arguments), procedure.result
+
+
 class ProgramClient:
     """A blocking client of one program version, over TCP or UDP (``udp=True``). With no
     ``port`` the portmapper/rpcbind on ``host`` is asked (GETPORT, then GETADDR). A context
@@ -2014,6 +2023,16 @@ class ProgramClient:
     def _xdr_call(self, number: int, *arguments: Any) -> Any:
         procedure = self._xdr_procedures_by_number[number]
         return self._xdr_client.call_decoded(number, _encode_arguments(procedure, arguments), procedure.result)
+
+    def stream(self, procedure: int | str, *arguments: Any) -> Iterator[Any]:
+        """The results of a procedure whose reply holds several (ypserv's YPPROC_ALL), one by
+        one; its plain method refuses such a reply (``StreamedReply``)."""
+        return self._xdr_client.call_stream(*_streamed_call(type(self), procedure, arguments))
+
+    @property
+    def counters(self) -> ReplyCounters:
+        """What the connection skipped: late replies, bytes after results, junk datagrams."""
+        return self._xdr_client.counters
 
     def close(self) -> None:
         self._xdr_client.close()
@@ -2053,6 +2072,10 @@ class AsyncProgramClient:
     async def _xdr_call(self, number: int, *arguments: Any) -> Any:
         procedure = self._xdr_procedures_by_number[number]
         return await self._xdr_client.call_decoded(number, _encode_arguments(procedure, arguments), procedure.result, timeout=self._xdr_timeout)
+
+    def stream(self, procedure: int | str, *arguments: Any) -> AsyncIterator[Any]:
+        """As ``ProgramClient.stream``: ``async for`` over the results of one reply."""
+        return self._xdr_client.call_stream(*_streamed_call(type(self), procedure, arguments), timeout=self._xdr_timeout)
 
     async def close(self) -> None:
         await self._xdr_client.close()

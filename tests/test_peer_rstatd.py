@@ -67,6 +67,22 @@ def call_rstatd(rstat: tuple[ModuleType, Any], tmp_path: Any, version: int, proc
                 pytest.fail(f"{procedure} v{version} failed\n{daemon.describe()}")
 
 
+VERSION_NAMES = {1: "RSTATVERS_ORIG", 2: "RSTATVERS_SWTCH", 3: "RSTATVERS_TIME"}
+
+
+def typed_stats(rstat: tuple[ModuleType, Any], tmp_path: Any, version: int) -> tuple[Any, Any]:
+    """RSTATPROC_STATS through ``<VERSION>_Client`` (UDP), and the client's counters."""
+    module, _ = rstat
+    binary = require_binary("rpc.rstatd", "rstatd")
+    (tmp_path / "typed").mkdir(exist_ok=True)
+    with inetd_daemon("rstatd", [binary], tmp_path / "typed") as (daemon, port):
+        with getattr(module, f"{VERSION_NAMES[version]}_Client")("127.0.0.1", port, udp=True, timeout=20.0) as client:
+            try:
+                return client.rstatproc_stats(), client.counters
+            except Exception:
+                pytest.fail(f"typed RSTATPROC_STATS v{version} failed\n{daemon.describe()}")
+
+
 def between(low: float, value: float, high: float) -> bool:
     return low <= value <= high
 
@@ -89,6 +105,10 @@ def test_stats_match_proc_and_carry_extra_bytes(rstat: tuple[ModuleType, Any], t
     # the client takes the result and skips the rest, as rup and rsysinfo do, and counts it
     through_client, counters = call_rstatd(rstat, tmp_path, version, "RSTATPROC_STATS", decoded=True)
     assert isinstance(through_client, getattr(module, type_name))
+    assert (counters.trailing_replies, counters.trailing_bytes) == (1, REPLY_SIZE - result_size)
+    # and so does the typed client generated from rstat.x
+    typed, counters = typed_stats(rstat, tmp_path, version)
+    assert isinstance(typed, getattr(module, type_name))
     assert (counters.trailing_replies, counters.trailing_bytes) == (1, REPLY_SIZE - result_size)
 
     # the values are the kernel's, read while the daemon ran

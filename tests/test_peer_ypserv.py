@@ -198,3 +198,17 @@ def test_reply_states(yp: tuple[ModuleType, Any], ypserv: tuple[Daemon, int]) ->
     states = reply_states(rpc, port, YP_PROGRAM, YP_VERSION, 1, module.encode("domainname", DOMAIN), rpc.Credentials.sys("localhost", 0, 0))
     assert states == tirpc_reply_states(1, 2)
     assert daemon.alive(), daemon.describe()
+
+
+def test_the_typed_client_streams_all_and_refuses_it_as_a_plain_call(yp: tuple[ModuleType, Any], ypserv: tuple[Daemon, int], calls: ProgramCalls) -> None:
+    """YPVERS_Client, generated from yp.x, found through rpcbind: ``stream`` reads YPPROC_ALL's
+    results one by one; the plain method refuses the streamed reply (libtirpc's client would
+    return the first entry)."""
+    module, rpc = yp
+    request = module.ypreq_nokey(DOMAIN, MAP)
+    with module.YPVERS_Client("127.0.0.1") as client:  # no port: asked of rpcbind
+        assert client.ypproc_domain(DOMAIN) is True
+        streamed = list(client.stream("YPPROC_ALL", request))
+        with pytest.raises(rpc.StreamedReply):
+            client.ypproc_all(request)
+    assert [item.val for item in streamed[:-1]] == read_all(module, calls, request) and not streamed[-1].more

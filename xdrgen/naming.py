@@ -53,7 +53,7 @@ RESERVED_MODULE_NAMES = frozenset({RUNTIME_MODULE, RPC_MODULE, "enum", "typing",
 
 # What the RPC classes have besides their procedure methods (the runtime's ProgramClient,
 # AsyncProgramClient and ProgramServer): a procedure method of the same name would replace it.
-RPC_ATTRIBUTES = frozenset({"start", "stop", "ports", "close", "connect", "call"})
+RPC_ATTRIBUTES = frozenset({"start", "stop", "ports", "close", "connect", "call", "stream", "counters"})
 RPC_PRIVATE_PREFIX = "_xdr_"  # the runtime's own attributes of the RPC classes
 
 
