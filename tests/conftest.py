@@ -31,6 +31,7 @@ import importlib
 import importlib.util
 import os
 import shutil
+import subprocess
 import sys
 import uuid
 from pathlib import Path
@@ -79,6 +80,23 @@ def program(name: str) -> str | None:
     """The path of the executable ``name``: on PATH, else in the sbin folders (daemons live
     there and a non-root PATH often lacks them); None if it is nowhere."""
     return shutil.which(name) or shutil.which(name, path=os.pathsep.join(SYSTEM_PROGRAM_DIRS))
+
+
+def _libtirpc_flags() -> list[str] | None:
+    """pkg-config's compile and link flags for libtirpc; None without pkg-config or libtirpc-dev."""
+    if program("pkg-config") is None:
+        return None
+    found = subprocess.run(["pkg-config", "--cflags", "--libs", "libtirpc"], capture_output=True, text=True)
+    return found.stdout.split() if found.returncode == 0 else None
+
+
+LIBTIRPC_FLAGS = _libtirpc_flags()
+# what a test that builds rpcgen's C output against libtirpc needs (the C reference)
+requires_c_reference = [
+    requires(program("rpcgen"), "needs rpcgen (apt-get install rpcsvc-proto)"),
+    requires(program("gcc"), "needs gcc (apt-get install gcc)"),
+    requires(LIBTIRPC_FLAGS, "needs pkg-config and libtirpc (apt-get install pkg-config libtirpc-dev)"),
+]
 
 
 def module_available(name: str) -> bool:

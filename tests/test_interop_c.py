@@ -14,7 +14,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import program, requires, requires_corpus
+from conftest import LIBTIRPC_FLAGS, program, requires, requires_c_reference, requires_corpus
 from corpus_options import CORPUS
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -26,20 +26,7 @@ from xdrgen.compiler import compile_file
 HERE = Path(__file__).parent
 
 
-def _libtirpc_flags() -> list[str] | None:
-    """pkg-config's compile and link flags for libtirpc; None without pkg-config or libtirpc-dev."""
-    if program("pkg-config") is None:
-        return None
-    found = subprocess.run(["pkg-config", "--cflags", "--libs", "libtirpc"], capture_output=True, text=True)
-    return found.stdout.split() if found.returncode == 0 else None
-
-
-LIBTIRPC_FLAGS = _libtirpc_flags()
-pytestmark = [
-    requires(program("rpcgen"), "needs rpcgen (apt-get install rpcsvc-proto)"),
-    requires(program("gcc"), "needs gcc (apt-get install gcc)"),
-    requires(LIBTIRPC_FLAGS, "needs pkg-config and libtirpc (apt-get install pkg-config libtirpc-dev)"),
-]
+pytestmark = requires_c_reference
 
 DRIVER = r"""
 #include <rpc/rpc.h>

@@ -15,26 +15,12 @@ from types import ModuleType
 from typing import Any, Iterator
 
 import pytest
-from conftest import program, requires
+from conftest import LIBTIRPC_FLAGS, program, requires, requires_c_reference
 from peers import Daemon, rpcbind  # noqa: F401  (rpcbind: a fixture, the rpcbind on port 111, reused or started)
 from typed_peer import PROGRAM, TYPED_X, V1, call_every_procedure, load_typed, servers, serving
 
 
-def _libtirpc_flags() -> list[str] | None:
-    """pkg-config's compile and link flags for libtirpc; None without pkg-config or libtirpc-dev."""
-    if program("pkg-config") is None:
-        return None
-    found = subprocess.run(["pkg-config", "--cflags", "--libs", "libtirpc"], capture_output=True, text=True)
-    return found.stdout.split() if found.returncode == 0 else None
-
-
-LIBTIRPC_FLAGS = _libtirpc_flags()
-
-pytestmark = [
-    requires(program("rpcgen"), "needs rpcgen (apt-get install rpcsvc-proto)"),
-    requires(program("gcc"), "needs gcc (apt-get install gcc)"),
-    requires(LIBTIRPC_FLAGS, "needs pkg-config and libtirpc (apt-get install pkg-config libtirpc-dev)"),
-]
+pytestmark = requires_c_reference
 
 CLIENT_MAIN = r"""
 #include <stdio.h>

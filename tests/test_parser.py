@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import program, requires
 
 from xdrgen import xdr_ast as A
 from xdrgen.compiler import Options, compile_file
@@ -376,10 +377,9 @@ def _random_condition(rng: random.Random, depth: int) -> str:
     return f"{_random_condition(rng, depth - 1)} {rng.choice(_CPP_OPERATORS)} {_random_condition(rng, depth - 1)}"
 
 
+@requires(program("cpp"), "needs cpp, the C preprocessor (apt-get install gcc)")
 def test_if_agrees_with_cpp_on_random_expressions(tmp_path: Path) -> None:
     """1,500 random #if conditions: kept or not, the value, or an error, as GCC's cpp says."""
-    if shutil.which("cpp") is None:
-        pytest.skip("cpp (the C preprocessor) is not installed")
     rng = random.Random(18)
     conditions = [_random_condition(rng, rng.randint(1, 5)) for _ in range(1500)]
     defines = "".join(f"#define {name} {text}\n" for name, text in _CPP_MACROS.items())
