@@ -44,15 +44,26 @@ def load_generated() -> tuple[Any, Any, Any]:
     (out / "__init__.py").write_text("")
     for runtime in (RUNTIME_MODULE, RPC_MODULE):
         (out / f"{runtime}.py").write_text(runtime_source(runtime))
-    sources = (ROOT / "benchmarks" / "bench.x", ROOT / "protocols" / "lxc_monitor_protocol.x", CORPUS / "ganesha" / "nfs23.x")
+    from corpus_options import options_for
+
+    sources = (
+        ROOT / "benchmarks" / "bench.x",
+        ROOT / "protocols" / "lxc_monitor_protocol.x",
+        CORPUS / "ganesha" / "nfs23.x",
+        CORPUS / "stellar" / "Stellar-contract.x",  # SCVal: a union of 22 arms
+    )
+    names = []
     for source in sources:
-        compiled = compile_file(source)
-        (out / f"{source.stem}.py").write_text(generate(compiled.model, source.name, compiled.text, source.stem))
+        defines, pre = options_for(str(source.relative_to(CORPUS))) if source.is_relative_to(CORPUS) else ({}, [])
+        compiled = compile_file(source, Options(defines=defines, pre_includes=pre))
+        name = source.stem.replace("-", "_")
+        (out / f"{name}.py").write_text(generate(compiled.model, source.name, compiled.text, name))
+        names.append(name)
     sys.path.insert(0, str(out.parent))
-    return tuple(importlib.import_module(f"benchgen.{source.stem}") for source in sources)  # type: ignore[return-value]
+    return tuple(importlib.import_module(f"benchgen.{name}") for name in names)  # type: ignore[return-value]
 
 
-B, LXC, NFS = load_generated()
+B, LXC, NFS, STELLAR = load_generated()
 # hand-written code maps enum values to members with a dict, as the fastest hand-written code would
 EXIT_STATUS = {int(m): m for m in LXC.virLXCMonitorExitStatus}
 FTYPE3 = {int(m): m for m in NFS.ftype3}
@@ -441,6 +452,87 @@ def readdirplus_reply(count: int) -> Any:
 
 ENTRIES = [B.entry(1_000_000 + i, f"file-{i:05d}.txt", i * 7919) for i in range(1000)]
 MEDIUM = B.medium(-5, 7, -(2**40), 2**63, True, 3.25, bytes(range(16)), "medium-name", B.small_opt(9), list(range(10)), 1.5, 42)
+# ---- Stellar SCVal: a vector of 64 values of three arms of a 22-arm union ----------------------
+
+SCV = STELLAR.SCValType
+SCV_BY_NUMBER = {int(m): m for m in SCV}
+
+
+def scval_vector(count: int) -> Any:
+    items = []
+    for i in range(count):
+        if i % 3 == 0:
+            items.append(STELLAR.SCVal(SCV.SCV_U32, u32=i))
+        elif i % 3 == 1:
+            items.append(STELLAR.SCVal(SCV.SCV_SYMBOL, sym=f"symbol_{i}"))
+        else:
+            items.append(STELLAR.SCVal(SCV.SCV_I64, i64=-i))
+    return STELLAR.SCVal(SCV.SCV_VEC, vec=items)
+
+
+def a_pack_scval(p: Any, v: Any) -> None:
+    p.pack_int(v.type)
+    if v.type == SCV.SCV_VEC:
+        p.pack_bool(True)
+        p.pack_array(v.vec, lambda item: a_pack_scval(p, item))
+    elif v.type == SCV.SCV_U32:
+        p.pack_uint(v.u32)
+    elif v.type == SCV.SCV_I64:
+        p.pack_hyper(v.i64)
+    else:
+        p.pack_string(v.sym.encode())
+
+
+def a_unpack_scval(u: Any) -> Any:
+    kind = SCV_BY_NUMBER[u.unpack_int()]
+    if kind == SCV.SCV_VEC:
+        assert u.unpack_bool()
+        return STELLAR.SCVal(kind, vec=u.unpack_array(lambda: a_unpack_scval(u)))
+    if kind == SCV.SCV_U32:
+        return STELLAR.SCVal(kind, u32=u.unpack_uint())
+    if kind == SCV.SCV_I64:
+        return STELLAR.SCVal(kind, i64=u.unpack_hyper())
+    return STELLAR.SCVal(kind, sym=u.unpack_string().decode())
+
+
+_SCV_VEC_HEAD, _SCV_U32, _SCV_I64 = struct.Struct(">iII"), struct.Struct(">iI"), struct.Struct(">iq")
+
+
+def c_encode_scval(v: Any) -> bytes:
+    out = [_SCV_VEC_HEAD.pack(SCV.SCV_VEC, 1, len(v.vec))]
+    for item in v.vec:
+        if item.type == SCV.SCV_U32:
+            out.append(_SCV_U32.pack(SCV.SCV_U32, item.u32))
+        elif item.type == SCV.SCV_I64:
+            out.append(_SCV_I64.pack(SCV.SCV_I64, item.i64))
+        else:
+            out.append(_SCV_U32.pack(SCV.SCV_SYMBOL, len(item.sym)) + c_pad(item.sym))
+    return b"".join(out)
+
+
+def c_pad(text: str) -> bytes:
+    data = text.encode()
+    return data + bytes(-len(data) % 4)
+
+
+def c_decode_scval(buf: bytes) -> Any:
+    _, _, count = _SCV_VEC_HEAD.unpack_from(buf, 0)
+    pos, items = 12, []
+    for _ in range(count):
+        kind = SCV_BY_NUMBER[struct.unpack_from(">i", buf, pos)[0]]
+        if kind == SCV.SCV_U32:
+            items.append(STELLAR.SCVal(kind, u32=_SCV_U32.unpack_from(buf, pos)[1]))
+            pos += 8
+        elif kind == SCV.SCV_I64:
+            items.append(STELLAR.SCVal(kind, i64=_SCV_I64.unpack_from(buf, pos)[1]))
+            pos += 12
+        else:
+            size = _SCV_U32.unpack_from(buf, pos)[1]
+            items.append(STELLAR.SCVal(kind, sym=buf[pos + 8 : pos + 8 + size].decode()))
+            pos += 8 + size + (-size & 3)
+    return STELLAR.SCVal(SCV.SCV_VEC, vec=items)
+
+
 CASES: list[tuple[str, Any, str, Any, tuple[Any, Any], tuple[Any, Any]]] = [
     ("LXC EXIT event", LXC, "virLXCMonitorExitEventMsg", LXC.virLXCMonitorExitEventMsg(LXC.virLXCMonitorExitStatus.VIR_LXC_MONITOR_EXIT_STATUS_SHUTDOWN),
      (lambda p, v: p.pack_int(v.status), lambda u: LXC.virLXCMonitorExitEventMsg(EXIT_STATUS[u.unpack_int()])), (c_encode_exit, c_decode_exit)),
@@ -450,6 +542,7 @@ CASES: list[tuple[str, Any, str, Any, tuple[Any, Any], tuple[Any, Any]]] = [
     ("1000 entries, *next chain", B, "dirlist", chain_of(ENTRIES), (a_pack_chain, a_unpack_chain), (c_encode_chain, c_decode_chain)),
     ("NFSv3 READDIRPLUS3res, 64", NFS, "READDIRPLUS3res", readdirplus_reply(64), (a_pack_readdirplus, a_unpack_readdirplus),
      (c_encode_readdirplus, c_decode_readdirplus)),
+    ("Stellar SCVal vec of 64", STELLAR, "SCVal", scval_vector(64), (a_pack_scval, a_unpack_scval), (c_encode_scval, c_decode_scval)),
 ]
 
 
