@@ -106,6 +106,35 @@ class StreamedReply(RpcError):
     read such replies with ``call_stream``."""
 
 
+# ---- clients as context managers -------------------------------------------------------------
+
+
+class _Closes:
+    """``with client:``: the client itself, closed on the way out."""
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class _ClosesAsync:
+    """``async with client:``: the client itself, closed (awaited) on the way out."""
+
+    async def close(self) -> None:
+        raise NotImplementedError
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+
 # ---- limits shared by both servers -----------------------------------------------------------
 
 
@@ -676,7 +705,7 @@ Answer: TypeAlias = Union[_Result, Awaitable[_Result]]
 EventCallback: TypeAlias = Callable[[_Message], Union[Awaitable[None], None]]
 
 
-class Client:
+class Client(_ClosesAsync):
     """One connection to a libvirt-style RPC server: ``call`` procedures, receive events.
 
     ``procedures`` maps a procedure number to ``(argument codec, result codec)`` and
@@ -760,12 +789,6 @@ class Client:
     async def close(self) -> None:
         await close_stream(self.writer)
         await asyncio.gather(self._task, return_exceptions=True)
-
-    async def __aenter__(self) -> Client:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.close()
 
     async def _read_loop(self) -> None:
         failure: BaseException | None = None
@@ -1011,7 +1034,7 @@ def _argument_codec(codecs: tuple[Any, ...]) -> Any:
     return codecs[0] if len(codecs) == 1 else ArgumentList(codecs)
 
 
-class TypedClient:
+class TypedClient(_ClosesAsync):
     """The base of generated libvirt clients: a ``Client`` (``self.client``) set up with the
     class's program, version and codecs. ``await Cls.connect_unix(path)`` or
     ``connect_tcp(host, port)`` connect; every call waits at most ``timeout`` seconds (None:
@@ -1052,12 +1075,6 @@ class TypedClient:
 
     async def close(self) -> None:
         await self.client.close()
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.close()
 
     async def _call(self, procedure: int, *arguments: Any) -> Any:
         return await self.client.call(procedure, *arguments, timeout=self.timeout)
@@ -1318,7 +1335,7 @@ async def read_record(reader: asyncio.StreamReader, max_size: int = RECORD_MAX, 
             return b"".join(parts)
 
 
-class OncClient:
+class OncClient(_ClosesAsync):
     """An asyncio ONC RPC client over TCP: concurrent calls matched by xid, a timeout per
     call. Replies nobody waits for (late ones) are skipped and counted in ``counters``."""
 
@@ -1386,12 +1403,6 @@ class OncClient:
         await close_stream(self.writer)
         await asyncio.gather(self._task, return_exceptions=True)
 
-    async def __aenter__(self) -> OncClient:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.close()
-
     async def _read_loop(self) -> None:
         failure: BaseException = ConnectionClosed("connection closed")
         try:
@@ -1417,7 +1428,7 @@ class OncClient:
                     future.set_exception(failure)
 
 
-class BlockingOncClient:
+class BlockingOncClient(_Closes):
     """The same calls without asyncio, over TCP (record marking) or UDP (one datagram per
     message, retransmitted until ``timeout``). A TCP call that fails half way (a timeout in
     the middle of a reply, a broken record) closes the connection; the next call opens a new
@@ -1560,12 +1571,6 @@ class BlockingOncClient:
 
     def close(self) -> None:
         self._drop()
-
-    def __enter__(self) -> BlockingOncClient:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
 
 # ---- finding a program's port (RFC 1833) ------------------------------------------------------
@@ -2000,7 +2005,7 @@ def _streamed_call(cls: Any, key: int | str, arguments: tuple[Any, ...]) -> tupl
     return procedure.number, _encode_arguments(procedure, arguments), procedure.result
 
 
-class ProgramClient:
+class ProgramClient(_Closes):
     """A blocking client of one program version, over TCP or UDP (``udp=True``). With no
     ``port`` the portmapper/rpcbind on ``host`` is asked (GETPORT, then GETADDR). A context
     manager; ``close()`` drops the connection."""
@@ -2037,14 +2042,8 @@ class ProgramClient:
     def close(self) -> None:
         self._xdr_client.close()
 
-    def __enter__(self) -> Self:
-        return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-
-class AsyncProgramClient:
+class AsyncProgramClient(_ClosesAsync):
     """An asyncio client of one program version over TCP, made with ``await
     Class.connect(host, port=None, ...)``: many calls may be in flight at once (each with
     ``timeout``). An async context manager; ``await close()`` ends it."""
@@ -2079,12 +2078,6 @@ class AsyncProgramClient:
 
     async def close(self) -> None:
         await self._xdr_client.close()
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.close()
 
 
 class ProgramServer:
