@@ -153,10 +153,14 @@ class LibvirtViewBuilder:
     def _constant(self, name: str) -> str:
         return f"{MODULE_ALIAS}.{next(c.py_name for c in self.module.constants if c.name == name)}"
 
-    def build(self) -> LibvirtView:
+    def class_names(self) -> tuple[str, str, str]:
+        """The client, server and connection classes' names (clear of the module's names)."""
         taken = {c.py_name for c in self.module.constants} | {t.py_name for t in self.module.types}
-        prefix = self.protocol.prefix
-        client, server, connection = (_free(prefix + suffix, taken) for suffix in CLASS_SUFFIXES)
+        client, server, connection = (_free(self.protocol.prefix + suffix, taken) for suffix in CLASS_SUFFIXES)
+        return client, server, connection
+
+    def build(self) -> LibvirtView:
+        client, server, connection = self.class_names()
         client_names: set[str] = set(CLIENT_ATTRIBUTES)
         server_names: set[str] = set(SERVER_ATTRIBUTES)
         connection_names: set[str] = set(CONNECTION_ATTRIBUTES)

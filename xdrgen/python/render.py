@@ -143,7 +143,8 @@ def generate(
     on first use; ``convention`` says how a module follows libvirt's convention (else detected)."""
     module_name = module_name or naming.module_name_for(source_name)
     renderer = Renderer(module, module_name)
-    libvirt = libvirt_view(module, module_name, convention)
+    libvirt = _libvirt_builder(module, module_name, convention)
+    libvirt_classes = list(libvirt.class_names()) if libvirt else []  # the view itself is companions'
     blocks = [renderer.block(t) for t in module.types]
     programs = [renderer.program(p) for p in module.programs]
     if programs:
@@ -162,27 +163,35 @@ def generate(
             blocks=blocks,
             programs=programs,
             passthrough=[line.rstrip() for part in module.passthrough for line in part.split("\n")],
-            exports=renderer.exports(renderer.rpc_names() + (libvirt.exports if libvirt else [])),
+            exports=renderer.exports(renderer.rpc_names() + libvirt_classes),
             formats=renderer.views.formats.definitions(),
             codecs=[renderer.views.codec(t) for t in module.types],
             renamed=[(t.name, t.py_name) for t in module.types if t.py_name != t.name],
         )
         + "\n"
     )
-    if libvirt is not None:  # the typed classes of libvirt's framing (xdrgen/python/libvirt.py)
-        code += "\n\n" + renderer.lazy_exports(libvirt.exports) + "\n"
+    if libvirt_classes:  # the typed classes of libvirt's framing (xdrgen/python/libvirt.py)
+        code += "\n\n" + renderer.lazy_exports(libvirt_classes) + "\n"
     return format_like_black(code) if format else code
+
+
+def _libvirt_builder(module: M.Module, module_name: str, convention: conventions.Convention | None) -> LibvirtViewBuilder | None:
+    """The view builder of a module that follows libvirt's convention, or None. (A module with
+    programs has ONC RPC classes instead.)"""
+    convention = convention or conventions.detect(module)
+    if convention is None or module.programs:
+        return None
+    return LibvirtViewBuilder(module, module_name, conventions.describe(module, convention))
 
 
 def libvirt_view(
     module: M.Module, module_name: str, convention: conventions.Convention | None = None, warnings: Reporter | None = None
 ) -> LibvirtView | None:
     """The typed classes of a module that follows libvirt's convention, or None; the names
-    renamed are reported to ``warnings``. (A module with programs has ONC RPC classes instead.)"""
-    convention = convention or conventions.detect(module)
-    if convention is None or module.programs:
+    renamed are reported to ``warnings``."""
+    builder = _libvirt_builder(module, module_name, convention)
+    if builder is None:
         return None
-    builder = LibvirtViewBuilder(module, module_name, conventions.describe(module, convention))
     view = builder.build()
     if warnings is not None:
         warnings.diagnostics.extend(builder.warnings)
