@@ -21,7 +21,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 from corpus_options import CORPUS, REJECTED, corpus_files, options_for  # noqa: E402
 
 from xdrgen.compiler import Options, compile_file  # noqa: E402
-from xdrgen.generator import RUNTIME_MODULE, generate, runtime_source  # noqa: E402
+from xdrgen.generator import RUNTIME_MODULE, generate, module_name_for, runtime_source  # noqa: E402
 
 REMOTE = "libvirt/remote_protocol.x"
 ROUNDS = 9
@@ -30,7 +30,7 @@ ROUNDS = 9
 def _generated(relative: str) -> str:
     defines, pre = options_for(relative)
     compiled = compile_file(CORPUS / relative, Options(defines=defines, pre_includes=pre))
-    return generate(compiled.model, relative, compiled.text, Path(relative).stem)
+    return generate(compiled.model, relative, compiled.text, module_name_for(relative))
 
 
 def _cumulative_import_us(statement: str, module: str, cwd: Path, env: dict[str, str] | None = None) -> int:
