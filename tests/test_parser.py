@@ -223,9 +223,12 @@ def test_include_relative_then_dash_i(tmp_path: Path) -> None:
 
 
 def test_include_guard_style_double_include_reads_once(tmp_path: Path) -> None:
+    """An included file is its own module, once, however often it is included."""
     (tmp_path / "common.x").write_text("typedef int common_t;\n")
     main = _write(tmp_path, '#include "common.x"\n#include "common.x"\ntypedef common_t c2;\n')
-    assert [t.name for t in compile_file(main).model.types] == ["common_t", "c2"]
+    units = compile_file(main).units
+    assert [(u.module_name, [t.name for t in u.model.types]) for u in units] == [(main.stem, ["c2"]), ("common", ["common_t"])]
+    assert units[0].model.imports == {"common_t": units[1].model}
 
 
 def test_nis_style_continued_passthrough_define(tmp_path: Path) -> None:

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import functools
 import keyword
+import re
 import sys
 from dataclasses import dataclass
-from typing import Callable, Iterator
+from pathlib import Path
+from typing import Callable, Iterator, Sequence
 
 from . import model as M
 from . import naming
@@ -29,6 +32,9 @@ class _Symbol:
 
 
 class _Checker:
+    """Checks one file. Names it does not define are looked up by ``outside`` (the other files
+    of the set, see ``check_set``), which gives the checker of the file that defines them."""
+
     def __init__(self, spec: A.Specification, reporter: Reporter):
         self.spec = spec
         self.report = reporter
@@ -42,6 +48,11 @@ class _Checker:
         self.warned_keywords: set[tuple[str, A.Location | None]] = set()
         self.skipped: set[int] = set()  # ids of definitions not to build (repeats, C-isms)
         self._type_names: set[str] | None = None
+        # where the names the file uses but does not define come from: (name, among the included
+        # files only, where it is used, a type?) -> the checker of the file that defines it, or None
+        self.outside: Callable[[str, bool, A.Location | None, bool], _Checker | None] = lambda name, included, location, type_: None
+        self.imported: dict[str, _Checker] = {}  # the other files' types this file uses, by name
+        self.declared: dict[str, _Symbol] = {}  # the names the file itself defines (pass 1)
 
     # ---- pass 1: collect every global name ------------------------------------------------
 
@@ -125,6 +136,9 @@ class _Checker:
         if symbol is None:
             if name in M.BUILTIN_CONSTANTS:
                 return M.BUILTIN_CONSTANTS[name]
+            owner = self.outside(name, True, location, False) or self.outside(name, False, location, False)
+            if owner is not None:  # its value is known where it is defined
+                return owner.constant_any(name, location, what)
             self.undefined(name, location, "constant", self.constant_names())
             return None
         if symbol.kind == "type":
@@ -203,7 +217,10 @@ class _Checker:
     def undefined(self, name: str, location: A.Location, kind: str, candidates: list[str]) -> None:
         message = f"undefined {kind} '{name}'"
         close = difflib.get_close_matches(name, candidates, n=1, cutoff=0.75)
-        if close:
+        beside = _file_beside_defining(name, location.file if location else None)
+        if beside is not None:
+            message = f"'{name}' is not defined; {beside.name} beside it defines it (pass that file too)"
+        elif close:
             message += f"; did you mean '{close[0]}'?"
         elif kind == "type" and name in self.symbols:
             message = f"'{name}' is a {self.symbols[name].kind}, not a type"
@@ -229,8 +246,10 @@ class _Checker:
         return naming.field_name(name, self.type_python_names())
 
     def type_python_names(self) -> set[str]:
+        """The module's type names: its own and those it may import from other files."""
         if self._type_names is None:
-            self._type_names = {naming.module_level_name(n) for n, s in self.symbols.items() if s.kind == "type"}
+            names = {n for n, s in self.symbols.items() if s.kind == "type"} | (_type_refs(self.spec) - self.declared.keys())
+            self._type_names = {naming.module_level_name(n) for n in names}
         return self._type_names
 
     # ---- types ---------------------------------------------------------------------------
@@ -269,6 +288,15 @@ class _Checker:
 
     def type_ref(self, spec: A.TypeRef) -> M.TypeExpr:
         symbol = self.symbols.get(spec.name)
+        if symbol is None and spec.keyword is None and spec.name in M.C_TYPE_NAMES:
+            owner = self.outside(spec.name, True, spec.location, True)  # an included file may define it
+        elif symbol is None:
+            owner = self.outside(spec.name, True, spec.location, True) or self.outside(spec.name, False, spec.location, True)
+        else:
+            owner = None
+        if owner is not None:
+            symbol = owner.symbols[spec.name]
+            self.imported[spec.name] = owner
         if symbol is not None and symbol.kind == "type":
             node = symbol.node
             expected = {"struct": A.StructDef, "enum": A.EnumDef, "union": A.UnionDef}.get(spec.keyword or "")
@@ -427,6 +455,8 @@ class _Checker:
             if not isinstance(expr, M.NamedType):
                 return expr
             symbol = self.symbols.get(expr.name)
+            if symbol is None and expr.name in self.imported:
+                return self.imported[expr.name].resolve(expr)
             node = symbol.node if symbol else None
             if isinstance(node, A.TypedefDef):
                 decl = node.declaration
@@ -460,7 +490,7 @@ class _Checker:
         self.module.add_type(definition)
 
     def build(self) -> M.Module:
-        self.collect()
+        """The model of the file (after ``collect``, once every file's names are known)."""
         module = self.module
         for item in _flatten(self.spec.items):
             if id(item) in self.skipped:
@@ -617,6 +647,45 @@ class _Checker:
             )
 
 
+def _type_refs(node: object) -> set[str]:
+    """The names of the types a syntax tree refers to."""
+    found: set[str] = set()
+    pending = [node]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, A.TypeRef):
+            found.add(item.name)
+        elif isinstance(item, tuple):
+            pending.extend(item)
+        elif dataclasses.is_dataclass(item) and not isinstance(item, (type, A.Location, A.Include)):
+            pending.extend(getattr(item, f.name) for f in dataclasses.fields(item))
+    return found
+
+
+def _file_beside_defining(name: str, file: str | None) -> Path | None:
+    """Another .x file in the folder of ``file`` that defines ``name``, if one does: the user
+    probably meant to pass it too."""
+    if not file or not name.isidentifier():
+        return None
+    folder = Path(file).parent
+    pattern = re.compile(
+        rf"(?:\b(?:struct|union|enum)\s+{name}\s*(?:switch|\{{)|\btypedef\b[^;{{}}]*\b{name}\s*[\[<;]"
+        rf"|\bconst\s+{name}\s*=|#\s*define\s+{name}\b|[{{,]\s*{name}\s*(?:=[^=]|,|\}}))"
+    )
+    try:
+        candidates = sorted(p for p in folder.glob("*.x") if p.resolve() != Path(file).resolve())
+    except OSError:
+        return None
+    for candidate in candidates:
+        try:
+            text = candidate.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+        if pattern.search(text):
+            return candidate
+    return None
+
+
 def _direct_names(definition: M.TypeDefinition) -> Iterator[str]:
     """Names a definition holds by value (not behind '*' or '<>')."""
     if isinstance(definition, M.StructDef):
@@ -662,9 +731,7 @@ def _flatten(items: tuple[A.Item, ...]) -> Iterator[A.Item]:
     for item in items:
         if isinstance(item, A.Namespace):
             yield from _flatten(item.items)
-        elif isinstance(item, A.Include):
-            yield from _flatten(item.specification.items)
-        else:
+        elif not isinstance(item, A.Include):  # an included file is checked on its own
             yield item
 
 
@@ -685,8 +752,87 @@ def _enum_bodies(node: object) -> Iterator[A.EnumBody]:
             yield from _enum_bodies(arm.declaration.type)
 
 
-def check(spec: A.Specification, reporter: Reporter | None = None) -> M.Module:
-    """Check a parsed file. Raises XdrgenError with every error found; warnings stay in
+@dataclass(frozen=True)
+class Unit:
+    """One file of a set checked together: its syntax tree, a key that is the same for every
+    inclusion of the file, the keys of the files it includes, and whether it is xdrgen's own
+    RPC definitions (consulted only for names no other file defines)."""
+
+    key: object
+    spec: A.Specification
+    includes: tuple[object, ...] = ()
+    bundled: bool = False
+
+
+class _CheckSet:
+    """Checks files that use each other's definitions. A name a file does not define means,
+    in this order: the definition of one of the files it includes (directly or not); a C type
+    name rpcgen knows (``uint32_t``); the definition of one other file of the set; one of the
+    bundled RPC definitions. Two files of one rank defining it make the name ambiguous."""
+
+    def __init__(self, units: Sequence[Unit], reporter: Reporter) -> None:
+        self.units = list(units)
+        self.report = reporter
+        self.checkers = {u.key: _Checker(u.spec, reporter) for u in self.units}
+        self.reported: set[tuple[int, str]] = set()
+
+    def included(self, unit: Unit) -> list[object]:
+        """The keys of the files ``unit`` includes, directly or through each other, in order."""
+        by_key = {u.key: u for u in self.units}
+        found: list[object] = []
+        pending = list(unit.includes)
+        while pending:
+            key = pending.pop(0)
+            if key != unit.key and key not in found:
+                found.append(key)
+                pending.extend(by_key[key].includes)
+        return found
+
+    def build(self) -> list[M.Module]:
+        for checker in self.checkers.values():
+            checker.collect()
+            checker.declared = dict(checker.symbols)
+        for unit in self.units:
+            included = self.included(unit)
+            ranks = (
+                [self.checkers[k] for k in included],
+                [self.checkers[u.key] for u in self.units if u.key != unit.key and u.key not in included and not u.bundled],
+                [self.checkers[u.key] for u in self.units if u.key != unit.key and u.key not in included and u.bundled],
+            )
+            self.checkers[unit.key].outside = functools.partial(self.lookup, self.checkers[unit.key], ranks)
+        modules = [self.checkers[u.key].build() for u in self.units]
+        for unit, module in zip(self.units, modules):
+            checker = self.checkers[unit.key]
+            module.imports = {name: owner.module for name, owner in sorted(checker.imported.items()) if owner.symbols[name].kind == "type"}
+            module.includes = [self.checkers[k].module for k in unit.includes if k != unit.key]
+            module.bundled = unit.bundled
+        for module in modules:
+            for location, message in module.link():
+                self.report.error(location, message)
+        return modules
+
+    def lookup(
+        self, checker: _Checker, ranks: tuple[list[_Checker], ...], name: str, among_included: bool, location: A.Location | None, type_: bool
+    ) -> _Checker | None:
+        for rank in ranks[:1] if among_included else ranks[1:]:
+            found = [c for c in rank if name in c.declared and (c.declared[name].kind == "type") == type_]
+            if len(found) > 1 and (id(checker), name) not in self.reported:
+                self.reported.add((id(checker), name))
+                first, second = (c.declared[name].location for c in found[:2])
+                self.report.error(
+                    location,
+                    f"'{name}' is defined in {found[0].spec.file} and in {found[1].spec.file}; which one is meant is ambiguous (define it in this file, or pass only one of them)",
+                    note(first, f"'{name}' is defined here"),
+                    note(second, "and here"),
+                )
+            if found:
+                return found[0]
+        return None
+
+
+def check_set(units: Sequence[Unit], reporter: Reporter | None = None) -> list[M.Module]:
+    """Check files that use each other's definitions (see ``_CheckSet``): one model each, in
+    the order of ``units``. Raises XdrgenError with every error found; warnings stay in
     ``reporter`` for the caller to print."""
     reporter = reporter if reporter is not None else Reporter()
     # Constants defined by other constants (A0 = A1; A1 = A2 ...) are resolved by recursion, one
@@ -694,14 +840,19 @@ def check(spec: A.Specification, reporter: Reporter | None = None) -> M.Module:
     limit = sys.getrecursionlimit()
     sys.setrecursionlimit(max(limit, CHECK_RECURSION_LIMIT))
     try:
-        module = _Checker(spec, reporter).build()
+        modules = _CheckSet(units, reporter).build()
     except RecursionError:
         reporter.error(None, f"definitions refer to each other more than {CHECK_RECURSION_LIMIT // 4:,} deep")
-        module = M.Module(spec.file)
+        modules = [M.Module(u.spec.file) for u in units]
     finally:
         sys.setrecursionlimit(limit)
     reporter.raise_if_errors()
-    return module
+    return modules
+
+
+def check(spec: A.Specification, reporter: Reporter | None = None) -> M.Module:
+    """Check one parsed file on its own (the files it includes must not be needed)."""
+    return check_set([Unit(spec.file, spec)], reporter)[0]
 
 
 CHECK_RECURSION_LIMIT = 20_000

@@ -142,7 +142,7 @@ def _project(args: argparse.Namespace) -> Project | None:
             Path(args.output or "."),
             source_options(args),
             rpc=args.rpc,
-            regenerate=lambda path: f"regenerate with `{regenerate_command(path, args, project_root(path))}`",
+            regenerate=lambda path: f"regenerate with `{regenerate_command([Path(p) for p in args.inputs], args, project_root(path))}`",
         )
     pyproject = find_pyproject(Path.cwd())
     if pyproject is None:
@@ -150,7 +150,7 @@ def _project(args: argparse.Namespace) -> Project | None:
     project = load_config(pyproject)
     if not args.quiet:
         print(f"xdrgen: using [tool.xdrgen] of {_relative(pyproject)}", file=sys.stderr)
-    command = regenerate_command(None, args, pyproject.parent)
+    command = regenerate_command([], args, pyproject.parent)
     return Project(
         project.inputs,
         Path(args.output) if args.output else project.output,

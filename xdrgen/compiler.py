@@ -1,45 +1,125 @@
-"""The pipeline as one call: .x file -> syntax tree -> checked model -> Python source."""
+"""The pipeline as one call: .x files -> syntax trees -> checked models (one per file), ready
+for the generator. Files compile as a set: each keeps its own definitions, and the names it
+leaves undefined come from the others (see ``checker.check_set``)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
+from typing import Sequence
 
 from . import model as M
+from . import naming
 from . import xdr_ast as A
-from .checker import check
-from .diagnostics import Reporter, SourceCache
+from .checker import Unit, check_set
+from .diagnostics import Diagnostic, Reporter, SourceCache, XdrgenError
 from .options import Options
 from .parser import parse_file
 
-__all__ = ["Compiled", "Options", "compile_file"]
+__all__ = ["Compiled", "Options", "RPC_DEFS", "compile_file", "compile_set"]
+
+# RFC 5531's definitions, shipped with xdrgen: consulted (--rpc-defs) for names nothing else defines
+RPC_DEFS = "rpc_defs.x"
 
 
 @dataclass
 class Compiled:
+    """One file of a compile set: its syntax tree, checked model and Python module name.
+    ``units`` are all the files compiled with it (itself among them), in a fixed order."""
+
     path: Path
     specification: A.Specification
     model: M.Module
     sources: SourceCache
     reporter: Reporter
+    is_input: bool = True
+    units: list[Compiled] = field(default_factory=list, repr=False)
 
     @property
     def text(self) -> str:
-        return self.sources.texts[str(self.path)]
+        return self.sources.texts[self.specification.file]
+
+    @property
+    def module_name(self) -> str:
+        return self.model.name
 
 
-def compile_file(path: str | Path, options: Options | None = None, sources: SourceCache | None = None) -> Compiled:
-    """Parse and check ``path``. Raises XdrgenError; warnings are in ``.reporter``."""
+def rpc_defs_path() -> Path:
+    return Path(str(resources.files("xdrgen") / RPC_DEFS))
+
+
+def compile_set(paths: Sequence[str | Path], options: Options | None = None, sources: SourceCache | None = None) -> list[Compiled]:
+    """Parse and check ``paths`` as one set, with every file they include (each file once,
+    whichever input includes it). Returns a Compiled per file: the inputs in their order, then
+    the included files, then xdrgen's RPC definitions if ``options.rpc_defs`` and some file uses
+    them. Raises XdrgenError; warnings are in each ``.reporter`` (one shared reporter)."""
     options = options or Options()
     sources = sources if sources is not None else SourceCache()
     reporter = Reporter()
-    spec = parse_file(
-        path,
-        include_dirs=options.include_dirs,
-        defines=options.defines,
-        target=options.target,
-        sources=sources,
-        pre_includes=options.pre_includes,
-    )
-    model = check(spec, reporter)
-    return Compiled(Path(path), spec, model, sources, reporter)
+    inputs = [Path(p) for p in paths]
+    trees: dict[Path, A.Specification] = {}
+    order: list[tuple[Path, A.Specification, bool]] = []
+
+    def add(spec: A.Specification, path: Path, is_input: bool) -> None:
+        key = path.resolve()
+        if key in trees:
+            return
+        trees[key] = spec
+        order.append((key, spec, is_input))
+
+    parsed = [(path, parse_file(path, include_dirs=options.include_dirs, defines=options.defines, target=options.target, sources=sources, pre_includes=options.pre_includes)) for path in inputs]
+    for path, spec in parsed:
+        add(spec, path, True)
+    pending = [include for _, spec in parsed for include in spec.includes()]
+    while pending:
+        include = pending.pop(0)
+        add(include.specification, Path(include.specification.file), False)
+        pending.extend(include.specification.includes())
+    if options.rpc_defs:
+        bundled = rpc_defs_path()
+        if bundled.resolve() not in trees:
+            spec = parse_file(bundled, defines=options.defines, target=options.target, sources=sources)
+            trees[bundled.resolve()] = spec
+            order.append((bundled.resolve(), spec, False))
+    units = [
+        Unit(key, spec, tuple(Path(i.specification.file).resolve() for i in spec.includes()), bundled=options.rpc_defs and key == rpc_defs_path().resolve())
+        for key, spec, _ in order
+    ]
+    models = check_set(units, reporter)
+    compiled = [
+        Compiled(Path(spec.file), spec, model, sources, reporter, is_input) for (_, spec, is_input), model in zip(order, models)
+    ]
+    # the bundled definitions are written only where a file uses them
+    used = {id(owner) for c in compiled for owner in _imported_modules(c.model)}
+    compiled = [c for c in compiled if not c.model.bundled or id(c.model) in used]
+    _name_modules(compiled)
+    for c in compiled:
+        c.units = compiled
+    return compiled
+
+
+def _imported_modules(module: M.Module) -> list[M.Module]:
+    return [owner for _, owner in module.foreign.values()] + module.includes
+
+
+def _name_modules(compiled: list[Compiled]) -> None:
+    """Each file's module name (its stem, made an identifier): two files of one name, or a
+    name the output folder or the generated code already uses, are errors."""
+    taken: dict[str, Path] = {}
+    problems = []
+    for c in compiled:
+        name = naming.module_name_for(c.path)
+        if name in naming.RESERVED_MODULE_NAMES:
+            problems.append(Diagnostic("error", f"{c.path}: its module would be called {name}, a name xdrgen's output uses itself; rename the file", None))
+        elif name in taken:
+            problems.append(Diagnostic("error", f"{c.path} and {taken[name]} would both be module {name}; rename one of them", None))
+        taken.setdefault(name, c.path)
+        c.model.name = name
+    if problems:
+        raise XdrgenError(problems)
+
+
+def compile_file(path: str | Path, options: Options | None = None, sources: SourceCache | None = None) -> Compiled:
+    """Parse and check ``path`` with the files it includes; its ``.units`` are all of them."""
+    return compile_set([path], options, sources)[0]

@@ -299,25 +299,91 @@ class Module:
     comment: str | None = None  # the comment that opens the file: it documents the module
     # types the checker invented for procedure arguments and results (``PROC_arg1``, ...)
     invented: set[str] = field(default_factory=set)
+    # Other files of the set: the types this file uses but does not define, by name, with the
+    # module that defines each; the modules of the files it includes (it re-exports their names)
+    imports: dict[str, Module] = field(default_factory=dict)
+    includes: list[Module] = field(default_factory=list)
+    bundled: bool = False  # xdrgen's own RPC definitions (--rpc-defs)
+    name: str = ""  # the Python module's name, once the compile set has chosen it
 
     def __post_init__(self) -> None:
         self._by_name: dict[str, TypeDefinition] = {}
+        # every definition of another file that this file's types reach, with its module
+        self._foreign: dict[str, tuple[TypeDefinition, Module]] = {}
 
     def add_type(self, definition: TypeDefinition) -> None:
         self.types.append(definition)
         self._by_name[definition.name] = definition
 
     def type_named(self, name: str) -> TypeDefinition:
-        return self._by_name[name]
+        found = self._by_name.get(name)
+        return found if found is not None else self._foreign[name][0]
+
+    def owner_of(self, name: str) -> Module:
+        """The module that defines the type ``name`` (this one, or another file's)."""
+        return self if name in self._by_name else self._foreign[name][1]
+
+    @property
+    def foreign(self) -> dict[str, tuple[TypeDefinition, Module]]:
+        """The definitions of other files this file's types reach (see ``link``), by name."""
+        return self._foreign
+
+    def link(self) -> list[tuple[Location | None, str]]:
+        """Learn every definition of another file that this file's types reach, directly or
+        through other definitions, so that a name means one definition in the generated
+        module. Returns the names that would mean two (a problem each: where, what)."""
+        own_values = {c.name for c in self.constants} | {v.name for t in self.types if isinstance(t, EnumDef) for v in t.values}
+        problems: list[tuple[Location | None, str]] = []
+        pending: list[tuple[str, Module, str | None]] = [(name, owner, None) for name, owner in self.imports.items()]
+        while pending:
+            name, owner, via = pending.pop()
+            definition = owner._by_name[name]
+            known = self._by_name.get(name) or self._foreign.get(name, (None, None))[0]
+            if known is definition:
+                continue
+            if known is not None:
+                where = self._by_name[name].location if name in self._by_name else None
+                problems.append((where, f"'{name}' of {owner.source}, which '{via}' uses, and '{name}' of {self.owner_of(name).source} would have one name in this module; rename one of them"))
+                continue
+            self._foreign[name] = (definition, owner)
+            if isinstance(definition, EnumDef):
+                for value in definition.values:
+                    if value.name in own_values:
+                        problems.append((value.location, f"enum value '{value.name}' of {owner.source} has the name of a constant of {self.source}, whose code uses both; rename one of them"))
+            for used in _names_used(definition):
+                if used in owner._by_name:
+                    pending.append((used, owner, name))
+                elif used in owner.imports:
+                    pending.append((used, owner.imports[used], name))
+        return problems
 
     def resolve(self, expr: TypeExpr) -> TypeExpr | TypeDefinition:
         """Follow typedef aliases until a non-alias: a builtin expression or a definition."""
         seen = 0
         while isinstance(expr, NamedType):
-            definition = self._by_name[expr.name]
+            definition = self.type_named(expr.name)
             if not isinstance(definition, AliasDef):
                 return definition
             expr = definition.type
             seen += 1
             assert seen < 10_000, "alias cycle survived the checker"
         return expr
+
+
+def _names_used(definition: TypeDefinition) -> list[str]:
+    """The names of the types a definition refers to."""
+    if isinstance(definition, StructDef):
+        exprs = [f.type for f in definition.fields]
+    elif isinstance(definition, UnionDef):
+        exprs = [definition.discriminant.type] + [a.field.type for a in definition.all_arms if a.field]
+    elif isinstance(definition, AliasDef):
+        exprs = [definition.type]
+    else:
+        exprs = []
+    names = []
+    for expr in exprs:
+        while isinstance(expr, (ArrayType, OptionalType)):
+            expr = expr.element
+        if isinstance(expr, NamedType):
+            names.append(expr.name)
+    return names

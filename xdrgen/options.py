@@ -20,7 +20,7 @@ from .conventions import Convention, ConventionError, read_convention
 from .preprocess import RPC_TARGETS
 
 TARGETS = {t.removeprefix("RPC_").lower(): t for t in RPC_TARGETS}
-CONFIG_KEYS = ("inputs", "output", "include-dirs", "defines", "pre-includes", "target", "rpc", "libvirt")
+CONFIG_KEYS = ("inputs", "output", "include-dirs", "defines", "pre-includes", "target", "rpc", "rpc-defs", "libvirt")
 
 # The kinds of warning the checker gives, for -Wno-NAME / -Werror=NAME.
 WARNING_CATEGORIES = {
@@ -45,6 +45,7 @@ class Options:
     defines: dict[str, str] = field(default_factory=dict)
     pre_includes: Sequence[str | Path] = ()
     target: str | None = None  # "RPC_HDR" ...; None is rpcgen's default (RPC_HDR)
+    rpc_defs: bool = False  # names left undefined may come from xdrgen's RPC definitions (RFC 5531)
 
 
 # ---- single values -----------------------------------------------------------------------
@@ -129,6 +130,7 @@ def add_common_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("-I", dest="include_dirs", action="append", default=[], metavar="DIR", help="search DIR for #include files")
     p.add_argument("-D", dest="defines", action="append", default=[], metavar="NAME[=VALUE]", help="define a macro, as cpp does (an integer value becomes a constant; NAME alone is 1)")
     p.add_argument("--include", dest="pre_includes", action="append", default=[], metavar="FILE.x", help="read FILE.x first, as if #included at the top")
+    p.add_argument("--rpc-defs", action="store_true", help="take names the files leave undefined from RFC 5531's RPC definitions (AUTH_SYS, authsys_parms, rpc_msg, netobj ...), shipped with xdrgen")
     p.add_argument("--target", metavar="|".join(TARGETS), help="which of rpcgen's RPC_HDR/RPC_XDR/... is defined for #if (default: hdr)")
     p.add_argument("-W", dest="warning_options", action="append", default=[], metavar="error|no-KIND|error=KIND", help=f"-Werror: warnings are errors; -Wno-KIND silences one kind ({', '.join(WARNING_CATEGORIES)})")
     p.add_argument("-q", "--quiet", action="store_true", help="print only errors")
@@ -142,17 +144,16 @@ def source_options(args: argparse.Namespace, base: Options | None = None) -> Opt
         defines={**base.defines, **dict(parse_define(item) for item in args.defines)},
         pre_includes=[*base.pre_includes, *args.pre_includes],
         target=parse_target(args.target) if args.target else base.target,
+        rpc_defs=base.rpc_defs or args.rpc_defs,
     )
 
 
-def regenerate_command(input_path: Path | None, args: argparse.Namespace, root: Path) -> str:
-    """The command that writes a module again, for its header: the input (None when it came
+def regenerate_command(inputs: Sequence[Path], args: argparse.Namespace, root: Path) -> str:
+    """The command that writes a module again, for its header: the inputs (none when they come
     from ``[tool.xdrgen]``, which plain ``xdrgen`` reads) and the command line's source
     options, paths relative to ``root``, no ``-o`` (so the text does not depend on where the
     checkout or the output folder is)."""
-    words = ["xdrgen"]
-    if input_path is not None:
-        words.append(_relative(input_path, root))
+    words = ["xdrgen", *(_relative(path, root) for path in inputs)]
     for directory in args.include_dirs:
         words += ["-I", _relative(Path(directory), root)]
     for item in args.defines:
@@ -162,6 +163,8 @@ def regenerate_command(input_path: Path | None, args: argparse.Namespace, root: 
         words += ["--include", _relative(Path(path), root)]
     if args.target:
         words += ["--target", args.target.lower()]
+    if args.rpc_defs:
+        words.append("--rpc-defs")
     if getattr(args, "rpc", False):
         words.append("--rpc")
     return " ".join(shlex.quote(w) for w in words)
@@ -202,9 +205,10 @@ def read_config(table: Mapping[str, Any], root: Path) -> Config:
     output = table.get("output", ".")
     if not isinstance(output, str):
         raise OptionError("'output' must be a string (a folder)")
-    rpc = table.get("rpc", False)
-    if not isinstance(rpc, bool):
-        raise OptionError("'rpc' must be true or false")
+    rpc, rpc_defs = table.get("rpc", False), table.get("rpc-defs", False)
+    for key, flag in (("rpc", rpc), ("rpc-defs", rpc_defs)):
+        if not isinstance(flag, bool):
+            raise OptionError(f"'{key}' must be true or false")
     target = table.get("target")
     if target is not None and not isinstance(target, str):
         raise OptionError(f"'target' must be a string, one of {', '.join(TARGETS)}")
@@ -216,6 +220,7 @@ def read_config(table: Mapping[str, Any], root: Path) -> Config:
             defines=_config_defines(table.get("defines", {})),
             pre_includes=[root / p for p in _string_list(table.get("pre-includes", []), "pre-includes")],
             target=_config_target(target) if target else None,
+            rpc_defs=rpc_defs,
         ),
         rpc=rpc,
         conventions=_config_conventions(table.get("libvirt", {})),

@@ -489,7 +489,9 @@ class Loader:
     macros: MacroTable
     sources: SourceCache
     _stack: list[Path] = dataclasses.field(default_factory=list)
-    _loaded: set[Path] = dataclasses.field(default_factory=set)
+    # each file is read once, as with include guards; a later #include of it still names it,
+    # since the includer's module imports from the included file's
+    _loaded: dict[Path, A.Specification] = dataclasses.field(default_factory=dict)
 
     def load(self, path: Path, display: str | None = None) -> A.Specification:
         name = display or str(path)
@@ -506,7 +508,6 @@ class Loader:
         self.sources.add(name, text)
         resolved = path.resolve()
         self._stack.append(resolved)
-        self._loaded.add(resolved)
         try:
             pre = preprocess(text, name, self.macros)
             extra: list[tuple[A.Item, A.Location]] = []
@@ -514,13 +515,13 @@ class Loader:
                 target = self._find(request, path)
                 if target.resolve() in self._stack:
                     raise XdrgenError.at(request.location, f"#include of {request.path!r} includes itself")
-                if target.resolve() in self._loaded:
-                    continue  # each file is read once, as with include guards
-                spec = self.load(target, _display(target))
+                spec = self._loaded.get(target.resolve()) or self.load(target, _display(target))
                 extra.append((A.Include(request.path, spec, request.location), request.location))
             for const_name, literal, location in pre.constants:
                 extra.append((A.MacroConstant(const_name, literal, location), location))
-            return parse_text(pre.text, name, extra)
+            spec = parse_text(pre.text, name, extra)
+            self._loaded[resolved] = spec
+            return spec
         finally:
             self._stack.pop()
 

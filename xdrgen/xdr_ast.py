@@ -368,13 +368,22 @@ class Specification:
     doc: str | None = None  # the comment that opens the file: it documents the file, not an item
 
     def definitions(self) -> list[Definition | MacroConstant]:
-        """Every definition, with namespaces and includes flattened, in source order."""
+        """The file's own definitions, namespaces flattened, in source order. (An included
+        file's definitions are its own: its module defines them, see ``includes``.)"""
         found: list[Definition | MacroConstant] = []
         for item in self.items:
             if isinstance(item, Namespace):
                 found.extend(Specification(self.file, item.items).definitions())
+            elif not isinstance(item, (Passthrough, Pragma, Include)):
+                found.append(item)
+        return found
+
+    def includes(self) -> list[Include]:
+        """The files this one includes (``#include`` and the command line's ``--include``)."""
+        found: list[Include] = []
+        for item in self.items:
+            if isinstance(item, Namespace):
+                found.extend(Specification(self.file, item.items).includes())
             elif isinstance(item, Include):
-                found.extend(item.specification.definitions())
-            elif not isinstance(item, (Passthrough, Pragma)):
                 found.append(item)
         return found

@@ -18,6 +18,7 @@ from .. import naming
 from ..diagnostics import Reporter
 from ..layout import format_like_black
 from .code import Block, If, Statement, lines, text
+from .imports import imports, public_names, reaches
 from .libvirt import LibvirtView, LibvirtViewBuilder
 from .text import commented, docstring, literal, oneline, pystr
 from .views import EnumView, StructView, TypedefView, UnionView, ViewBuilder
@@ -63,6 +64,8 @@ class Renderer:
         self.module = module
         self.module_name = module_name
         self.views = ViewBuilder(module)
+        # the types of modules imported at the top exist when this module's aliases are made
+        self.views.rendered.update(t.py_name for t, owner in module.foreign.values() if not reaches(owner, module))
         self.env = environment()
 
     def render(self, template: str, **context: Any) -> str:
@@ -109,20 +112,10 @@ class Renderer:
         roles = ("client", "async_client", "server")
         return [self.render(f"program/{role}.py.j2", p=view, v=v) for v in view.versions for role in roles], view.imported
 
-    def exports(self, rpc_classes: list[str]) -> list[str]:
-        """``__all__``: the module's names, and the RPC classes it hands out (``rpc_classes``)."""
-        invented = self.module.invented
-        names = [c.py_name for c in self.module.constants]
-        for t in self.module.types:
-            if t.name in invented:
-                continue
-            names.append(t.py_name)
-            if isinstance(t, M.EnumDef):
-                names.extend(v.py_name for v in t.values)
-        for p in self.module.programs:
-            names.append(naming.program_table(p.py_name))
-            names.extend(naming.procedure_enum(v.py_name) for v in p.versions)
-        names += rpc_classes
+    def exports(self, rpc_classes: list[str], handed_on: list[str]) -> list[str]:
+        """``__all__``: the module's names, the RPC classes it hands out (``rpc_classes``) and
+        the names of the files it includes (``handed_on``)."""
+        names = public_names(self.module) + rpc_classes + handed_on
         names += ["CODECS", "XdrError", "codec", "decode", "encode"]
         return sorted(set(names))
 
@@ -149,6 +142,7 @@ def generate(
     programs = [renderer.program(p) for p in module.programs]
     if programs:
         programs.append(renderer.lazy_exports(renderer.rpc_names()))
+    taken = imports(module, "\n\n".join(blocks + programs))
     name = Path(source_name).name
     code = (
         renderer.render(
@@ -163,7 +157,8 @@ def generate(
             blocks=blocks,
             programs=programs,
             passthrough=[line.rstrip() for part in module.passthrough for line in part.split("\n")],
-            exports=renderer.exports(renderer.rpc_names() + libvirt_classes),
+            exports=renderer.exports(renderer.rpc_names() + libvirt_classes, taken.exported),
+            imports=taken,
             formats=renderer.views.formats.definitions(),
             codecs=[renderer.views.codec(t) for t in module.types],
             renamed=[(t.name, t.py_name) for t in module.types if t.py_name != t.name],
