@@ -136,6 +136,7 @@ class GeneratedPackage:
         self.name = f"gen_{uuid.uuid4().hex[:8]}"
         self.dir = root / self.name
         self.dir.mkdir()
+        self.sets = 0  # sub-packages made for files that use other files' types
         (self.dir / "__init__.py").write_text("")
         for runtime in (RUNTIME_MODULE, RPC_MODULE):
             (self.dir / f"{runtime}.py").write_text(runtime_source(runtime))
@@ -143,12 +144,27 @@ class GeneratedPackage:
             sys.path.insert(0, str(root))
 
     def load(self, compiled: Compiled, module_name: str, *, format: bool = False) -> ModuleType:
-        code = generate(compiled.model, str(compiled.path), compiled.text, module_name, format=format)
-        (self.dir / f"{module_name}.py").write_text(code)
-        for companion, text in companions(compiled.model, str(compiled.path), compiled.text, module_name, format=format).items():
-            (self.dir / f"{companion}.py").write_text(text)  # <module>_rpc.py, imported when its classes are used
+        """The module of ``compiled``, called ``module_name``. A file that uses other files'
+        types goes into a package of its own with their modules (under their own names)."""
+        folder, package = self.dir, self.name
+        others = [u for u in compiled.units if u is not compiled]
+        if others:
+            self.sets += 1
+            package = f"set{self.sets}"
+            folder = self.dir / package
+            folder.mkdir()
+            (folder / "__init__.py").write_text("")
+            package = f"{self.name}.{package}"
+            for runtime in (RUNTIME_MODULE, RPC_MODULE):
+                (folder / f"{runtime}.py").write_text(runtime_source(runtime))
+        for unit in [compiled, *others]:
+            name = module_name if unit is compiled else unit.module_name
+            code = generate(unit.model, str(unit.path), unit.text, name, format=format)
+            (folder / f"{name}.py").write_text(code)
+            for companion, text in companions(unit.model, str(unit.path), unit.text, name, format=format).items():
+                (folder / f"{companion}.py").write_text(text)  # <module>_rpc.py, imported when its classes are used
         importlib.invalidate_caches()
-        return importlib.import_module(f"{self.name}.{module_name}")
+        return importlib.import_module(f"{package}.{module_name}")
 
     def load_source(self, source: str, module_name: str) -> ModuleType:
         """The module generated from ``source``, the text of a .x file called ``module_name``.x."""

@@ -3,6 +3,7 @@ the module generated from it."""
 
 from __future__ import annotations
 
+import importlib
 from types import ModuleType
 from typing import Any
 
@@ -58,8 +59,16 @@ class Strategies:
             return st.none() | self.for_expr(expr.element, depth + 1)
         return self.for_name(expr.name, depth + 1)
 
+    def python(self, definition: M.TypeDefinition) -> Any:
+        """The class (or alias) of a definition, in the module of the file that defines it."""
+        owner = self.module.owner_of(definition.name)
+        generated = self.generated
+        if owner is not self.module:
+            generated = importlib.import_module(f"{self.generated.__package__}.{owner.name}")
+        return getattr(generated, definition.py_name)
+
     def _definition(self, definition: M.TypeDefinition, depth: int) -> st.SearchStrategy[Any]:
-        cls = getattr(self.generated, definition.py_name)
+        cls = self.python(definition)
         if isinstance(definition, M.EnumDef):
             return st.sampled_from(list(cls))
         if isinstance(definition, M.AliasDef):
@@ -74,7 +83,7 @@ class Strategies:
 
         def disc(value: int) -> Any:
             if isinstance(resolved, M.EnumDef):
-                return getattr(self.generated, resolved.py_name)(value)
+                return self.python(resolved)(value)
             if isinstance(resolved, M.BoolType):
                 return bool(value)
             return value

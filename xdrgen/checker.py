@@ -793,6 +793,8 @@ class _CheckSet:
             checker.collect()
             checker.declared = dict(checker.symbols)
         for unit in self.units:
+            self.drop_repeats(self.checkers[unit.key], [self.checkers[k] for k in self.included(unit)])
+        for unit in self.units:
             included = self.included(unit)
             ranks = (
                 [self.checkers[k] for k in included],
@@ -810,6 +812,23 @@ class _CheckSet:
             for location, message in module.link():
                 self.report.error(location, message)
         return modules
+
+    def drop_repeats(self, checker: _Checker, included: list[_Checker]) -> None:
+        """A definition repeated word for word from an included file is the included one (as
+        rpcgen, which sees both after cpp, takes one): one type, one class."""
+        for name, symbol in list(checker.declared.items()):
+            if symbol.kind not in ("type", "constant"):
+                continue
+            for other in included:
+                previous = other.declared.get(name)
+                if previous is not None and _same_tree(symbol.node, previous.node):
+                    checker.report.warning(symbol.location, f"'{name}' is defined again, identically, as in {other.spec.file}; the repetition is ignored", "duplicate")
+                    checker.skipped.add(id(symbol.node))
+                    members = [m.name for body in _enum_bodies(symbol.node) for m in body.members]
+                    for gone in [name, *members]:
+                        checker.symbols.pop(gone, None)
+                        checker.declared.pop(gone, None)
+                    break
 
     def lookup(
         self, checker: _Checker, ranks: tuple[list[_Checker], ...], name: str, among_included: bool, location: A.Location | None, type_: bool

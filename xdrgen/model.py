@@ -335,12 +335,16 @@ class Module:
         own_values = {c.name for c in self.constants} | {v.name for t in self.types if isinstance(t, EnumDef) for v in t.values}
         problems: list[tuple[Location | None, str]] = []
         pending: list[tuple[str, Module, str | None]] = [(name, owner, None) for name, owner in self.imports.items()]
+        for included in included_modules(self):  # its names are this module's too (handed on)
+            pending += [(t.name, included, None) for t in included.types if t.name not in self._by_name and t.name not in self.imports]
         while pending:
             name, owner, via = pending.pop()
             definition = owner._by_name[name]
             known = self._by_name.get(name) or self._foreign.get(name, (None, None))[0]
             if known is definition:
                 continue
+            if known is not None and via is None and name not in self.imports:
+                continue  # an included file's name that another included file defines too: the first wins
             if known is not None:
                 where = self._by_name[name].location if name in self._by_name else None
                 problems.append((where, f"'{name}' of {owner.source}, which '{via}' uses, and '{name}' of {self.owner_of(name).source} would have one name in this module; rename one of them"))
@@ -355,7 +359,7 @@ class Module:
                     pending.append((used, owner, name))
                 elif used in owner.imports:
                     pending.append((used, owner.imports[used], name))
-        return problems
+        return list(dict.fromkeys(problems))
 
     def resolve(self, expr: TypeExpr) -> TypeExpr | TypeDefinition:
         """Follow typedef aliases until a non-alias: a builtin expression or a definition."""
@@ -387,3 +391,15 @@ def _names_used(definition: TypeDefinition) -> list[str]:
         if isinstance(expr, NamedType):
             names.append(expr.name)
     return names
+
+
+def included_modules(module: Module) -> list[Module]:
+    """The modules of the files ``module`` includes, directly or through each other."""
+    found: list[Module] = []
+    pending = list(module.includes)
+    while pending:
+        m = pending.pop(0)
+        if m is not module and all(m is not f for f in found):
+            found.append(m)
+            pending.extend(m.includes)
+    return found

@@ -33,7 +33,8 @@ class Import:
 class Imports:
     statements: list[Import] = field(default_factory=list)
     codecs: dict[str, tuple[str, ...]] = field(default_factory=dict)  # owner -> XDR names, for CODECS
-    exported: list[str] = field(default_factory=list)  # the included files' names, handed on
+    # the names it hands on: the other files' types it uses, and the names of the files it includes
+    exported: list[str] = field(default_factory=list)
 
     @property
     def first(self) -> list[Import]:
@@ -70,25 +71,13 @@ def _definition_names(t: M.TypeDefinition) -> list[str]:
     return names
 
 
-def _included(module: M.Module) -> list[M.Module]:
-    """The modules of the files ``module`` includes, directly or through each other."""
-    found: list[M.Module] = []
-    pending = list(module.includes)
-    while pending:
-        m = pending.pop(0)
-        if m is not module and all(m is not f for f in found):
-            found.append(m)
-            pending.extend(m.includes)
-    return found
-
-
 def reaches(start: M.Module, target: M.Module) -> bool:
     """Whether ``start`` imports ``target``, directly or through other modules."""
     modules = {id(start): start}
     pending = [start]
     while pending:
         current = pending.pop()
-        for owner in [o for _, o in current.foreign.values()] + _included(current):
+        for owner in [o for _, o in current.foreign.values()] + M.included_modules(current):
             if owner is target:
                 return True
             if id(owner) not in modules:
@@ -112,12 +101,14 @@ def imports(module: M.Module, code: str) -> Imports:
     provided = {name: owner for definition, owner in module.foreign.values() for name in _definition_names(definition)}
     for name in sorted({node.id for node in ast.walk(ast.parse(code)) if isinstance(node, ast.Name)} & provided.keys()):
         want(provided[name], name)
-    for name, owner in module.imports.items():  # the types it names, for its RPC classes and its users
-        want(owner, owner.type_named(name).py_name)
-        codecs.setdefault(owner.name, []).append(name)
     own = set(public_names(module)) | naming.API_NAMES
     exported: list[str] = []
-    for included in _included(module):
+    for name, owner in module.imports.items():  # the types it names: its users (and RPC classes) see them
+        py_name = owner.type_named(name).py_name
+        want(owner, py_name)
+        exported.append(py_name)
+        codecs.setdefault(owner.name, []).append(name)
+    for included in M.included_modules(module):
         for name in public_names(included):
             if name not in own and name not in exported:
                 exported.append(name)

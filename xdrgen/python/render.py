@@ -235,13 +235,22 @@ def _onc_classes(module: M.Module, module_name: str, header: dict[str, str]) -> 
             "program/rpc_module.py.j2",
             **header,
             module_name=module_name,
-            imported=sorted(imported),
+            imported=_by_module(module, module_name, imported),
             tables=sorted(naming.program_table(p.py_name) for p in module.programs),
             exports=renderer.rpc_names(),
             classes=classes,
         )
         + "\n"
     )
+
+
+def _by_module(module: M.Module, module_name: str, names: set[str]) -> list[tuple[str, list[str]]]:
+    """``names`` grouped by the module that defines them: this one, or another file's."""
+    owners = {t.py_name: owner.name for t, owner in module.foreign.values()}
+    groups: dict[str, list[str]] = {}
+    for name in sorted(names):
+        groups.setdefault(owners.get(name, module_name), []).append(name)
+    return sorted(groups.items(), key=lambda group: (group[0] != module_name, group[0]))
 
 
 def _module_docstring(module: M.Module, source_name: str, module_name: str) -> str:
