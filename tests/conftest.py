@@ -166,6 +166,13 @@ class GeneratedPackage:
         importlib.invalidate_caches()
         return importlib.import_module(f"{package}.{module_name}")
 
+    @staticmethod
+    def modules(compiled: Compiled, module: ModuleType) -> dict[str, ModuleType]:
+        """The modules of ``compiled``'s set by their model's name, ``module`` (as ``load`` gave
+        it) for ``compiled`` itself: what JsonMapping wants."""
+        others = {u.module_name: importlib.import_module(f"{module.__package__}.{u.module_name}") for u in compiled.units if u is not compiled}
+        return others | {compiled.module_name: module}
+
     def load_source(self, source: str, module_name: str) -> ModuleType:
         """The module generated from ``source``, the text of a .x file called ``module_name``.x."""
         path = self.dir / f"{module_name}.x"

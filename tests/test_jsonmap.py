@@ -79,8 +79,8 @@ def readdir_x(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def mapping(readdir_x: Path) -> tuple[JsonMapping, Any]:
     compiled = compile_file(readdir_x)
-    generated = load_generated(compiled.model, str(readdir_x), compiled.text, "readdir3")
-    return JsonMapping(compiled.model, generated), generated
+    generated = load_generated([compiled])[compiled.module_name]
+    return JsonMapping(compiled.model, {compiled.module_name: generated}), generated
 
 
 def strict_loads(text: str | bytes) -> Any:
@@ -223,7 +223,7 @@ def test_json_round_trip_gives_back_the_bytes_of_every_corpus_value(generated_pa
             continue
         name = "json_" + re.sub(r"\W", "_", relative.removesuffix(".x"))
         module = generated_package.load(compiled, name)
-        jm = JsonMapping(compiled.model, module)
+        jm = JsonMapping(compiled.model, generated_package.modules(compiled, module))
         strategies = Strategies(compiled.model, module)
         type_names = [t.name for t in compiled.model.types]
 

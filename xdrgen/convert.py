@@ -10,19 +10,19 @@ import sys
 from pathlib import Path
 
 from . import model as M
-from .compiler import Compiled, compile_file
+from .compiler import Compiled, compile_set
 from .diagnostics import SourceCache
-from .generator import module_name_for
 from .jsonmap import JsonError, JsonMapping, parse_float, parse_int
 from .loader import load_generated
 from .options import OptionError, Options, WarningPolicy, add_common_options, source_options
 from .project import find_pyproject, load_config
 
-USAGE = "xdrgen {command} [options] [FILE.x] TYPE"
+USAGE = "xdrgen {command} [options] [FILE.x ...] TYPE"
 
 EXAMPLES = """\
-Without FILE.x, TYPE is looked up in the inputs of [tool.xdrgen] (pyproject.toml here or
-above), read with its options; a FILE.x that is one of those inputs is read with them too.
+Several FILE.x compile as one set (as `xdrgen FILE.x ...` does); TYPE is looked up in all
+of them. Without FILE.x, TYPE is looked up in the inputs of [tool.xdrgen] (pyproject.toml here
+or above), read with its options; FILE.x that are all among those inputs are read with them too.
 
 examples:
   xdrgen decode lxc_monitor_protocol.x virLXCMonitorExitEventMsg < event.bin
@@ -43,7 +43,7 @@ def parser(command: str) -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
         allow_abbrev=False,
     )
-    p.add_argument("names", nargs="+", metavar="[FILE.x] TYPE", help="the .x file and the type's name as written in it")
+    p.add_argument("names", nargs="+", metavar="[FILE.x ...] TYPE", help="the .x files (compiled as one set) and the type's name as written in them")
     p.add_argument("--hex", action="store_true", help="the bytes are hex text (whitespace and 0x prefixes ignored) instead of raw")
     if command == "decode":
         p.add_argument("--indent", type=int, default=None, help="pretty-print the JSON with this indent")
@@ -53,12 +53,13 @@ def parser(command: str) -> argparse.ArgumentParser:
 
 def run(command: str, args: argparse.Namespace, sources: SourceCache) -> int:
     WarningPolicy.parse(args.warning_options)  # validated; conversions print no warnings
-    if len(args.names) > 2:
-        raise OptionError(f"expected [FILE.x] TYPE, got {len(args.names)} words")
-    *file, type_name = args.names
-    compiled = _find_type(Path(file[0]) if file else None, type_name, args, sources)
-    generated = load_generated(compiled.model, str(compiled.path), compiled.text, module_name_for(compiled.path))
-    mapping = JsonMapping(compiled.model, generated)
+    *files, type_name = args.names
+    if any(not f.endswith(".x") for f in files):
+        raise OptionError(f"expected [FILE.x ...] TYPE, got {' '.join(args.names)}")
+    units, compiled = _find_type([Path(f) for f in files], type_name, args, sources)
+    modules = load_generated(units)
+    generated = modules[compiled.module_name]
+    mapping = JsonMapping(compiled.model, modules)
     expr = M.NamedType(type_name)
     try:
         if command == "decode":
@@ -86,25 +87,25 @@ def run(command: str, args: argparse.Namespace, sources: SourceCache) -> int:
     return 0
 
 
-def _find_type(file: Path | None, type_name: str, args: argparse.Namespace, sources: SourceCache) -> Compiled:
-    """The compiled input that defines ``type_name``: FILE.x, or the project's inputs."""
+def _find_type(files: list[Path], type_name: str, args: argparse.Namespace, sources: SourceCache) -> tuple[list[Compiled], Compiled]:
+    """The files compiled as one set (FILE.x ..., or the project's inputs), and the one whose
+    module has ``type_name``."""
     pyproject = find_pyproject(Path.cwd())
     project = load_config(pyproject) if pyproject is not None else None
-    if file is None:
+    if not files:
         if project is None:
             raise OptionError("no FILE.x given, and no [tool.xdrgen] in a pyproject.toml here or above")
         candidates, base = project.inputs, project.options
     else:
-        own = project is not None and any(file.resolve() == p.resolve() for p in project.inputs)
-        candidates, base = [file], project.options if own and project is not None else Options()
-    options = source_options(args, base)
+        own = project is not None and all(any(f.resolve() == p.resolve() for p in project.inputs) for f in files)
+        candidates, base = files, project.options if own and project is not None else Options()
+    units = compile_set(candidates, source_options(args, base), sources)
     names: list[str] = []
-    for path in candidates:
-        compiled = compile_file(path, options, sources)
+    for compiled in units:
         if any(t.name == type_name for t in compiled.model.types):
-            return compiled
-        names += [t.name for t in compiled.model.types]
-    where = str(file) if file is not None else "the inputs of [tool.xdrgen]"
+            return units, compiled
+        names += [t.name for t in compiled.model.types if t.name not in compiled.model.invented]
+    where = " ".join(str(f) for f in files) if files else "the inputs of [tool.xdrgen]"
     close = difflib.get_close_matches(type_name, names, n=3, cutoff=0.6)
     if close:
         hint = "; did you mean " + " or ".join(repr(n) for n in close) + "?"

@@ -107,11 +107,16 @@ def float_from_json(data: JSON, bits: int, path: str) -> float:
 
 
 class JsonMapping:
-    """Converts between values of ``generated`` (the module made from ``model``) and JSON."""
+    """Converts between values of the module made from ``model`` and JSON. ``modules`` are the
+    generated modules of its compile set by name (its own and those of the files it uses)."""
 
-    def __init__(self, model: M.Module, generated: types.ModuleType):
+    def __init__(self, model: M.Module, modules: dict[str, types.ModuleType]):
         self.model = model
-        self.generated = generated
+        self.modules = modules
+
+    def python(self, definition: M.TypeDefinition) -> type:
+        """The class of a definition, from the module of the file that defines it."""
+        return getattr(self.modules[self.model.owner_of(definition.name).name], definition.py_name)  # type: ignore[no-any-return]
 
     def linked_list(self, expr: M.TypeExpr | M.TypeDefinition) -> tuple[M.StructDef, bool] | None:
         """``(struct, optional)`` if values of ``expr`` are linked lists of ``struct``."""
@@ -199,7 +204,7 @@ class JsonMapping:
         if isinstance(resolved, M.OptionalType):
             return None if data is None else self.from_json(resolved.element, data, path)
         assert isinstance(resolved, (M.EnumDef, M.StructDef, M.UnionDef)), resolved
-        cls = getattr(self.generated, resolved.py_name)
+        cls = self.python(resolved)
         if isinstance(resolved, M.EnumDef):
             return cls(_enum_value(resolved, data, path))
         obj = _expect(data, dict, "an object", path)
@@ -230,7 +235,7 @@ class JsonMapping:
         items = _expect(data, list, f"a list of {node_type.name} entries", path)
         if not items and not optional:
             raise JsonError(f"expected at least one {node_type.name} entry", path)
-        cls = getattr(self.generated, node_type.py_name)
+        cls = self.python(node_type)
         fields = node_type.fields[:-1]
         node = None
         for index in range(len(items) - 1, -1, -1):  # built from the tail: each node holds the next
