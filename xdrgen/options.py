@@ -153,7 +153,7 @@ def regenerate_command(inputs: Sequence[Path], args: argparse.Namespace, root: P
     from ``[tool.xdrgen]``, which plain ``xdrgen`` reads) and the command line's source
     options, paths relative to ``root``, no ``-o`` (so the text does not depend on where the
     checkout or the output folder is)."""
-    words = ["xdrgen", *(_relative(path, root) for path in inputs)]
+    words = ["xdrgen", *sorted(_relative(path, root) for path in inputs)]  # their order changes nothing
     for directory in args.include_dirs:
         words += ["-I", _relative(Path(directory), root)]
     for item in args.defines:

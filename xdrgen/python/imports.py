@@ -107,13 +107,13 @@ def imports(module: M.Module, code: str) -> Imports:
         py_name = owner.type_named(name).py_name
         want(owner, py_name)
         exported.append(py_name)
+    for name, (_, owner) in module.foreign.items():  # codec("name") of every type its types reach
         codecs.setdefault(owner.name, []).append(name)
     for included in M.included_modules(module):
         for name in public_names(included):
             if name not in own and name not in exported:
                 exported.append(name)
                 want(included, name)
-        codecs.setdefault(included.name, []).extend(t.name for t in included.types if t.name not in included.invented)
     statements = [Import(name, sorted(wanted[name]), reaches(owners[name], module)) for name in sorted(wanted)]
     return Imports(statements, {owner: tuple(sorted(set(names))) for owner, names in sorted(codecs.items())}, exported)
 
