@@ -104,6 +104,10 @@ def module_available(name: str) -> bool:
     return importlib.util.find_spec(name) is not None
 
 
+# the second XDR implementation tests/test_interop_stellar.py checks our bytes against
+requires_stellar_sdk = requires(module_available("stellar_sdk"), "needs stellar-sdk (pip install -e '.[interop]')")
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "requires(condition, reason): skip unless condition (fail under XDRGEN_REQUIRE_ALL=1)")
 
