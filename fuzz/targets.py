@@ -65,6 +65,9 @@ def build_package(sources: list[Path] = DECODER_SOURCES) -> str:
         name = re.sub(r"\W", "_", source.stem)
         (package / f"{name}.py").write_text(generate(compiled.model, source.name, compiled.text, name, format=False))
         names.append(name)
+        for unit in compiled.units:  # the modules of the files it uses
+            if unit is not compiled and not (package / f"{unit.module_name}.py").exists():
+                (package / f"{unit.module_name}.py").write_text(generate(unit.model, unit.path.name, unit.text, unit.module_name, format=False))
     sys.path.insert(0, str(root))
     return ",".join(names)
 

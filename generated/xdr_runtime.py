@@ -7,7 +7,9 @@ carrying the byte offset (decoding) and the field path where it happened.
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import struct
+import sys
 from dataclasses import dataclass
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any, Callable, ClassVar, Generic, Iterator, TypeVar
@@ -416,8 +418,9 @@ def _field_names(field: tuple[Any, ...]) -> tuple[str, Any, str]:
 
 def _may_be_none(registry: dict[str, Codec[Any]], shape: Any) -> bool:
     """Whether None is a value of ``shape`` itself (an optional, possibly behind typedefs)."""
-    while shape.__class__ is str and shape in registry:
-        own = registry[shape].shape
+    while shape.__class__ is str and shape not in _SCALAR_ENCODERS:
+        codec = registry.get(shape) or registry[shape]  # (a name of another module: looked up)
+        own, registry = codec.shape, codec.registry
         if own[0] != "typedef":
             return False
         shape = own[1]
@@ -431,6 +434,7 @@ def _encode_checked(registry: dict[str, Codec[Any]], shape: Any, value: Any, out
             scalar(out, value, path)
             return
         codec = registry[shape]
+        registry = codec.registry  # the names of its shape are those of its own module
         own = codec.shape
         kind = own[0]
         if kind == "typedef":
@@ -541,6 +545,7 @@ def _decode_checked(registry: dict[str, Codec[Any]], shape: Any, buf: bytes, pos
         if scalar is not None:
             return scalar(buf, pos, path)
         codec = registry[shape]
+        registry = codec.registry  # the names of its shape are those of its own module
         own = codec.shape
         kind = own[0]
         if kind == "typedef":
@@ -867,12 +872,44 @@ class Codec(Generic[T]):
 ENCODER_PREFIX, DECODER_PREFIX, PACK_PREFIX, UNPACK_PREFIX = "_enc_", "_dec_", "_pack_", "_unpack_"
 
 
-def registry(module: str, namespace: dict[str, Any], shapes: dict[str, Any], renamed: dict[str, str] | None = None) -> dict[str, Codec[Any]]:
+class _Registry(dict):  # type: ignore[type-arg]
+    """A module's codecs by XDR name. The types it uses from other modules of its package
+    (``imported``: module name -> XDR names) are looked up there on first use, so that modules
+    that import each other need not be complete when the registry is made."""
+
+    def __init__(self, package: str, imported: dict[str, tuple[str, ...]]) -> None:
+        super().__init__()
+        self.owners = {name: owner for owner, names in imported.items() for name in names}
+        self.package = package
+        for owner in imported:  # modules already imported give their codecs at once
+            done = sys.modules.get(f"{package}.{owner}" if package else owner)
+            table = getattr(done, "CODECS", None)
+            if table is not None:
+                self.update((name, table[name]) for name in imported[owner])
+
+    def __missing__(self, name: str) -> Codec[Any]:
+        owner = self.owners.get(name)
+        if owner is None:
+            raise KeyError(name)
+        module = importlib.import_module(f".{owner}", self.package) if self.package else importlib.import_module(owner)
+        codec: Codec[Any] = module.CODECS[name]
+        self[name] = codec
+        return codec
+
+
+def registry(
+    module: str,
+    namespace: dict[str, Any],
+    shapes: dict[str, Any],
+    renamed: dict[str, str] | None = None,
+    imported: dict[str, tuple[str, ...]] | None = None,
+) -> dict[str, Codec[Any]]:
     """A generated module's ``CODECS``: a codec for each type of ``shapes`` (XDR name -> shape),
     made of the functions that ``namespace`` (the module's globals) holds under the type's
-    Python name (the XDR name unless ``renamed``) with the prefixes above. Each codec is told
-    the others (the checked codec follows named types through them), each class its codec."""
-    table: dict[str, Codec[Any]] = {}
+    Python name (the XDR name unless ``renamed``) with the prefixes above, and the codecs of the
+    types it takes from other modules of its package (``imported``). Each codec is told the
+    others (the checked codec follows named types through them), each class its codec."""
+    table: dict[str, Codec[Any]] = _Registry(namespace.get("__package__") or "", imported) if imported else {}
     for name, shape in shapes.items():
         py_name = renamed.get(name, name) if renamed else name
         encoder = namespace.get(ENCODER_PREFIX + py_name)

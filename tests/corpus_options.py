@@ -12,7 +12,11 @@ from pathlib import Path
 
 from paths import CORPUS  # the one definition, $XDRGEN_CORPUS aware
 
+from xdrgen.compiler import rpc_defs_path
+
 SHIMS = Path(__file__).resolve().parent / "corpus_shims"
+# xdrgen's RFC 5531 definitions (what --rpc-defs consults), for the NFSv4 files' AUTH_SYS and authsys_parms
+RPC_DEFS = rpc_defs_path()
 
 # libvirt's include/libvirt/libvirt-*.h and src/internal.h
 LIBVIRT_DEFINES = {
@@ -94,13 +98,13 @@ OPTIONS: dict[str, dict] = {
     "ndmp/ndmp3.x": {"defines": {"ndmp3_u_quad": "unsigned hyper"}},
     "ndmp/ndmp4.x": {"defines": {"ndmp4_u_quad": "unsigned hyper"}},
     "ndmp/ndmp9.x": {"defines": {"ndmp9_u_quad": "unsigned hyper", "ndmp9_no_arguments": "int"}},
-    "nfs4/filesys/flex_files_layout.x": {"pre": [SHIMS / "authsys.x", CORPUS / "nfs4/filesys/nfs42_prot.x"]},
-    "nfs4/filesys/nfs42_prot.x": {"pre": [SHIMS / "authsys.x"]},
-    "nfs4/filesys/nfs4_prot.x": {"defines": {"opaqueref": "opaque"}, "pre": [SHIMS / "authsys.x"]},
-    "nfs4/ganesha/flex_files_prot.x": {"pre": [SHIMS / "authsys.x", CORPUS / "nfs4/ganesha/nfsv41.x", SHIMS / "nfs42_device_error.x"]},
-    "nfs4/ganesha/nfs4.x": {"pre": [SHIMS / "authsys.x"]},
-    "nfs4/ganesha/nfsv41.x": {"pre": [SHIMS / "authsys.x"]},
-    "nfs4/libnfs/nfs4.x": {"pre": [SHIMS / "authsys.x"]},
+    "nfs4/filesys/flex_files_layout.x": {"pre": [RPC_DEFS, CORPUS / "nfs4/filesys/nfs42_prot.x"]},
+    "nfs4/filesys/nfs42_prot.x": {"pre": [RPC_DEFS]},
+    "nfs4/filesys/nfs4_prot.x": {"defines": {"opaqueref": "opaque"}, "pre": [RPC_DEFS]},
+    "nfs4/ganesha/flex_files_prot.x": {"pre": [RPC_DEFS, CORPUS / "nfs4/ganesha/nfsv41.x", SHIMS / "nfs42_device_error.x"]},
+    "nfs4/ganesha/nfs4.x": {"pre": [RPC_DEFS]},
+    "nfs4/ganesha/nfsv41.x": {"pre": [RPC_DEFS]},
+    "nfs4/libnfs/nfs4.x": {"pre": [RPC_DEFS]},
     "open-vm-tools/cpFileContents.x": {"defines": OPEN_VM_TOOLS},
     "open-vm-tools/guestQuiesce.x": {"defines": OPEN_VM_TOOLS},
     "open-vm-tools/guestlibV3.x": {"defines": OPEN_VM_TOOLS},

@@ -1,9 +1,8 @@
 """The corpus's 12 Stellar .x files compiled for the tests, behind one place.
 
-Until xdrgen compiles several files as one package (issue 15), the files are concatenated, in
-the order in which each uses only the types of the ones before it, into one temporary .x and
-compiled as one module. ``stellar_codecs`` and ``stellar_model`` are the only ways the tests
-reach that module, so switching to the multi-file package changes this file alone.
+The files compile as one set, a module each; an umbrella file that ``#include``s all twelve
+gives the one module the tests reach every type through (it hands on every name, and its
+``codec()`` knows every type). ``stellar_codecs`` and ``stellar_model`` are the tests' only ways in.
 """
 
 from __future__ import annotations
@@ -36,10 +35,9 @@ def _build(tmp_dir: Path) -> tuple[M.Module, ModuleType]:
     tmp_dir = Path(tmp_dir)
     if tmp_dir not in _built:
         package = GeneratedPackage(tmp_dir)
-        joined = "\n".join(path.read_text() for path in stellar_files())
-        source = package.dir / f"{MODULE_NAME}.x"
-        source.write_text(joined)
-        compiled = compile_file(source)
+        umbrella = package.dir / f"{MODULE_NAME}.x"
+        umbrella.write_text("".join(f'#include "{path}"\n' for path in stellar_files()))
+        compiled = compile_file(umbrella)
         _built[tmp_dir] = (compiled.model, package.load(compiled, MODULE_NAME))
     return _built[tmp_dir]
 
@@ -50,10 +48,15 @@ def stellar_model(tmp_dir: Path) -> tuple[M.Module, ModuleType]:
     return _build(tmp_dir)
 
 
+def stellar_types(model: M.Module) -> list[M.TypeDefinition]:
+    """Every definition of the twelve files (the umbrella ``model`` has none of its own)."""
+    return [definition for included in M.included_modules(model) for definition in included.types]
+
+
 def stellar_type_names(tmp_dir: Path) -> list[str]:
     """The XDR names of every type the Stellar files define, in definition order."""
     model, _ = _build(tmp_dir)
-    return [definition.name for definition in model.types]
+    return [definition.name for definition in stellar_types(model)]
 
 
 def stellar_codecs(tmp_dir: Path) -> Callable[[str], Any]:

@@ -334,31 +334,33 @@ class Module:
         module. Returns the names that would mean two (a problem each: where, what)."""
         own_values = {c.name for c in self.constants} | {v.name for t in self.types if isinstance(t, EnumDef) for v in t.values}
         problems: list[tuple[Location | None, str]] = []
-        pending: list[tuple[str, Module, str | None]] = [(name, owner, None) for name, owner in self.imports.items()]
-        for included in included_modules(self):  # its names are this module's too (handed on)
-            pending += [(t.name, included, None) for t in included.types if t.name not in self._by_name and t.name not in self.imports]
+        # (name, its module, the definition that uses it, whether this module's code uses it).
+        # A stack: the names its code uses come first; then those it only hands on (of the
+        # files it includes), which give way to any other meaning of their name.
+        pending: list[tuple[str, Module, str | None, bool]] = []
+        for included in included_modules(self):
+            pending += [(t.name, included, None, False) for t in included.types]
+        pending += [(name, owner, None, True) for name, owner in self.imports.items()]
         while pending:
-            name, owner, via = pending.pop()
+            name, owner, via, used = pending.pop()
             definition = owner._by_name[name]
             known = self._by_name.get(name) or self._foreign.get(name, (None, None))[0]
-            if known is definition:
+            if known is definition or (known is not None and not used):
                 continue
-            if known is not None and via is None and name not in self.imports:
-                continue  # an included file's name that another included file defines too: the first wins
             if known is not None:
                 where = self._by_name[name].location if name in self._by_name else None
                 problems.append((where, f"'{name}' of {owner.source}, which '{via}' uses, and '{name}' of {self.owner_of(name).source} would have one name in this module; rename one of them"))
                 continue
             self._foreign[name] = (definition, owner)
-            if isinstance(definition, EnumDef):
+            if isinstance(definition, EnumDef) and used:
                 for value in definition.values:
                     if value.name in own_values:
                         problems.append((value.location, f"enum value '{value.name}' of {owner.source} has the name of a constant of {self.source}, whose code uses both; rename one of them"))
-            for used in _names_used(definition):
-                if used in owner._by_name:
-                    pending.append((used, owner, name))
-                elif used in owner.imports:
-                    pending.append((used, owner.imports[used], name))
+            for inner in _names_used(definition):
+                if inner in owner._by_name:
+                    pending.append((inner, owner, name, used))
+                elif inner in owner.imports:
+                    pending.append((inner, owner.imports[inner], name, used))
         return list(dict.fromkeys(problems))
 
     def resolve(self, expr: TypeExpr) -> TypeExpr | TypeDefinition:
