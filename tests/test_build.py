@@ -88,10 +88,12 @@ def test_wheel_install_and_build_hook_in_a_fresh_venv(tmp_path: Path) -> None:
     assert f"Processing {wheel}" in built, "the build requirement did not resolve to the wheel built here"
     assert "xdrgen: wrote " in built, "the build hook did not run"
     code = (
-        "from sample_lxc.xdr import lxc_monitor_protocol as m;"
+        "from sample_lxc.xdr import lxc_monitor_protocol as m, lxc_monitor_log as log;"
         "v = m.virLXCMonitorInitEventMsg(initpid=4242);"
-        "print(m.encode('virLXCMonitorInitEventMsg', v).hex(), m.__file__)"
+        "e = log.lxcMonitorLogEntry(7, m.virLXCMonitorExitEventMsg(m.VIR_LXC_MONITOR_EXIT_STATUS_REBOOT));"
+        "print(m.encode('virLXCMonitorInitEventMsg', v).hex(), log.encode('lxcMonitorLog', [e]).hex(), m.__file__)"
     )
-    encoded, location = run(python, "-c", code, cwd=tmp_path).stdout.split()
+    encoded, logged, location = run(python, "-c", code, cwd=tmp_path).stdout.split()
     assert encoded == "0000000000001092"
+    assert logged == "00000001" "0000000000000007" "00000002"  # the second file's type, the first's inside
     assert location.startswith(str(venv)) and "site-packages/sample_lxc/xdr/" in location
