@@ -12,7 +12,7 @@ from typing import Callable, Sequence
 
 from . import __version__
 from . import convert
-from .compiler import compile_file
+from .compiler import compile_set
 from .diagnostics import Reporter, SourceCache, XdrgenError, format_diagnostic
 from .dump import to_data
 from .generator import module_name_for
@@ -212,9 +212,10 @@ def _dump(project: Project, sources: SourceCache, *, model: bool) -> int:
     from .parser import parse_file
 
     trees = {}
+    units = compile_set(project.inputs, project.options, sources) if model else []
     for path in project.inputs:
         if model:
-            trees[str(path)] = to_data(compile_file(path, project.options, sources).model)
+            trees[str(path)] = to_data(next(u.model for u in units if u.path.resolve() == path.resolve()))
         else:
             o = project.options
             trees[str(path)] = to_data(parse_file(path, include_dirs=o.include_dirs, defines=o.defines, target=o.target, sources=sources, pre_includes=o.pre_includes))

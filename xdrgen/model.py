@@ -301,8 +301,8 @@ class Module:
     invented: set[str] = field(default_factory=set)
     # Other files of the set: the types this file uses but does not define, by name, with the
     # module that defines each; the modules of the files it includes (it re-exports their names)
-    imports: dict[str, Module] = field(default_factory=dict)
-    includes: list[Module] = field(default_factory=list)
+    imports: dict[str, Module] = field(default_factory=dict, repr=False, compare=False)
+    includes: list[Module] = field(default_factory=list, repr=False, compare=False)
     bundled: bool = False  # xdrgen's own RPC definitions (--rpc-defs)
     name: str = ""  # the Python module's name, once the compile set has chosen it
 
