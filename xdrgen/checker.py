@@ -667,23 +667,29 @@ def _file_beside_defining(name: str, file: str | None) -> Path | None:
     probably meant to pass it too."""
     if not file or not name.isidentifier():
         return None
-    folder = Path(file).parent
     pattern = re.compile(
         rf"(?:\b(?:struct|union|enum)\s+{name}\s*(?:switch|\{{)|\btypedef\b[^;{{}}]*\b{name}\s*[\[<;]"
         rf"|\bconst\s+{name}\s*=|#\s*define\s+{name}\b|[{{,]\s*{name}\s*(?:=[^=]|,|\}}))"
     )
+    itself = Path(file).resolve()
     try:
-        candidates = sorted(p for p in folder.glob("*.x") if p.resolve() != Path(file).resolve())
+        stamps = tuple((path, path.stat().st_mtime_ns) for path in sorted(itself.parent.glob("*.x")) if path != itself)
     except OSError:
         return None
-    for candidate in candidates:
+    return next((path for path, text in _texts(stamps) if pattern.search(text)), None)
+
+
+@functools.lru_cache(maxsize=16)
+def _texts(stamps: tuple[tuple[Path, int], ...]) -> tuple[tuple[Path, str], ...]:
+    """The text of each file (read once while the files stay as they are, however many names
+    are missing)."""
+    found = []
+    for path, _ in stamps:
         try:
-            text = candidate.read_text(encoding="utf-8", errors="replace")
+            found.append((path, path.read_text(encoding="utf-8", errors="replace")))
         except OSError:
             continue
-        if pattern.search(text):
-            return candidate
-    return None
+    return tuple(found)
 
 
 def _direct_names(definition: M.TypeDefinition) -> Iterator[str]:
