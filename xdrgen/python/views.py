@@ -11,7 +11,7 @@ from .. import naming
 from ..shapes import Shapes, link_field, may_be_none
 from .code import If, Statement
 from .describe import definition_shape
-from .fast import FastDecoder, FastEncoder, StructFormats
+from .fast import FastDecoder, FastEncoder, StructFormats, inlining
 from .text import annotation, pystr
 
 POSITIONAL_ARMS = 4  # a decoded union arm among the first four is passed by position
@@ -167,6 +167,7 @@ class ViewBuilder:
         self.module = module
         self.shapes = Shapes(module)
         self.formats = StructFormats()
+        self.inline = inlining(module, self.shapes)
         self.taken = _module_names(module)
         self.L = naming.Locals.avoiding(self.taken)
         self.rendered: set[str] = set()  # python names of the types emitted so far
@@ -174,8 +175,8 @@ class ViewBuilder:
     def writers(self) -> tuple[FastEncoder, FastDecoder]:
         """An encoder and a decoder for one pair of functions (temporaries unique in each)."""
         return (
-            FastEncoder(self.module, self.shapes, self.formats, self.L, naming.Temporaries(self.taken)),
-            FastDecoder(self.module, self.shapes, self.formats, self.L, naming.Temporaries(self.taken)),
+            FastEncoder(self.module, self.shapes, self.formats, self.L, naming.Temporaries(self.taken), self.inline),
+            FastDecoder(self.module, self.shapes, self.formats, self.L, naming.Temporaries(self.taken), self.inline),
         )
 
     def functions(self, t: M.TypeDefinition) -> Functions:
@@ -215,6 +216,7 @@ class ViewBuilder:
         link = link_field(self.module, t)
         functions = self.functions(t)
         enc, dec = self.writers()
+        enc.packing = functions.pack is not None
         v = self.L.value
         if link is None:
             values = []
@@ -225,7 +227,7 @@ class ViewBuilder:
             dec.flush()
             view = StructView(t, fields, functions, None, enc.statements, dec.statements, f"{t.py_name}({', '.join(values)})")
             if functions.unpack:
-                whole = FastDecoder(self.module, self.shapes, self.formats, self.L, naming.Temporaries(self.taken), whole=True)
+                whole = FastDecoder(self.module, self.shapes, self.formats, self.L, naming.Temporaries(self.taken), self.inline, whole=True)
                 view.unpacked = whole.decode(M.NamedType(t.name))
                 whole.flush()
                 view.unpack = whole.statements
@@ -263,6 +265,7 @@ class ViewBuilder:
                 arm_fields.append(self.field_view(arm.field, optional=True))
         functions = self.functions(t)
         enc, dec = self.writers()  # one pair for all arms: temporaries unique in each function
+        enc.packing = functions.pack is not None
         disc_value = dec.decode(disc_type)
         dec.flush()
         dec.emit(f"{d} = {disc_value}")
