@@ -6,6 +6,7 @@ in the same run, in fresh processes, because this machine's speed varies from ru
 
 from __future__ import annotations
 
+import os
 import re
 import statistics
 import subprocess
@@ -83,14 +84,18 @@ def main() -> None:
         )
 
     defines, _ = options_for(REMOTE)
-    command = [sys.executable, "-m", "xdrgen", str(CORPUS / REMOTE), "-q", "--stdout"] + [f"-D{k}={v}" for k, v in defines.items()]
-    subprocess.run(command, capture_output=True, check=True)  # warms the .pyc files and Lark's cache
-    walls = []
-    for _ in range(5):
-        started = time.perf_counter()
-        subprocess.run(command, capture_output=True, check=True)
-        walls.append(time.perf_counter() - started)
-    print(f"xdrgen {REMOTE} (CLI, wall): {statistics.median(walls):.2f} s (goal <= 0.4 s)")
+    with tempfile.TemporaryDirectory(prefix="xdrgen-cli-") as folder:
+        command = [sys.executable, "-m", "xdrgen", str(CORPUS / REMOTE), "-q", "-o", folder] + [f"-D{k}={v}" for k, v in defines.items()]
+        # the goal is timed with the .pyc files present: this environment may set
+        # PYTHONDONTWRITEBYTECODE, so the warm-up run (which also fills Lark's cache) may write them
+        writes_bytecode = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+        subprocess.run(command, capture_output=True, check=True, env=writes_bytecode)
+        walls = []
+        for _ in range(5):
+            started = time.perf_counter()
+            subprocess.run(command, capture_output=True, check=True)
+            walls.append(time.perf_counter() - started)
+    print(f"xdrgen {REMOTE} -o DIR (CLI, wall, with .pyc): {statistics.median(walls):.2f} s (goal <= 0.4 s)")
 
 
 if __name__ == "__main__":
