@@ -5,6 +5,8 @@ opaques by offset, and add a struct's output with one ``out +=``. They check eve
 checked codec checks, but only say "no" (one of ``_rt.REFUSED``); the function's ``except``
 then asks the checked codec, which says why and where (see the templates).
 Encoders add ``bytes`` to ``out``; decoders read ``buf`` at ``pos`` and advance ``pos``.
+A struct or union value is checked by its exact class (``v.__class__ is T``, cheaper than
+``isinstance``): an instance of a subclass is left to the checked codec, which takes it.
 """
 
 from __future__ import annotations
@@ -226,7 +228,7 @@ class FastEncoder(_FastWriter):
                 self.flush()
         elif isinstance(t, M.StructDef) and t.name in self.inline.structs:
             x = self.local(value, "st")
-            self.reject_if([f"not isinstance({x}, {t.py_name})"])
+            self.reject_if([f"{x}.__class__ is not {t.py_name}"])
             for f in t.fields:
                 self.encode(f.type, f"{x}.{f.py_name}")
         else:
@@ -268,7 +270,9 @@ class FastEncoder(_FastWriter):
     def encode_array(self, t: M.ArrayType, value: str) -> None:
         items = self.temp("seq")
         self.emit(f"{items} = {value}")
-        checks = [f"not isinstance({items}, (list, tuple))", f"len({items}) {'!=' if t.fixed else '>'} {t.size}"]
+        checks = [f"not isinstance({items}, (list, tuple))"]
+        if t.fixed or t.size < NO_LIMIT:  # else the length word, packed as "I", is the check
+            checks.append(f"len({items}) {'!=' if t.fixed else '>'} {t.size}")
         if not t.fixed and self.shapes.min_size(t.element) == 0:
             checks.append(f"len({items}) > _rt.ZERO_SIZE_ITEMS_MAX")  # as the decoder bounds them
         self.reject_if(checks)
