@@ -44,12 +44,20 @@ def _cumulative_import_us(statement: str, module: str, cwd: Path, env: dict[str,
 
 
 def _rss_growth_mb(package: Path) -> float:
-    """Peak RSS growth while importing the module without a .pyc (compiled from source)."""
+    """Peak RSS growth while importing the module without a .pyc (compiled from source). The
+    peak is the process's own (VmHWM): getrusage's ru_maxrss starts at the parent's peak, as
+    Linux carries it over fork and exec, which hid the growth when run.py (large) ran this."""
     code = (
         "import resource, sys; sys.dont_write_bytecode = True\n"
-        "before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        "def peak_kb():\n"
+        "    try:\n"
+        "        with open('/proc/self/status') as status:\n"
+        "            return next(int(line.split()[1]) for line in status if line.startswith('VmHWM:'))\n"
+        "    except OSError:\n"
+        "        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        "before = peak_kb()\n"
         "import bench_output.remote_protocol\n"
-        "print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024)\n"
+        "print((peak_kb() - before) / 1024)\n"
     )
     result = subprocess.run([sys.executable, "-B", "-c", code], capture_output=True, text=True, cwd=package.parent, check=True)
     return float(result.stdout)
