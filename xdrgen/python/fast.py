@@ -253,14 +253,15 @@ class FastEncoder(_FastWriter):
             checks = []
         else:
             self.emit(f"{data} = {value}")
-            checks = [f"not isinstance({data}, _rt.BYTES_LIKE)"]
+            # a fixed opaque is packed as "Ns", which takes bytes or a bytearray only
+            checks = [] if fixed else [f"not isinstance({data}, _rt.BYTES_LIKE)"]
         if fixed or limit < NO_LIMIT:
             checks.append(f"len({data}) {'!=' if fixed else '>'} {limit}")
         if checks:
             self.reject_if(checks)
-        if fixed:
-            self.flush_slots()
-            self.parts += [data] + ([f"_rt.ZEROS[{-limit % 4}]"] if limit % 4 else [])
+        if fixed:  # one more value of the run: "Ns" pads with zeros up to N, the size rounded up
+            # to 4; it refuses anything but bytes and bytearray (a memoryview: the checked codec)
+            self.slots.append((f"{limit + -limit % 4}s", data))
             return
         self.emit(f"{size} = len({data})")
         self.slots.append(("I", size))
