@@ -9,10 +9,9 @@ from __future__ import annotations
 import dataclasses
 import struct
 from dataclasses import dataclass
-from operator import attrgetter
 from typing import TYPE_CHECKING, Any, Callable, ClassVar, Generic, Iterator, TypeVar
 
-__all__ = ["XdrError", "Codec", "Record", "Union", "LinkedRecord", "Program", "Version", "Procedure", "attrgetter"]
+__all__ = ["XdrError", "Codec", "Record", "Union", "LinkedRecord", "Program", "Version", "Procedure"]
 
 T = TypeVar("T")
 R = TypeVar("R", bound="Record")
