@@ -12,6 +12,8 @@ Then it times xdrgen itself on libvirt's remote_protocol.x, split into its phase
 
 from __future__ import annotations
 
+import atexit
+import shutil
 import statistics
 import struct
 import sys
@@ -39,7 +41,9 @@ def load_generated() -> tuple[Any, Any, Any]:
 
     from corpus_options import CORPUS
 
-    out = Path(tempfile.mkdtemp(prefix="xdrgen-bench-")) / "benchgen"
+    folder = tempfile.mkdtemp(prefix="xdrgen-bench-")
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)  # imported from it until the end
+    out = Path(folder) / "benchgen"
     out.mkdir()
     (out / "__init__.py").write_text("")
     for runtime in (RUNTIME_MODULE, RPC_MODULE):

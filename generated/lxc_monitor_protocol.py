@@ -98,7 +98,7 @@ class virLXCMonitorExitEventMsg(_rt.Record):
 
 def _pack_virLXCMonitorExitEventMsg(v: virLXCMonitorExitEventMsg) -> bytes:
     try:
-        if not isinstance(v, virLXCMonitorExitEventMsg):
+        if v.__class__ is not virLXCMonitorExitEventMsg:
             raise _rt.Reject
         return _S_int.pack(_virLXCMonitorExitStatus_ENCODABLE[v.status])
     except _rt.REFUSED as refused:
@@ -134,7 +134,7 @@ class virLXCMonitorInitEventMsg(_rt.Record):
 
 def _pack_virLXCMonitorInitEventMsg(v: virLXCMonitorInitEventMsg) -> bytes:
     try:
-        if not isinstance(v, virLXCMonitorInitEventMsg):
+        if v.__class__ is not virLXCMonitorInitEventMsg:
             raise _rt.Reject
         return _S_uhyper.pack(v.initpid)
     except _rt.REFUSED as refused:

@@ -11,10 +11,9 @@ import importlib
 import struct
 import sys
 from dataclasses import dataclass
-from operator import attrgetter
 from typing import TYPE_CHECKING, Any, Callable, ClassVar, Generic, Iterator, TypeVar
 
-__all__ = ["XdrError", "Codec", "Record", "LinkedRecord", "Program", "Version", "Procedure", "attrgetter"]
+__all__ = ["XdrError", "Codec", "Record", "Union", "LinkedRecord", "Program", "Version", "Procedure"]
 
 T = TypeVar("T")
 R = TypeVar("R", bound="Record")
@@ -644,7 +643,8 @@ def _decode_union(registry: dict[str, Codec[Any]], codec: Codec[Any], buf: bytes
 
 
 class _DataclassFields:
-    """``__dataclass_fields__`` made on first use from the class's slots, annotations and
+    """``__dataclass_fields__`` made on first use from the class's fields (``__match_args__``),
+    annotations and
     ``__init__`` defaults: ``dataclasses.fields()``, ``replace()``, ``asdict()`` and
     ``is_dataclass()`` work on generated classes without ``@dataclass``'s work at import time."""
 
@@ -654,7 +654,7 @@ class _DataclassFields:
     def __get__(self, instance: object, owner: type) -> dict[str, dataclasses.Field[Any]]:
         fields = self.made.get(owner)
         if fields is None:
-            names = getattr(owner, "__slots__", ())
+            names = getattr(owner, "__match_args__", ())
             defaults = getattr(vars(owner).get("__init__"), "__defaults__", None) or ()
             first_default = len(names) - len(defaults)
             annotations = owner.__dict__.get("__annotations__", {})
@@ -707,8 +707,60 @@ class Record:
 
 
 def _slots(value: Record) -> tuple[str, ...]:
-    names: tuple[str, ...] = value.__slots__  # a generated class's: its fields, in order
+    names: tuple[str, ...] = value.__match_args__  # a generated class's: its fields, in order
     return names
+
+
+class Union(Record):
+    """Base of generated unions. The discriminant has a slot of its own; the arm fields are
+    properties over one slot, ``_xdr_arm``: (field name, value) of the arm field that is set,
+    None when none is, or a dict of them when several are (a value no encoder takes: the
+    checked codec says which are wrong). So an encoder checks the arm with one comparison
+    however many arms the union has, and a decoder sets two slots. The arm fields read and
+    write as plain attributes (None when not set); the generated class declares them (its
+    ``__match_args__`` after the discriminant) and this base makes them."""
+
+    __slots__ = ("_xdr_arm",)
+    _xdr_arm: Any  # tuple[str, Any] | dict[str, Any] | None: Any, as the encoders index it unchecked
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        for name in cls.__match_args__[1:]:
+            setattr(cls, name, _arm_field(name))
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        assert isinstance(other, Union)
+        discriminant = self.__match_args__[0]
+        return bool(getattr(self, discriminant) == getattr(other, discriminant) and self._xdr_arm == other._xdr_arm)
+
+
+def _arm_field(name: str) -> property:
+    def get(self: Union) -> Any:
+        arm = self._xdr_arm
+        if arm.__class__ is tuple:
+            return arm[1] if arm[0] == name else None
+        return None if arm is None else arm.get(name)
+
+    def put(self: Union, value: Any) -> None:
+        self._xdr_arm = with_arm(self._xdr_arm, name, value)
+
+    return property(get, put, doc=f"The arm field {name!r}; None unless it is set.")
+
+
+def with_arm(arm: tuple[str, Any] | dict[str, Any] | None, name: str, value: Any) -> tuple[str, Any] | dict[str, Any] | None:
+    """A union's ``_xdr_arm`` with the field ``name`` set to ``value`` (None: not set)."""
+    if arm is None:
+        return None if value is None else (name, value)
+    arms = dict([arm]) if isinstance(arm, tuple) else dict(arm)
+    if value is None:
+        arms.pop(name, None)
+    else:
+        arms[name] = value
+    if len(arms) > 1:
+        return arms
+    return next(iter(arms.items()), None)
 
 
 class LinkedRecord(Record):

@@ -208,30 +208,29 @@ def _split_brackets(indent: str, text: str) -> list[str] | None:
     return lines + [indent + tail]
 
 
-def _code_chars(text: str) -> Iterator[tuple[int, str]]:
-    """Index and character of each character of ``text`` outside its string literals."""
-    quote, escaped = "", False
-    for i, c in enumerate(text):
-        if quote:
-            if escaped:
-                escaped = False
-            elif c == "\\":
-                escaped = True
-            elif c == quote:
-                quote = ""
-        elif c in "\"'":
-            quote = c
-        else:
-            yield i, c
+# A string literal (to its closing quote, or to the end of the text), or one character of
+# ``_BRACKETS``/``_ITEMS`` outside string literals: scanned by the re module, not char by char
+_STRING = r'"(?:[^"\\]|\\[\s\S]?)*"?' + r"|'(?:[^'\\]|\\[\s\S]?)*'?"
+_BRACKETS = re.compile(_STRING + r"|[()\[\]{}]")
+_ITEMS = re.compile(_STRING + r"|[()\[\]{},]")
+
+
+def _code_marks(pattern: re.Pattern[str], text: str) -> Iterator[tuple[int, str]]:
+    """Index and character of each character of ``pattern`` in ``text`` outside its string
+    literals."""
+    for match in pattern.finditer(text):
+        c = match.group()
+        if c[0] not in "\"'":
+            yield match.start(), c
 
 
 def _matching_open(text: str) -> int | None:
     """The index of the bracket that the last character of ``text`` closes."""
     opened: list[int] = []
-    for i, c in _code_chars(text):
+    for i, c in _code_marks(_BRACKETS, text):
         if c in "([{":
             opened.append(i)
-        elif c in ")]}" and opened:
+        elif opened:
             start = opened.pop()
             if i == len(text) - 1:
                 return start
@@ -240,7 +239,7 @@ def _matching_open(text: str) -> int | None:
 
 def _has_bracket_at_top(head: str) -> bool:
     """Brackets before the split one: black may split elsewhere, so black decides."""
-    return any(c in "([{" for _, c in _code_chars(head[:-1]))
+    return any(c in "([{" for _, c in _code_marks(_BRACKETS, head[:-1]))
 
 
 def _top_level_items(body: str) -> list[str] | None:
@@ -249,12 +248,12 @@ def _top_level_items(body: str) -> list[str] | None:
     if "\\" in body:
         return None
     items, depth, start = [], 0, 0
-    for i, c in _code_chars(body):
+    for i, c in _code_marks(_ITEMS, body):
         if c in "([{":
             depth += 1
         elif c in ")]}":
             depth -= 1
-        elif c == "," and depth == 0:
+        elif depth == 0:
             items.append(body[start:i].strip())
             start = i + 1
     last = body[start:].strip()

@@ -5,11 +5,14 @@ opaques by offset, and add a struct's output with one ``out +=``. They check eve
 checked codec checks, but only say "no" (one of ``_rt.REFUSED``); the function's ``except``
 then asks the checked codec, which says why and where (see the templates).
 Encoders add ``bytes`` to ``out``; decoders read ``buf`` at ``pos`` and advance ``pos``.
+A struct or union value is checked by its exact class (``v.__class__ is T``, cheaper than
+``isinstance``): an instance of a subclass is left to the checked codec, which takes it.
 """
 
 from __future__ import annotations
 
 import struct
+from dataclasses import dataclass
 
 from .. import model as M
 from .. import naming
@@ -59,11 +62,81 @@ def _bulk_format(element: M.TypeExpr | M.TypeDefinition) -> str | None:
     return None if fmt == "f" else fmt
 
 
+# How many copies of a type's leaves the fast codecs may write out in place of calls to its
+# functions. A flat struct with strings or variable opaques is written out where it is used
+# once, or while its leaves times its uses stay within this (a one-field wrapper, a struct used
+# twice), and so is a typedef'd string or opaque in the decoders (seven lines each); beyond it,
+# each use calls the type's functions, as a person would write a helper for a type used in a
+# hundred places (libvirt's remote_nonnull_domain: 3 leaves, 182 uses). Fixed structs are always
+# written out: their numbers fuse with their neighbours' into one struct.Struct.
+COPY_BUDGET = 16
+
+
+@dataclass
+class Inlining:
+    """What the fast codecs of one module write out where it is used (see ``COPY_BUDGET``)."""
+
+    structs: set[str]  # flat structs written out field by field
+    called_strings: set[str]  # typedef'd strings and opaques that decoders call
+
+
+def inlining(module: M.Module, shapes: Shapes) -> Inlining:
+    """Count the copies each type's code would have and choose (see ``COPY_BUDGET``)."""
+    direct: dict[str, int] = {}  # name -> uses in structs and unions
+    in_aliases: dict[str, list[str]] = {}  # name -> the typedefs whose body uses it
+    for t in module.types:
+        used: list[tuple[M.TypeExpr, str | None]]
+        if isinstance(t, M.StructDef):
+            used = [(f.type, None) for f in t.fields]
+        elif isinstance(t, M.UnionDef):
+            used = [(arm.field.type, None) for arm in t.all_arms if arm.field is not None]
+        elif isinstance(t, M.AliasDef):
+            used = [(t.type, t.name)]
+        else:
+            continue
+        for expr, alias in used:
+            while isinstance(expr, (M.ArrayType, M.OptionalType)):
+                expr = expr.element
+            if isinstance(expr, M.NamedType):
+                if alias is None:
+                    direct[expr.name] = direct.get(expr.name, 0) + 1
+                else:
+                    in_aliases.setdefault(expr.name, []).append(alias)
+    copies: dict[str, int] = {}
+
+    def copies_of(name: str) -> int:
+        """Uses of ``name``, a typedef's counted as often as the typedef is used (typedefs
+        form no cycle: the checker refuses one)."""
+        pending = [name]
+        while pending:
+            current = pending[-1]
+            waiting = [a for a in in_aliases.get(current, []) if a not in copies]
+            if waiting:
+                pending.extend(waiting)
+                continue
+            copies[current] = direct.get(current, 0) + sum(copies[a] for a in in_aliases.get(current, []))
+            pending.pop()
+        return copies[name]
+
+    structs, called = set(), set()
+    for t in module.types:
+        if isinstance(t, M.StructDef) and (leaves := shapes.flat_leaves(t)) is not None:
+            if shapes.fixed(t) or copies_of(t.name) <= 1 or leaves * copies_of(t.name) <= COPY_BUDGET:
+                structs.add(t.name)
+        elif isinstance(t, M.AliasDef) and isinstance(body := module.resolve(t.type), (M.StringType, M.OpaqueType)):
+            if not (isinstance(body, M.OpaqueType) and body.fixed) and copies_of(t.name) > COPY_BUDGET:
+                called.add(t.name)
+    return Inlining(structs, called)
+
+
 class _FastWriter(Writer):
-    def __init__(self, module: M.Module, shapes: Shapes, formats: StructFormats, locals_: naming.Locals, temp: naming.Temporaries) -> None:
+    def __init__(
+        self, module: M.Module, shapes: Shapes, formats: StructFormats, locals_: naming.Locals, temp: naming.Temporaries, inline: Inlining
+    ) -> None:
         super().__init__()
         self.module = module
         self.shapes = shapes
+        self.inline = inline
         self.formats = formats
         self.L = locals_
         self.temp = temp
@@ -80,6 +153,15 @@ class FastEncoder(_FastWriter):
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.parts: list[str] = []
+        self.packing = False  # in a ``_pack_`` function: the parts are returned, there is no ``out``
+
+    def settle(self) -> None:
+        """Compute the parts so far into locals, where they cannot be added to an ``out``."""
+        self.flush_slots()
+        for n, part in enumerate(self.parts):
+            if not (part.isidentifier() or part.startswith(SETTLED_PARTS)):
+                self.parts[n] = self.temp("p")
+                self.emit(f"{self.parts[n]} = {part}")
 
     def flush_slots(self) -> None:
         if self.slots:
@@ -144,16 +226,17 @@ class FastEncoder(_FastWriter):
                 self.parts.append("_rt.ONE")
                 self.encode(t.element, x)
                 self.flush()
-        elif isinstance(t, M.StructDef) and self.shapes.flat(t):
+        elif isinstance(t, M.StructDef) and t.name in self.inline.structs:
             x = self.local(value, "st")
-            self.reject_if([f"not isinstance({x}, {t.py_name})"])
+            self.reject_if([f"{x}.__class__ is not {t.py_name}"])
             for f in t.fields:
                 self.encode(f.type, f"{x}.{f.py_name}")
         else:
             assert isinstance(t, (M.StructDef, M.UnionDef)), t
             packs = self.shapes.packs(t)
             if not packs or self.slots or not all(p.isidentifier() or p.startswith(SETTLED_PARTS) for p in self.parts):
-                self.flush()  # what comes before is checked before it, as the checked codec does
+                # what comes before is checked before it, as the checked codec does
+                self.settle() if packs and self.packing else self.flush()
             if packs:  # its bytes join the following parts: no output list passed down
                 data = self.temp("p")
                 self.emit(f"{data} = {naming.packer(t.py_name)}({value})")
@@ -170,14 +253,15 @@ class FastEncoder(_FastWriter):
             checks = []
         else:
             self.emit(f"{data} = {value}")
-            checks = [f"not isinstance({data}, _rt.BYTES_LIKE)"]
+            # a fixed opaque is packed as "Ns", which takes bytes or a bytearray only
+            checks = [] if fixed else [f"not isinstance({data}, _rt.BYTES_LIKE)"]
         if fixed or limit < NO_LIMIT:
             checks.append(f"len({data}) {'!=' if fixed else '>'} {limit}")
         if checks:
             self.reject_if(checks)
-        if fixed:
-            self.flush_slots()
-            self.parts += [data] + ([f"_rt.ZEROS[{-limit % 4}]"] if limit % 4 else [])
+        if fixed:  # one more value of the run: "Ns" pads with zeros up to N, the size rounded up
+            # to 4; it refuses anything but bytes and bytearray (a memoryview: the checked codec)
+            self.slots.append((f"{limit + -limit % 4}s", data))
             return
         self.emit(f"{size} = len({data})")
         self.slots.append(("I", size))
@@ -187,7 +271,9 @@ class FastEncoder(_FastWriter):
     def encode_array(self, t: M.ArrayType, value: str) -> None:
         items = self.temp("seq")
         self.emit(f"{items} = {value}")
-        checks = [f"not isinstance({items}, (list, tuple))", f"len({items}) {'!=' if t.fixed else '>'} {t.size}"]
+        checks = [f"not isinstance({items}, (list, tuple))"]
+        if t.fixed or t.size < NO_LIMIT:  # else the length word, packed as "I", is the check
+            checks.append(f"len({items}) {'!=' if t.fixed else '>'} {t.size}")
         if not t.fixed and self.shapes.min_size(t.element) == 0:
             checks.append(f"len({items}) > _rt.ZERO_SIZE_ITEMS_MAX")  # as the decoder bounds them
         self.reject_if(checks)
@@ -242,6 +328,8 @@ class FastDecoder(_FastWriter):
         return name
 
     def decode(self, expr: M.TypeExpr) -> str:
+        if isinstance(expr, M.NamedType) and expr.name in self.inline.called_strings:
+            return self.call(self.module.type_named(expr.name))
         t = self.module.resolve(expr)
         fmt = number_format(t)
         if fmt == "f":  # struct's "f" quiets a NaN: the runtime's float32 codec keeps its bits
@@ -279,10 +367,14 @@ class FastDecoder(_FastWriter):
                 self.flush()
                 self.emit(f"{result} = {element}")
             return result
-        if isinstance(t, M.StructDef) and self.shapes.flat(t):
+        if isinstance(t, M.StructDef) and t.name in self.inline.structs:
             fields = [self.decode(f.type) for f in t.fields]
             return f"{t.py_name}({', '.join(fields)})"
         assert isinstance(t, (M.StructDef, M.UnionDef)), t
+        return self.call(t)
+
+    def call(self, t: M.TypeDefinition) -> str:
+        """The value decoded by ``t``'s own decoder."""
         self.flush()
         result = self.temp("x")
         self.emit(f"{result}, {self.L.pos} = {naming.decoder(t.py_name)}({self.L.buf}, {self.L.pos})")

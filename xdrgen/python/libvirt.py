@@ -22,6 +22,7 @@ method's own locals (``self``, ``connection``, ``callback``...).
 from __future__ import annotations
 
 import keyword
+import textwrap
 from dataclasses import dataclass
 
 from .. import model as M
@@ -80,6 +81,8 @@ class EventView:
     message: str | None  # annotation of the message, None for an event without payload
     codec: str  # expression, "None" for no payload
     spec: str
+    on_summary: str  # the docstrings of the on_ and send_ methods
+    send_summary: str
 
 
 @dataclass
@@ -107,12 +110,19 @@ def qualified_annotation(expr: M.TypeExpr, module: M.Module) -> str:
 
 
 def _summary(p: ProcedureBinding) -> str:
-    """A call method's docstring: its procedure and types, on two lines if one is too long."""
-    types = f"{', '.join(p.arguments) or 'no argument'} -> {p.result or 'no result'}."
-    one_line = f"{p.member} ({p.number}): {types}"
-    if len(one_line) + 14 <= LINE_LENGTH:
-        return one_line
-    return f"{p.member} ({p.number}):\n        {types}\n        "  # the closing quotes on a line of their own, as black puts them
+    """A call method's docstring: its procedure and types."""
+    return method_docstring(f"{p.member} ({p.number}): {', '.join(p.arguments) or 'no argument'} -> {p.result or 'no result'}.")
+
+
+def method_docstring(text: str) -> str:
+    """``text`` as a method's docstring (inside the quotes): one line if it fits, else lines
+    broken at spaces that fit, with the closing quotes on a line of their own, as black keeps
+    them. (So that layout has no long line to look at in the typed classes.)"""
+    pad = " " * 8
+    if len(pad) + 6 + len(text) <= LINE_LENGTH:
+        return text
+    lines = textwrap.wrap(text, LINE_LENGTH - len(pad) - 6, break_long_words=False, break_on_hyphens=False)
+    return f"\n{pad}".join(lines) + f"\n{pad}"
 
 
 def _free(name: str, taken: set[str] | frozenset[str]) -> str:
@@ -238,6 +248,8 @@ class LibvirtViewBuilder:
             self._type(p.message) if p.message else None,
             codec,
             f"_rpc.EventSpec({p.number}, {pystr(p.name)}{', ' + codec if p.message else ''})",
+            method_docstring(f"Call ``callback`` on each {p.member} ({p.number}){' with its message' if p.message else ''}."),
+            method_docstring(f"Send a {p.member} ({p.number}) event; returns once it is written."),
         )
 
     def _single_struct(self, p: ProcedureBinding) -> M.StructDef | None:

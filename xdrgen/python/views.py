@@ -11,13 +11,8 @@ from .. import naming
 from ..shapes import Shapes, link_field, may_be_none
 from .code import If, Statement
 from .describe import definition_shape
-from .fast import FastDecoder, FastEncoder, StructFormats
+from .fast import FastDecoder, FastEncoder, StructFormats, inlining
 from .text import annotation, pystr
-
-POSITIONAL_ARMS = 4  # a decoded union arm among the first four is passed by position
-# up to this many arm fields, each arm tests the others' fields one by one; more, and all are
-# counted at once, so that the code stays small in unions of many arms (NFSv4's nfs_argop4 has 60)
-NAMED_ARM_CHECKS = 4
 
 
 @dataclass
@@ -70,7 +65,7 @@ class UnionView:
     arms: list[ArmView]
     functions: Functions
     decode_discriminant: list[Statement]
-    arm_getter: str  # attrgetter of all arm fields, when they are counted at once
+    arm_local: str  # the encoder's local holding the arm that is set (see _rt.Union)
     has_default: bool
 
 
@@ -167,6 +162,7 @@ class ViewBuilder:
         self.module = module
         self.shapes = Shapes(module)
         self.formats = StructFormats()
+        self.inline = inlining(module, self.shapes)
         self.taken = _module_names(module)
         self.L = naming.Locals.avoiding(self.taken)
         self.rendered: set[str] = set()  # python names of the types emitted so far
@@ -174,8 +170,8 @@ class ViewBuilder:
     def writers(self) -> tuple[FastEncoder, FastDecoder]:
         """An encoder and a decoder for one pair of functions (temporaries unique in each)."""
         return (
-            FastEncoder(self.module, self.shapes, self.formats, self.L, naming.Temporaries(self.taken)),
-            FastDecoder(self.module, self.shapes, self.formats, self.L, naming.Temporaries(self.taken)),
+            FastEncoder(self.module, self.shapes, self.formats, self.L, naming.Temporaries(self.taken), self.inline),
+            FastDecoder(self.module, self.shapes, self.formats, self.L, naming.Temporaries(self.taken), self.inline),
         )
 
     def functions(self, t: M.TypeDefinition) -> Functions:
@@ -215,6 +211,7 @@ class ViewBuilder:
         link = link_field(self.module, t)
         functions = self.functions(t)
         enc, dec = self.writers()
+        enc.packing = functions.pack is not None
         v = self.L.value
         if link is None:
             values = []
@@ -225,7 +222,7 @@ class ViewBuilder:
             dec.flush()
             view = StructView(t, fields, functions, None, enc.statements, dec.statements, f"{t.py_name}({', '.join(values)})")
             if functions.unpack:
-                whole = FastDecoder(self.module, self.shapes, self.formats, self.L, naming.Temporaries(self.taken), whole=True)
+                whole = FastDecoder(self.module, self.shapes, self.formats, self.L, naming.Temporaries(self.taken), self.inline, whole=True)
                 view.unpacked = whole.decode(M.NamedType(t.name))
                 whole.flush()
                 view.unpack = whole.statements
@@ -248,7 +245,7 @@ class ViewBuilder:
     def union(self, t: M.UnionDef) -> UnionView:
         disc_type = t.discriminant.type
         resolved = self.module.resolve(disc_type)
-        v, d, unset = self.L.value, self.L.discriminant, self.L.unset
+        d = self.L.discriminant
 
         def label(value: int) -> str:
             if isinstance(resolved, M.EnumDef):
@@ -263,27 +260,12 @@ class ViewBuilder:
                 arm_fields.append(self.field_view(arm.field, optional=True))
         functions = self.functions(t)
         enc, dec = self.writers()  # one pair for all arms: temporaries unique in each function
+        enc.packing = functions.pack is not None
         disc_value = dec.decode(disc_type)
         dec.flush()
         dec.emit(f"{d} = {disc_value}")
         decode_discriminant = dec.take()
-        counted = len(arm_fields) > NAMED_ARM_CHECKS
-
-        def other_arm_set(arm: M.UnionArm, local: str) -> list[str]:
-            """Conditions of which one is true if a field of another arm than ``arm`` is set."""
-            own = arm.field.py_name if arm.field else None
-            if not counted:
-                return [f"{v}.{f.py_name} is not None" for f in arm_fields if f.py_name != own]
-            if arm.field is None:
-                return [f"{unset} != {len(arm_fields)}"]
-            if may_be_none(self.module, arm.field.type):
-                return [f"{unset} != {len(arm_fields)} - ({local} is not None)"]
-            return [f"{unset} != {len(arm_fields) - 1}"]
-
-        def arm_arguments(name: str, value: str) -> list[str]:
-            # by position when few arms come first: keywords cost the __init__ call more
-            position = next(n for n, f in enumerate(arm_fields) if f.py_name == name)
-            return [d] + ["None"] * position + [value] if position < POSITIONAL_ARMS else [d, f"{name}={value}"]
+        arm_local, made = enc.temp("arm"), dec.temp("u")  # the arm set (_rt.Union), the value made
 
         arms = []
         for index, arm in enumerate(t.all_arms):
@@ -294,24 +276,36 @@ class ViewBuilder:
                 header = If([f"{d} {test} {label(arm.values[0])}"], "elif" if index else "if")
             else:
                 header = If([f"{d} in ({', '.join(label(x) for x in arm.values)})"], "elif" if index else "if")
-            local = enc.temp("arm")
-            if arm.field is not None:
-                enc.emit(f"{local} = {v}.{arm.field.py_name}")
-            unset_arm = arm.field is not None and not may_be_none(self.module, arm.field.type)
-            others = other_arm_set(arm, local)
-            if unset_arm or others:
-                enc.reject_if(([f"{local} is None"] if unset_arm else []) + others)
+            # The arm check: one comparison. A value with no arm field set fails ``[0]`` with a
+            # TypeError, one with several (a dict) with a KeyError: both are refusals.
+            value = ""
+            if arm.field is None:
+                enc.reject_if([f"{arm_local} is not None"])
+            else:  # the value in a local of its type (the slot holds Any)
+                value = enc.temp("x")
+                if may_be_none(self.module, arm.field.type):  # None is a value: the field may be unset
+                    enc.reject_if([f"{arm_local} is not None and {arm_local}[0] != {pystr(arm.field.py_name)}"])
+                    enc.emit(f"{value}: {annotation(arm.field.type, self.module)} = None if {arm_local} is None else {arm_local}[1]")
+                else:
+                    enc.reject_if([f"{arm_local}[0] != {pystr(arm.field.py_name)}"])
+                    enc.emit(f"{value}: {annotation(arm.field.type, self.module)} = {arm_local}[1]")
             if isinstance(resolved, M.BoolType) and arm.values:
                 enc.slots.append(("I", d))  # "d is True" has checked that it is a bool
             else:
                 enc.encode(disc_type, d)
-            if arm.field is None:
-                dec.emit(f"return {t.py_name}({d}), {self.L.pos}")
-            else:
-                enc.encode(arm.field.type, local)
-                value = dec.decode(arm.field.type)
+            set_arm = "None"
+            if arm.field is not None:
+                enc.encode(arm.field.type, value)
+                decoded = dec.decode(arm.field.type)
                 dec.flush()
-                dec.emit(f"return {t.py_name}({', '.join(arm_arguments(arm.field.py_name, value))}), {self.L.pos}")
+                set_arm = f"({pystr(arm.field.py_name)}, {decoded})"
+                if may_be_none(self.module, arm.field.type):
+                    set_arm = f"None if {decoded} is None else {set_arm}"
+            # the two slots set directly: no __init__ looking at every arm field
+            dec.emit(f"{made} = {t.py_name}.__new__({t.py_name})")
+            dec.emit(f"{made}.{t.discriminant.py_name} = {d}")
+            dec.emit(f"{made}._xdr_arm = {set_arm}")
+            dec.emit(f"return {made}, {self.L.pos}")
             (enc.flush_return if functions.pack else enc.flush)()
             arms.append(
                 ArmView(
@@ -329,7 +323,7 @@ class ViewBuilder:
             arms,
             functions,
             decode_discriminant,
-            ", ".join(pystr(f.py_name) for f in arm_fields) if counted else "",
+            arm_local,
             t.default is not None,
         )
 
