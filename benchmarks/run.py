@@ -60,9 +60,9 @@ def load_generated() -> tuple[Any, Any, Any]:
     for source in sources:
         defines, pre = options_for(str(source.relative_to(CORPUS))) if source.is_relative_to(CORPUS) else ({}, [])
         compiled = compile_file(source, Options(defines=defines, pre_includes=pre))
-        name = source.stem.replace("-", "_")
-        (out / f"{name}.py").write_text(generate(compiled.model, source.name, compiled.text, name))
-        names.append(name)
+        for unit in compiled.units:  # the file's module, and those of the files it uses
+            (out / f"{unit.module_name}.py").write_text(generate(unit.model, unit.path.name, unit.text, unit.module_name))
+        names.append(compiled.module_name)
     sys.path.insert(0, str(out.parent))
     return tuple(importlib.import_module(f"benchgen.{name}") for name in names)  # type: ignore[return-value]
 

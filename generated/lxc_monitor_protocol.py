@@ -68,6 +68,9 @@ class virLXCMonitorExitStatus(enum.IntEnum):
 
 _virLXCMonitorExitStatus_MEMBERS: Final = {m.value: m for m in virLXCMonitorExitStatus}
 _virLXCMonitorExitStatus_ENCODABLE: Final = {m: m for m in virLXCMonitorExitStatus}
+_virLXCMonitorExitStatus_PACKED: Final = {
+    m: m.to_bytes(4, "big", signed=True) for m in virLXCMonitorExitStatus
+}
 VIR_LXC_MONITOR_EXIT_STATUS_ERROR: Final = virLXCMonitorExitStatus.VIR_LXC_MONITOR_EXIT_STATUS_ERROR
 VIR_LXC_MONITOR_EXIT_STATUS_SHUTDOWN: Final = (
     virLXCMonitorExitStatus.VIR_LXC_MONITOR_EXIT_STATUS_SHUTDOWN
@@ -78,7 +81,7 @@ VIR_LXC_MONITOR_EXIT_STATUS_REBOOT: Final = (
 
 
 def _enc_virLXCMonitorExitStatus(v: virLXCMonitorExitStatus, out: list[bytes]) -> None:
-    out.append(_S_int.pack(_virLXCMonitorExitStatus_ENCODABLE[v]))
+    out.append(_virLXCMonitorExitStatus_PACKED[v])
 
 
 def _dec_virLXCMonitorExitStatus(buf: bytes, pos: int) -> tuple[virLXCMonitorExitStatus, int]:
@@ -100,7 +103,7 @@ def _pack_virLXCMonitorExitEventMsg(v: virLXCMonitorExitEventMsg) -> bytes:
     try:
         if v.__class__ is not virLXCMonitorExitEventMsg:
             raise _rt.Reject
-        return _S_int.pack(_virLXCMonitorExitStatus_ENCODABLE[v.status])
+        return _virLXCMonitorExitStatus_PACKED[v.status]
     except _rt.REFUSED as refused:
         return _rt.encode_refused(v, refused)
 
@@ -166,12 +169,15 @@ class virLXCMonitorProcedure(enum.IntEnum):
 
 _virLXCMonitorProcedure_MEMBERS: Final = {m.value: m for m in virLXCMonitorProcedure}
 _virLXCMonitorProcedure_ENCODABLE: Final = {m: m for m in virLXCMonitorProcedure}
+_virLXCMonitorProcedure_PACKED: Final = {
+    m: m.to_bytes(4, "big", signed=True) for m in virLXCMonitorProcedure
+}
 VIR_LXC_MONITOR_PROC_EXIT_EVENT: Final = virLXCMonitorProcedure.VIR_LXC_MONITOR_PROC_EXIT_EVENT
 VIR_LXC_MONITOR_PROC_INIT_EVENT: Final = virLXCMonitorProcedure.VIR_LXC_MONITOR_PROC_INIT_EVENT
 
 
 def _enc_virLXCMonitorProcedure(v: virLXCMonitorProcedure, out: list[bytes]) -> None:
-    out.append(_S_int.pack(_virLXCMonitorProcedure_ENCODABLE[v]))
+    out.append(_virLXCMonitorProcedure_PACKED[v])
 
 
 def _dec_virLXCMonitorProcedure(buf: bytes, pos: int) -> tuple[virLXCMonitorProcedure, int]:

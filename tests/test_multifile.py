@@ -22,7 +22,7 @@ from xdrgen.diagnostics import XdrgenError
 
 BASE = "typedef unsigned int uint32;\ntypedef opaque Hash[32];\nenum Colour { RED = 1, GREEN = 2 };\nstruct Point { uint32 x; uint32 y; Colour c; };\n"
 SHAPES = "struct Shape { Point corners<MAXS>; Hash id; uint32 n; };\nunion Pick switch (Colour c) { case RED: Point p; case GREEN: void; };\n"
-TOP = "const MAXS = 4;\nstruct Drawing { Shape shapes<>; Pick pick; };\n"
+TOP = "const MAXS = 4;\nstruct Drawing { Shape shapes<>; Pick pick; };\nstruct Segment { Point a; Point b; };\n"
 
 
 def write(folder: Path, **files: str) -> list[Path]:
@@ -77,7 +77,7 @@ def test_files_compile_as_one_set_in_any_order(tmp_path: Path) -> None:
     assert all(o == outputs[0] for o in outputs)  # the order of the inputs changes nothing
     out = tmp_path / "out0"
     # every class once, in the module of its file; the others import it
-    assert classes(out) == {"Colour": ["base"], "Point": ["base"], "Shape": ["shapes"], "Pick": ["shapes"], "Drawing": ["top"]}
+    assert classes(out) == {"Colour": ["base"], "Point": ["base"], "Shape": ["shapes"], "Pick": ["shapes"], "Drawing": ["top"], "Segment": ["top"]}
     assert "from .base import" in (out / "shapes.py").read_text() and "from .shapes import" in (out / "top.py").read_text()
     mypy(out)
     base, shapes, top = load(out, "base"), load(out, "shapes"), load(out, "top")
@@ -89,6 +89,9 @@ def test_files_compile_as_one_set_in_any_order(tmp_path: Path) -> None:
     assert data == bytes.fromhex("00000001" + "00000001" + "000000010000000200000001" + "68" * 32 + "00000007" + "00000001" + "000000010000000200000001")
     assert top.decode("Drawing", data) == drawing
     assert top.encode("Point", point) == base.encode("Point", point)  # codec() of a type it reaches
+    # a fixed struct of fixed structs of another file: written out, decoded from whole bytes too
+    segment = top.Segment(point, base.Point(3, 4, base.GREEN))
+    assert top.Segment.from_xdr(top.encode("Segment", segment)) == segment == top.decode("Segment", bytes.fromhex("00000001 00000002 00000001 00000003 00000004 00000002"))
     # the checked path crosses modules: the wrong field is named in the module that has it
     with pytest.raises(top.XdrError, match=r"7 is not a value of enum Colour in top\.Drawing\.shapes.*\.c"):
         top.encode("Drawing", top.Drawing([shapes.Shape([base.Point(1, 2, 7)], b"h" * 32, 7)], shapes.Pick(base.GREEN)))
@@ -193,7 +196,7 @@ def test_project_table_check_and_conversions_with_several_files(tmp_path: Path) 
     write(tmp_path / "proto", base=BASE, shapes=SHAPES, top=TOP)
     (tmp_path / "pyproject.toml").write_text('[tool.xdrgen]\ninputs = ["proto/*.x"]\noutput = "gen"\n')
     assert xdrgen(cwd=tmp_path).returncode == 0
-    assert classes(tmp_path / "gen") == {"Colour": ["base"], "Point": ["base"], "Shape": ["shapes"], "Pick": ["shapes"], "Drawing": ["top"]}
+    assert classes(tmp_path / "gen") == {"Colour": ["base"], "Point": ["base"], "Shape": ["shapes"], "Pick": ["shapes"], "Drawing": ["top"], "Segment": ["top"]}
     assert "regenerate with `xdrgen`" in (tmp_path / "gen" / "top.py").read_text()
     assert xdrgen("--check", cwd=tmp_path).returncode == 0
     (tmp_path / "proto" / "base.x").write_text(BASE.replace("GREEN = 2", "GREEN = 3"))

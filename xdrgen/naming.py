@@ -35,12 +35,13 @@ GENERATED_PREFIXES = (ENCODER_PREFIX, DECODER_PREFIX, PACK_PREFIX, UNPACK_PREFIX
 # Module-level names derived from the name of a definition or program (``<name><suffix>``).
 ENUM_MEMBERS_SUFFIX = "_MEMBERS"  # decoded value -> member
 ENUM_ENCODABLE_SUFFIX = "_ENCODABLE"  # member -> member: the encoders' check
+ENUM_PACKED_SUFFIX = "_PACKED"  # member -> its 4 bytes: an enum packed alone needs no pack() call
 PROGRAM_SUFFIX = "_PROGRAM"  # the program table
 PROCEDURE_ENUM_SUFFIX = "_Procedure"  # the procedure numbers of a version, as an IntEnum
 CLIENT_SUFFIX, ASYNC_CLIENT_SUFFIX, SERVER_SUFFIX = "_Client", "_AsyncClient", "_Server"
 RPC_CLASS_SUFFIXES = (CLIENT_SUFFIX, ASYNC_CLIENT_SUFFIX, SERVER_SUFFIX)  # the RPC classes of a version
 RPC_SIBLING_SUFFIX = "_rpc"  # <module>_rpc.py holds the RPC classes of <module>.py
-DERIVED_SUFFIXES = (ENUM_MEMBERS_SUFFIX, ENUM_ENCODABLE_SUFFIX, PROGRAM_SUFFIX, PROCEDURE_ENUM_SUFFIX) + RPC_CLASS_SUFFIXES
+DERIVED_SUFFIXES = (ENUM_MEMBERS_SUFFIX, ENUM_ENCODABLE_SUFFIX, ENUM_PACKED_SUFFIX, PROGRAM_SUFFIX, PROCEDURE_ENUM_SUFFIX) + RPC_CLASS_SUFFIXES
 
 # Names a generated class body uses after its fields (annotations, methods, class attributes):
 # a field of the same name would shadow them inside the class.
@@ -140,6 +141,10 @@ def enum_members(py_name: str) -> str:
 
 def enum_encodable(py_name: str) -> str:
     return f"_{py_name}{ENUM_ENCODABLE_SUFFIX}"
+
+
+def enum_packed(py_name: str) -> str:
+    return f"_{py_name}{ENUM_PACKED_SUFFIX}"
 
 
 def program_table(py_name: str) -> str:

@@ -81,10 +81,13 @@ class Inlining:
 
 
 def inlining(module: M.Module, shapes: Shapes) -> Inlining:
-    """Count the copies each type's code would have and choose (see ``COPY_BUDGET``)."""
+    """Count the copies each type's code would have and choose (see ``COPY_BUDGET``). The
+    definitions of other files that the module's types reach count as its own: its code writes
+    them out or calls them alike."""
+    definitions = module.types + [t for t, _ in module.foreign.values()]
     direct: dict[str, int] = {}  # name -> uses in structs and unions
     in_aliases: dict[str, list[str]] = {}  # name -> the typedefs whose body uses it
-    for t in module.types:
+    for t in definitions:
         used: list[tuple[M.TypeExpr, str | None]]
         if isinstance(t, M.StructDef):
             used = [(f.type, None) for f in t.fields]
@@ -119,7 +122,7 @@ def inlining(module: M.Module, shapes: Shapes) -> Inlining:
         return copies[name]
 
     structs, called = set(), set()
-    for t in module.types:
+    for t in definitions:
         if isinstance(t, M.StructDef) and (leaves := shapes.flat_leaves(t)) is not None:
             if shapes.fixed(t) or copies_of(t.name) <= 1 or leaves * copies_of(t.name) <= COPY_BUDGET:
                 structs.add(t.name)
@@ -154,6 +157,7 @@ class FastEncoder(_FastWriter):
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.parts: list[str] = []
         self.packing = False  # in a ``_pack_`` function: the parts are returned, there is no ``out``
+        self.packed: dict[str, str] = {}  # an enum slot -> the same bytes from its table of packed members
 
     def settle(self) -> None:
         """Compute the parts so far into locals, where they cannot be added to an ``out``."""
@@ -164,6 +168,8 @@ class FastEncoder(_FastWriter):
                 self.emit(f"{self.parts[n]} = {part}")
 
     def flush_slots(self) -> None:
+        if len(self.slots) == 1 and self.slots[0][1] in self.packed:
+            self.parts.append(self.packed[self.slots.pop()[1]])
         if self.slots:
             fmt = "".join(f for f, _ in self.slots)
             self.parts.append(f"{self.formats.name(fmt)}.pack({', '.join(v for _, v in self.slots)})")
@@ -210,7 +216,9 @@ class FastEncoder(_FastWriter):
             self.reject_if([f"{x} is not True and {x} is not False"])  # 1 == True, yet not a bool
             self.slots.append(("I", x))
         elif isinstance(t, M.EnumDef):
-            self.slots.append(("i", f"{naming.enum_encodable(t.py_name)}[{value}]"))
+            slot = f"{naming.enum_encodable(t.py_name)}[{value}]"
+            self.packed[slot] = f"{naming.enum_packed(t.py_name)}[{value}]"
+            self.slots.append(("i", slot))
         elif isinstance(t, M.VoidType):
             pass
         elif isinstance(t, (M.StringType, M.OpaqueType)):

@@ -52,6 +52,9 @@ def environment() -> jinja2.Environment:
         keep_trailing_newline=True,
         undefined=jinja2.StrictUndefined,
         autoescape=False,
+        # compiled templates kept between runs (a per-user folder under the temp dir): the CLI's
+        # time is mostly fixed costs like this one
+        bytecode_cache=jinja2.FileSystemBytecodeCache(),
     )
     env.filters.update(
         pyrepr=literal, pystr=pystr, oneline=oneline, docstring=docstring, commented=commented, statements=_statements, headers=_headers

@@ -78,6 +78,7 @@ class EnumView:
     decoded: str
     members: str  # the table from a decoded value to its member
     encodable: str  # the encoders' check: keyed by the members, which find themselves by identity
+    packed: str  # the members' bytes, for an enum packed alone
 
 
 @dataclass
@@ -347,7 +348,7 @@ class ViewBuilder:
         value = dec.decode(M.NamedType(t.name))
         dec.flush()
         return EnumView(
-            t, self.functions(t), enc.statements, dec.statements, value, naming.enum_members(t.py_name), naming.enum_encodable(t.py_name)
+            t, self.functions(t), enc.statements, dec.statements, value, naming.enum_members(t.py_name), naming.enum_encodable(t.py_name), naming.enum_packed(t.py_name)
         )
 
     def program(self, p: M.Program) -> ProgramView:
