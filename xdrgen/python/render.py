@@ -43,6 +43,15 @@ def _headers(headers: list[str | If], indent: int) -> str:
     return "\n".join(line for header in headers for line in list(lines([Block(header, ["pass"])], indent))[:-1])
 
 
+def _bytecode_cache() -> jinja2.BytecodeCache | None:
+    """Compiled templates kept between runs, in a per-user folder under the temp dir (the CLI's
+    time is mostly fixed costs like this one); none where that folder cannot be made."""
+    try:
+        return jinja2.FileSystemBytecodeCache()
+    except (OSError, RuntimeError):
+        return None
+
+
 @lru_cache(maxsize=1)
 def environment() -> jinja2.Environment:
     env = jinja2.Environment(
@@ -52,9 +61,7 @@ def environment() -> jinja2.Environment:
         keep_trailing_newline=True,
         undefined=jinja2.StrictUndefined,
         autoescape=False,
-        # compiled templates kept between runs (a per-user folder under the temp dir): the CLI's
-        # time is mostly fixed costs like this one
-        bytecode_cache=jinja2.FileSystemBytecodeCache(),
+        bytecode_cache=_bytecode_cache(),
     )
     env.filters.update(
         pyrepr=literal, pystr=pystr, oneline=oneline, docstring=docstring, commented=commented, statements=_statements, headers=_headers
