@@ -218,29 +218,30 @@ def decode(name: str, data: bytes, *, max_size: int | None = None) -> Any:
 
 
 # ---- RPC classes ----
-# They live in lxc_monitor_protocol_rpc, imported on first use: importing the types alone does not
-# import asyncio or socket.
+# They live in lxc_monitor_protocol_rpc, imported on first use: importing the
+# types alone does not import asyncio or socket.
 
 if TYPE_CHECKING:
     from .lxc_monitor_protocol_rpc import (
         VIR_LXC_MONITOR_Client,
-        VIR_LXC_MONITOR_Server,
         VIR_LXC_MONITOR_Connection,
+        VIR_LXC_MONITOR_Server,
     )
 else:
 
     def __getattr__(name: str) -> Any:
-        """The RPC classes of the module, from lxc_monitor_protocol_rpc (PEP 562)."""
-        if name not in _RPC_NAMES:
+        """The RPC classes, from the module that defines them (PEP 562)."""
+        sibling = _RPC_NAMES.get(name)
+        if sibling is None:
             raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
         import importlib
 
-        sibling = importlib.import_module(
-            f"{__package__}.lxc_monitor_protocol_rpc" if __package__ else "lxc_monitor_protocol_rpc"
-        )
-        globals()[name] = value = getattr(sibling, name)
+        defining = importlib.import_module(f"{__package__}.{sibling}" if __package__ else sibling)
+        globals()[name] = value = getattr(defining, name)
         return value
 
-    _RPC_NAMES = frozenset(
-        {"VIR_LXC_MONITOR_Client", "VIR_LXC_MONITOR_Server", "VIR_LXC_MONITOR_Connection"}
-    )
+    _RPC_NAMES = {
+        "VIR_LXC_MONITOR_Client": "lxc_monitor_protocol_rpc",
+        "VIR_LXC_MONITOR_Connection": "lxc_monitor_protocol_rpc",
+        "VIR_LXC_MONITOR_Server": "lxc_monitor_protocol_rpc",
+    }

@@ -156,6 +156,19 @@ def test_included_files_are_modules_of_their_own_and_handed_on(tmp_path: Path) -
     assert classes(out2) == {"Colour": ["base"], "Point": ["base"], "Box": ["plain"]}
 
 
+def test_an_umbrella_hands_on_the_rpc_classes_of_what_it_includes(tmp_path: Path) -> None:
+    write(tmp_path, service="struct ping { int n; };\nprogram PING_PROG { version PING_V1 { ping ECHO(ping) = 1; } = 1; } = 0x20000099;\n")
+    (umbrella,) = write(tmp_path, all='#include "service.x"\n')
+    out = tmp_path / "rpcinc"
+    assert xdrgen(umbrella, "-o", out).returncode == 0
+    mypy(out)
+    everything, rpc = load(out, "all"), load(out, "service_rpc")
+    assert everything.PING_V1_Client is rpc.PING_V1_Client and everything.PING_V1_Server is rpc.PING_V1_Server
+    assert {"PING_V1_Client", "PING_PROG_PROGRAM", "ping"} <= set(everything.__all__)
+    lazy = "import sys, rpcinc.all as a; assert 'rpcinc.service_rpc' not in sys.modules; a.PING_V1_Client; assert 'rpcinc.service_rpc' in sys.modules"
+    assert subprocess.run([sys.executable, "-c", lazy], cwd=tmp_path).returncode == 0  # imported on first use only
+
+
 def test_a_repeated_included_definition_is_the_included_one(tmp_path: Path) -> None:
     write(tmp_path, base=BASE)
     (again,) = write(tmp_path, again='#include "base.x"\nstruct Point { uint32 x; uint32 y; Colour c; };\nstruct Line { Point a; Point b; };\n')

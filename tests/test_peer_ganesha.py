@@ -16,7 +16,6 @@ import glob
 import hashlib
 import os
 import stat
-import sys
 from pathlib import Path
 from types import ModuleType
 from typing import Any, Iterator, NamedTuple
@@ -109,10 +108,7 @@ def nfs4(generated_package: Any) -> tuple[ModuleType, Any]:
 def connect(codecs: tuple[ModuleType, Any], port: int, program: Any, version: int, *, udp: bool = False) -> Any:
     """The generated typed client (``<VERSION>_Client``) of ``program`` ``version``."""
     module, rpc = codecs
-    name = f"{program.version(version).name}_Client"
-    # NFS's classes are those of nfs23.x's module, which mount.x's includes (and hands on the types of)
-    defining = [module] + [m for key, m in list(sys.modules.items()) if key.startswith(f"{module.__package__}.") and hasattr(m, "_RPC_NAMES")]
-    client_class = next(getattr(m, name) for m in defining if name in getattr(m, "_RPC_NAMES", ()))
+    client_class = getattr(module, f"{program.version(version).name}_Client")  # NFS's: nfs23.x's, handed on
     return client_class("127.0.0.1", port, udp=udp, credentials=rpc.Credentials.sys("localhost", 0, 0), timeout=30.0)
 
 

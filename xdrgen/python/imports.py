@@ -35,6 +35,7 @@ class Imports:
     codecs: dict[str, tuple[str, ...]] = field(default_factory=dict)  # owner -> XDR names, for CODECS
     # the names it hands on: the other files' types it uses, and the names of the files it includes
     exported: list[str] = field(default_factory=list)
+    rpc: dict[str, str] = field(default_factory=dict)  # the RPC classes of included files -> their module
 
     @property
     def first(self) -> list[Import]:
@@ -109,13 +110,18 @@ def imports(module: M.Module, code: str) -> Imports:
         exported.append(py_name)
     for name, (_, owner) in module.foreign.items():  # codec("name") of every type its types reach
         codecs.setdefault(owner.name, []).append(name)
+    rpc: dict[str, str] = {}
+    own_rpc = {name for p in module.programs for v in p.versions for name in naming.rpc_classes(v.py_name)}
     for included in M.included_modules(module):
         for name in public_names(included):
             if name not in own and name not in exported:
                 exported.append(name)
                 want(included, name)
+        for name in (n for p in included.programs for v in p.versions for n in naming.rpc_classes(v.py_name)):
+            if name not in own and name not in own_rpc:
+                rpc.setdefault(name, naming.rpc_module_for(included.name))
     statements = [Import(name, sorted(wanted[name]), reaches(owners[name], module)) for name in sorted(wanted)]
-    return Imports(statements, {owner: tuple(sorted(set(names))) for owner, names in sorted(codecs.items())}, exported)
+    return Imports(statements, {owner: tuple(sorted(set(names))) for owner, names in sorted(codecs.items())}, exported, rpc)
 
 
 __all__ = ["Import", "Imports", "imports", "public_names", "reaches"]

@@ -109,11 +109,15 @@ class Renderer:
         """The RPC classes of every program version, which the sibling module defines."""
         return sorted(name for p in self.module.programs for v in p.versions for name in naming.rpc_classes(v.py_name))
 
-    def lazy_exports(self, names: list[str]) -> str:
-        """The block of the module that hands out the RPC classes ``names`` of its sibling
-        module on first use (ONC RPC programs' or libvirt's framing's)."""
-        rpc_module = naming.rpc_module_for(self.module_name)
-        return self.render("rpc_exports.py.j2", rpc_module=rpc_module, names=names, table=naming.RPC_NAMES_TABLE)
+    def lazy_exports(self, names: dict[str, str]) -> str:
+        """The block of the module that hands out RPC classes on first use (ONC RPC programs'
+        or libvirt's framing's): ``names`` maps each to the module that defines it, its sibling
+        or that of a file it includes."""
+        sources: dict[str, list[str]] = {}
+        for name, rpc_module in sorted(names.items()):
+            sources.setdefault(rpc_module, []).append(name)
+        ordered = sorted(sources.items(), key=lambda source: (source[0] != naming.rpc_module_for(self.module_name), source[0]))
+        return self.render("rpc_exports.py.j2", sources=ordered, table=naming.RPC_NAMES_TABLE)
 
     def rpc_classes(self, p: M.Program) -> tuple[list[str], set[str]]:
         """The client, asyncio client and server classes of each version of ``p``, and the
@@ -150,9 +154,11 @@ def generate(
     libvirt_classes = list(libvirt.class_names()) if libvirt else []  # the view itself is companions'
     blocks = [renderer.block(t) for t in module.types]
     programs = [renderer.program(p) for p in module.programs]
-    if programs:
-        programs.append(renderer.lazy_exports(renderer.rpc_names()))
     taken = imports(module, "\n\n".join(blocks + programs))
+    sibling = naming.rpc_module_for(module_name)
+    lazy = {name: sibling for name in renderer.rpc_names() + libvirt_classes} | {n: m for n, m in taken.rpc.items()}
+    if programs:
+        programs.append(renderer.lazy_exports(lazy))
     name = Path(source_name).name
     code = (
         renderer.render(
@@ -167,7 +173,7 @@ def generate(
             blocks=blocks,
             programs=programs,
             passthrough=[line.rstrip() for part in module.passthrough for line in part.split("\n")],
-            exports=renderer.exports(renderer.rpc_names() + libvirt_classes, taken.exported),
+            exports=renderer.exports(list(lazy), taken.exported),
             imports=taken,
             formats=renderer.views.formats.definitions(),
             codecs=[renderer.views.codec(t) for t in module.types],
@@ -175,8 +181,8 @@ def generate(
         )
         + "\n"
     )
-    if libvirt_classes:  # the typed classes of libvirt's framing (xdrgen/python/libvirt.py)
-        code += "\n\n" + renderer.lazy_exports(libvirt_classes) + "\n"
+    if lazy and not programs:  # libvirt's framing's typed classes (xdrgen/python/libvirt.py), or those handed on
+        code += "\n\n" + renderer.lazy_exports(lazy) + "\n"
     return format_like_black(code) if format else code
 
 
