@@ -31,6 +31,8 @@ class Import:
 
 @dataclass
 class Imports:
+    """What one module takes from the others of its package, and what it hands on."""
+
     statements: list[Import] = field(default_factory=list)
     codecs: dict[str, tuple[str, ...]] = field(default_factory=dict)  # owner -> XDR names, for CODECS
     # the names it hands on: the other files' types it uses, and the names of the files it includes
