@@ -136,7 +136,7 @@ class _Checker:
         if symbol is None:
             if name in M.BUILTIN_CONSTANTS:
                 return M.BUILTIN_CONSTANTS[name]
-            owner = self.outside(name, True, location, False) or self.outside(name, False, location, False)
+            owner = self.elsewhere(name, location, type_=False)
             if owner is not None:  # its value is known where it is defined
                 return owner.constant_any(name, location, what)
             self.undefined(name, location, "constant", self.constant_names())
@@ -245,6 +245,11 @@ class _Checker:
             return self.py(name, location)
         return naming.field_name(name, self.type_python_names())
 
+    def elsewhere(self, name: str, location: A.Location | None, *, type_: bool, beyond_included: bool = True) -> _Checker | None:
+        """The checker of the other file that defines ``name``: one this file includes, else
+        (``beyond_included``) any other of the set."""
+        return self.outside(name, True, location, type_) or (self.outside(name, False, location, type_) if beyond_included else None)
+
     def type_python_names(self) -> set[str]:
         """The module's type names: its own and those it may import from other files."""
         if self._type_names is None:
@@ -288,12 +293,10 @@ class _Checker:
 
     def type_ref(self, spec: A.TypeRef) -> M.TypeExpr:
         symbol = self.symbols.get(spec.name)
-        if symbol is None and spec.keyword is None and spec.name in M.C_TYPE_NAMES:
-            owner = self.outside(spec.name, True, spec.location, True)  # an included file may define it
-        elif symbol is None:
-            owner = self.outside(spec.name, True, spec.location, True) or self.outside(spec.name, False, spec.location, True)
-        else:
-            owner = None
+        owner = None
+        if symbol is None:  # a C type name rpcgen knows ranks after the included files only
+            builtin = spec.keyword is None and spec.name in M.C_TYPE_NAMES
+            owner = self.elsewhere(spec.name, spec.location, type_=True, beyond_included=not builtin)
         if owner is not None:
             symbol = owner.symbols[spec.name]
             self.imported[spec.name] = owner
@@ -782,38 +785,25 @@ class _CheckSet:
         self.checkers = {u.key: _Checker(u.spec, reporter) for u in self.units}
         self.reported: set[tuple[int, str]] = set()
 
-    def included(self, unit: Unit) -> list[object]:
-        """The keys of the files ``unit`` includes, directly or through each other, in order."""
-        by_key = {u.key: u for u in self.units}
-        found: list[object] = []
-        pending = list(unit.includes)
-        while pending:
-            key = pending.pop(0)
-            if key != unit.key and key not in found:
-                found.append(key)
-                pending.extend(by_key[key].includes)
-        return found
-
     def build(self) -> list[M.Module]:
         for checker in self.checkers.values():
             checker.collect()
             checker.declared = dict(checker.symbols)
         for unit in self.units:
-            self.drop_repeats(self.checkers[unit.key], [self.checkers[k] for k in self.included(unit)])
-        for unit in self.units:
-            included = self.included(unit)
-            ranks = (
-                [self.checkers[k] for k in included],
-                [self.checkers[u.key] for u in self.units if u.key != unit.key and u.key not in included and not u.bundled],
-                [self.checkers[u.key] for u in self.units if u.key != unit.key and u.key not in included and u.bundled],
-            )
-            self.checkers[unit.key].outside = functools.partial(self.lookup, self.checkers[unit.key], ranks)
-        modules = [self.checkers[u.key].build() for u in self.units]
-        for unit, module in zip(self.units, modules):
-            checker = self.checkers[unit.key]
-            module.imports = {name: owner.module for name, owner in sorted(checker.imported.items()) if owner.symbols[name].kind == "type"}
+            module = self.checkers[unit.key].module
             module.includes = [self.checkers[k].module for k in unit.includes if k != unit.key]
             module.bundled = unit.bundled
+        by_module = {id(c.module): c for c in self.checkers.values()}
+        for unit in self.units:
+            checker = self.checkers[unit.key]
+            included = [by_module[id(m)] for m in M.included_modules(checker.module)]
+            self.drop_repeats(checker, included)
+            others = [c for c in self.checkers.values() if c is not checker and c not in included]
+            ranks = (included, [c for c in others if not c.module.bundled], [c for c in others if c.module.bundled])
+            checker.outside = functools.partial(self.lookup, checker, ranks)
+        modules = [self.checkers[u.key].build() for u in self.units]
+        for checker in self.checkers.values():
+            checker.module.imports = {name: owner.module for name, owner in sorted(checker.imported.items()) if owner.symbols[name].kind == "type"}
         for module in modules:
             for location, message in module.link():
                 self.report.error(location, message)

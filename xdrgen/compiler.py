@@ -4,6 +4,7 @@ leaves undefined come from the others (see ``checker.check_set``)."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -57,39 +58,31 @@ def compile_set(paths: Sequence[str | Path], options: Options | None = None, sou
     options = options or Options()
     sources = sources if sources is not None else SourceCache()
     reporter = Reporter()
-    inputs = [Path(p) for p in paths]
-    trees: dict[Path, A.Specification] = {}
-    order: list[tuple[Path, A.Specification, bool]] = []
+    files: dict[Path, tuple[A.Specification, bool]] = {}  # by resolved path: tree, is an input
 
-    def add(spec: A.Specification, path: Path, is_input: bool) -> None:
-        key = path.resolve()
-        if key in trees:
-            return
-        trees[key] = spec
-        order.append((key, spec, is_input))
+    def add(spec: A.Specification, is_input: bool) -> bool:
+        """Enter a file (the first tree read of it); False if it is there already."""
+        return files.setdefault(Path(spec.file).resolve(), (spec, is_input))[0] is spec
 
-    parsed = [(path, parse_file(path, include_dirs=options.include_dirs, defines=options.defines, target=options.target, sources=sources, pre_includes=options.pre_includes)) for path in inputs]
-    for path, spec in parsed:
-        add(spec, path, True)
-    pending = [include for _, spec in parsed for include in spec.includes()]
+    parse = functools.partial(parse_file, include_dirs=options.include_dirs, defines=options.defines, target=options.target, sources=sources)
+    pending: list[A.Include] = []
+    for path in paths:
+        spec = parse(path, pre_includes=options.pre_includes)
+        if add(spec, True):
+            pending += spec.includes()
     while pending:
-        include = pending.pop(0)
-        add(include.specification, Path(include.specification.file), False)
-        pending.extend(include.specification.includes())
-    if options.rpc_defs:
-        bundled = rpc_defs_path()
-        if bundled.resolve() not in trees:
-            spec = parse_file(bundled, defines=options.defines, target=options.target, sources=sources)
-            trees[bundled.resolve()] = spec
-            order.append((bundled.resolve(), spec, False))
+        included = pending.pop(0).specification
+        if add(included, False):
+            pending += included.includes()
+    bundled = rpc_defs_path().resolve()
+    if options.rpc_defs and bundled not in files:
+        add(parse(bundled), False)
     units = [
-        Unit(key, spec, tuple(Path(i.specification.file).resolve() for i in spec.includes()), bundled=options.rpc_defs and key == rpc_defs_path().resolve())
-        for key, spec, _ in order
+        Unit(key, spec, tuple(Path(i.specification.file).resolve() for i in spec.includes()), bundled=options.rpc_defs and key == bundled)
+        for key, (spec, _) in files.items()
     ]
     models = check_set(units, reporter)
-    compiled = [
-        Compiled(Path(spec.file), spec, model, sources, reporter, is_input) for (_, spec, is_input), model in zip(order, models)
-    ]
+    compiled = [Compiled(Path(spec.file), spec, model, sources, reporter, is_input) for (spec, is_input), model in zip(files.values(), models)]
     # the bundled definitions are written only where a file uses them
     used = {id(owner) for c in compiled for owner in _imported_modules(c.model)}
     compiled = [c for c in compiled if not c.model.bundled or id(c.model) in used]

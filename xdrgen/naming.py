@@ -184,7 +184,6 @@ class Locals:
     start: str = "start"
     refused: str = "refused"
     discriminant: str = "d"
-    unset: str = "unset"
     node: str = "node"
     nodes: str = "nodes"
     current: str = "current"

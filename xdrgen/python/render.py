@@ -75,7 +75,9 @@ class Renderer:
         self.module_name = module_name
         self.views = ViewBuilder(module)
         # the types of modules imported at the top exist when this module's aliases are made
-        self.views.rendered.update(t.py_name for t, owner in module.foreign.values() if not reaches(owner, module))
+        owners = {id(owner): owner for _, owner in module.foreign.values()}
+        first = {key for key, owner in owners.items() if not reaches(owner, module)}
+        self.views.rendered.update(t.py_name for t, owner in module.foreign.values() if id(owner) in first)
         self.env = environment()
 
     def render(self, template: str, **context: Any) -> str:
@@ -156,17 +158,14 @@ def generate(
     programs = [renderer.program(p) for p in module.programs]
     taken = imports(module, "\n\n".join(blocks + programs))
     sibling = naming.rpc_module_for(module_name)
-    lazy = {name: sibling for name in renderer.rpc_names() + libvirt_classes} | {n: m for n, m in taken.rpc.items()}
+    lazy = {name: sibling for name in renderer.rpc_names() + libvirt_classes} | taken.rpc
     if programs:
         programs.append(renderer.lazy_exports(lazy))
     name = Path(source_name).name
     code = (
         renderer.render(
             "module.py.j2",
-            version=__version__,
-            source_name=name,
-            sha256=hashlib.sha256(source_text.encode("utf-8")).hexdigest(),
-            regenerate=regenerate or f"run `xdrgen {name}` again",
+            **_header(source_name, source_text, regenerate),
             docstring=_module_docstring(module, name, module_name),
             module=module,
             module_name=module_name,
@@ -184,6 +183,17 @@ def generate(
     if lazy and not programs:  # libvirt's framing's typed classes (xdrgen/python/libvirt.py), or those handed on
         code += "\n\n" + renderer.lazy_exports(lazy) + "\n"
     return format_like_black(code) if format else code
+
+
+def _header(source_name: str, source_text: str, regenerate: str | None) -> dict[str, str]:
+    """What the first lines of every module written from a .x file say (templates' header)."""
+    name = Path(source_name).name
+    return {
+        "version": __version__,
+        "source_name": name,
+        "sha256": hashlib.sha256(source_text.encode("utf-8")).hexdigest(),
+        "regenerate": regenerate or f"run `xdrgen {name}` again",
+    }
 
 
 def _libvirt_builder(module: M.Module, module_name: str, convention: conventions.Convention | None) -> LibvirtViewBuilder | None:
@@ -224,9 +234,7 @@ def companions(
     holding the typed RPC classes of its programs (ONC RPC), or of libvirt's framing when it
     follows libvirt's convention (methods and parameters renamed are reported to ``warnings``)."""
     module_name = module_name or naming.module_name_for(source_name)
-    name = Path(source_name).name
-    header = dict(version=__version__, source_name=name, sha256=hashlib.sha256(source_text.encode("utf-8")).hexdigest())
-    header["regenerate"] = regenerate or f"run `xdrgen {name}` again"
+    header = _header(source_name, source_text, regenerate)
     if module.programs:
         code = _onc_classes(module, module_name, header)
         return {naming.rpc_module_for(module_name): format_like_black(code) if format else code}

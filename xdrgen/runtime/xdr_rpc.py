@@ -79,6 +79,14 @@ class ConnectFailed(RpcError, ConnectionError):
     """The connection could not be made (refused, reset during a burst, no such socket)."""
 
 
+async def _open_tcp(host: str, port: int) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    """A TCP connection for an asyncio client; ConnectFailed names where it could not go."""
+    try:
+        return await asyncio.open_connection(host, port)
+    except OSError as error:
+        raise ConnectFailed(f"cannot connect to {host}:{port}: {error}") from None
+
+
 class CallTimeout(RpcError, TimeoutError):
     """No reply within the call's timeout; a late reply is skipped when it comes."""
 
@@ -755,10 +763,7 @@ class Client(_ClosesAsync):
 
     @classmethod
     async def connect_tcp(cls, host: str, port: int, program: int, version: int, **options: Any) -> Client:
-        try:
-            reader, writer = await asyncio.open_connection(host, port)
-        except OSError as error:
-            raise ConnectFailed(f"cannot connect to {host}:{port}: {error}") from None
+        reader, writer = await _open_tcp(host, port)
         return cls(reader, writer, program, version, **options)
 
     def on_event(self, procedure: int, handler: EventHandler) -> None:
@@ -1364,10 +1369,7 @@ class OncClient(_ClosesAsync):
 
     @classmethod
     async def connect(cls, host: str, port: int, program: int, version: int, **options: Any) -> OncClient:
-        try:
-            reader, writer = await asyncio.open_connection(host, port)
-        except OSError as error:
-            raise ConnectFailed(f"cannot connect to {host}:{port}: {error}") from None
+        reader, writer = await _open_tcp(host, port)
         return cls(reader, writer, program, version, **options)
 
     async def call(self, procedure: int, arguments: bytes = b"", *, timeout: float | None = 30.0, version: int | None = None) -> bytes:
