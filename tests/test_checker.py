@@ -87,6 +87,23 @@ def test_recursion_without_a_finite_value_is_rejected(tmp_path: Path, text: str)
     assert "recursive" in error_of(tmp_path, text)
 
 
+@pytest.mark.parametrize(
+    "text, chain, line",
+    [
+        # rpcsvc mount.x with one word changed (found by fuzz_parser.py): C's "struct mountlist"
+        # names a struct, here the typedef itself; generating it recursed without end
+        ("typedef struct mountlist *mountlist;\n", "mountlist -> mountlist", 1),
+        ("typedef int ok;\ntypedef b *a;\ntypedef a b<>;\n", "a -> b -> a", 2),
+    ],
+)
+def test_a_typedef_that_reaches_itself_without_a_struct_is_rejected(tmp_path: Path, text: str, chain: str, line: int) -> None:
+    with pytest.raises(XdrgenError) as raised:
+        check(tmp_path, text)
+    (error,) = raised.value.diagnostics  # one error for one loop, at its first typedef
+    assert error.message.startswith(f"typedef '{chain.split()[0]}' is defined in terms of itself ({chain})")
+    assert error.location is not None and error.location.line == line
+
+
 def test_inline_types_are_hoisted_with_owner_and_field_names(tmp_path: Path) -> None:
     model = check(tmp_path, "struct s { enum { RED = 1 } colour; struct { int x; } point<2>; };\n").model
     names = [t.name for t in model.types]

@@ -107,3 +107,38 @@ def test_union_arms_absent_optional_and_void(shared: ModuleType) -> None:
     with pytest.raises(shared.XdrError, match="the arm 'h' is not set") as error:
         shared.encode("pick", shared.pick(1))
     assert error.value.path == "shared.pick.h"
+
+
+def test_bytes_that_are_not_utf8_round_trip_through_each_shape_of_string_code(shared: ModuleType) -> None:
+    """The fast path encodes and decodes strings strictly; bytes that are not UTF-8 (here 0xff,
+    a lone continuation byte 0x80) are refused there, and the checked codec gives the text
+    with surrogateescape: the same value and bytes as for any other string."""
+    odd = b"\xff\x80".decode("utf-8", "surrogateescape")
+    assert odd == "\udcff\udc80"
+    # user0: "once.note" written out in line, "tag" through the called label decoder, "h.name"
+    # inside the called handle struct; pick: a string behind an optional in a union arm
+    for type_name, value, data in (
+        ("user0", shared.user0(1, shared.handle(odd, b"xyz"), odd, shared.once(odd, 2)),
+         bytes.fromhex("00000001 00000002 ff800000 78797a00 00000002 ff800000 00000002 ff800000 00000002")),
+        ("pick", shared.pick(2, maybe=odd), bytes.fromhex("00000002 00000001 00000002 ff800000")),
+        ("label", odd, bytes.fromhex("00000002 ff800000")),
+    ):
+        assert shared.encode(type_name, value) == data
+        assert shared.decode(type_name, data) == value
+        assert shared.codec(type_name).decode_from(data + b"tail", 0) == (value, len(data))
+
+
+def test_arrays_of_numbers_use_one_struct_per_count_and_keep_only_so_many(generated_package) -> None:  # type: ignore[no-untyped-def]
+    """Arrays of numbers are packed with a Struct per count (``_rt.Items``), which a peer
+    sending every count it likes must not be able to grow without bound."""
+    mod = generated_package.load_source("struct nums { int values<>; hyper wide[2]; };\n", "nums")
+    runtime = mod._rt
+    for count in range(runtime.ITEMS_KEPT + 200):
+        value = mod.nums(list(range(-count, 0)), [-(2**63), 2**63 - 1])
+        data = mod.encode("nums", value)
+        # RFC 4506 4.13: the count, the items; then the fixed array of two hypers
+        assert data == (count.to_bytes(4, "big") + b"".join(i.to_bytes(4, "big", signed=True) for i in range(-count, 0))
+                        + bytes.fromhex("8000000000000000 7fffffffffffffff"))
+        assert mod.decode("nums", data) == value
+    tables = [v for v in vars(mod).values() if isinstance(v, runtime.Items)]
+    assert len(tables) == 2 and all(len(table) == runtime.ITEMS_KEPT + 1 for table in tables)  # counts 0..ITEMS_KEPT

@@ -525,6 +525,7 @@ class _Checker:
                 self.add_type(self.union(item.name, item.body, item.location, item.comment))
             elif isinstance(item, A.ProgramDef):
                 module.programs.append(self.program(item))
+        self.check_alias_loops()
         self.check_recursion()
         self.check_rpc_class_names()
         return module
@@ -596,6 +597,29 @@ class _Checker:
         return M.NamedType(name)
 
     # ---- recursion -----------------------------------------------------------------------
+
+    def check_alias_loops(self) -> None:
+        """A typedef that reaches itself through typedefs, optionals and arrays alone
+        (``typedef struct mountlist *mountlist;``, where C's ``struct mountlist`` is another
+        name) describes no type: only a struct or union can contain itself."""
+        aliases = {d.name: d for d in self.module.types if isinstance(d, M.AliasDef)}
+        order = {name: n for n, name in enumerate(aliases)}  # the order of the file
+        for name, alias in aliases.items():
+            chain, expr = [name], alias.type
+            while True:
+                while isinstance(expr, (M.ArrayType, M.OptionalType)):
+                    expr = expr.element
+                if not (isinstance(expr, M.NamedType) and expr.name in aliases) or expr.name in chain:
+                    break
+                chain.append(expr.name)
+                expr = aliases[expr.name].type
+            # reported at the first typedef of the loop in the file, once per loop
+            if isinstance(expr, M.NamedType) and expr.name == name and name == min(chain, key=order.__getitem__):
+                self.report.error(
+                    alias.location,
+                    f"typedef '{name}' is defined in terms of itself ({' -> '.join(chain + [name])}); "
+                    "only a struct or union can contain itself",
+                )
 
     def check_recursion(self) -> None:
         """Every type needs a finite value: a type that contains itself must be able to stop,

@@ -171,6 +171,12 @@ def struct_format(fmt: str) -> str:
     return STRUCT_FORMAT_PREFIX + "_".join(f"{n}{w}" if n > 1 else w for n, w in words)
 
 
+def struct_items(head: str, code: str) -> str:
+    """The name of the ``Items`` table of a head and an item format, readable as what it packs:
+    ``("I", "i")`` -> ``_S_uint_int_items`` (a length word, then ints)."""
+    return struct_format(head + code) + "_items"
+
+
 @dataclass(frozen=True)
 class Locals:
     """The names of the locals every generated codec function has. They are the plain words

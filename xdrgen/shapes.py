@@ -10,6 +10,14 @@ from . import model as M
 FLAT_LEAVES = (M.IntType, M.FloatType, M.BoolType, M.EnumDef, M.StringType, M.OpaqueType, M.VoidType)
 FLAT_LIMIT = 32  # leaves of a struct written out where it is used; bigger ones are called
 FLAT_DEPTH = 8  # and how deeply its structs may nest: each level is a constructor call in a call
+# how deeply _pack_ functions may call each other: a codec whose entry is a _pack_ has no
+# wrapper to turn a RecursionError into XdrError, so the nesting must stay far from the limit
+PACK_DEPTH = 32
+
+
+def full_range(expr: M.IntType) -> bool:
+    """An integer whose range is all of its 32 or 64 bits (not a char or short)."""
+    return (expr.min, expr.max) in ((-(1 << (expr.bits - 1)), (1 << (expr.bits - 1)) - 1), (0, (1 << expr.bits) - 1))
 
 
 def link_field(module: M.Module, t: M.StructDef) -> M.Field | None:
@@ -39,6 +47,7 @@ class Shapes:
         self.module = module
         self.leaves: dict[str, tuple[int, int] | None] = {}  # (leaves, depth) of flat structs
         self.sizes: dict[str, int] = {}  # min_size of named types, computed once
+        self.packing: dict[str, int | None] = {}  # of named types: how deeply _pack_ calls nest, 0: no _pack_, None: being decided
 
     def min_size(self, expr: M.TypeExpr) -> int:
         """The fewest bytes any value of ``expr`` takes: bounds a length prefix before
@@ -112,11 +121,61 @@ class Shapes:
         return isinstance(t, M.StructDef) and self.flat_leaves(t) is not None
 
     def packs(self, t: M.TypeExpr | M.TypeDefinition) -> bool:
-        """Whether ``t`` has a ``_pack_`` function: its whole value in one expression of bytes.
-        So a flat struct, and a union whose every arm is a flat value."""
-        if isinstance(t, M.UnionDef):
-            return all(arm.field is None or self.flat_value(arm.field.type) for arm in t.all_arms)
-        return self.flat(t)
+        """Whether ``t`` has a ``_pack_`` function: its whole value in a few expressions of bytes,
+        with no loop. So a struct whose every field, and a union whose every arm, is a packed
+        value (``packed_value``), whose ``_pack_`` calls nest at most PACK_DEPTH deep. A type met
+        again inside itself does not pack. Decided bottom-up with an explicit stack, so a chain
+        of a thousand nested types is fine."""
+        if not isinstance(t, (M.StructDef, M.UnionDef)):
+            return False
+        if t.name in self.packing and self.packing[t.name] is None:
+            return False  # being decided: met again inside itself
+        pending = [t]
+        while pending:
+            current = pending[-1]
+            if self.packing.get(current.name) is not None:
+                pending.pop()
+                continue
+            self.packing[current.name] = None
+            undecided = [inner for inner in map(self._asks, self._values(current)) if inner and inner.name not in self.packing]
+            if undecided:
+                pending.extend(undecided)
+                continue
+            values = self._values(current)
+            depth = 1 + max((self.packing.get(inner.name) or 0 for inner in map(self._asks, values) if inner), default=0)
+            self.packing[current.name] = depth if depth <= PACK_DEPTH and all(map(self.packed_value, values)) else 0
+            pending.pop()
+        return bool(self.packing[t.name])
+
+    def packed_value(self, expr: M.TypeExpr) -> bool:
+        """A leaf, a flat struct, a type that packs, an optional of one run, or an array of
+        numbers packed all at once (``bulk``)."""
+        inner = self.module.resolve(expr)
+        if isinstance(inner, M.OptionalType):
+            return self.one_run(inner.element)
+        if isinstance(inner, M.ArrayType):
+            return self.bulk(inner.element)
+        return self.flat_value(expr) or self.packs(inner)
+
+    def _asks(self, expr: M.TypeExpr) -> M.StructDef | M.UnionDef | None:
+        """The type whose ``packs`` ``packed_value(expr)`` asks, if any."""
+        inner = self.module.resolve(expr)
+        if isinstance(inner, (M.StructDef, M.UnionDef)) and not self.flat_value(expr):
+            return inner
+        return None
+
+    @staticmethod
+    def _values(t: M.StructDef | M.UnionDef) -> list[M.TypeExpr]:
+        """The types of a struct's fields or a union's arms."""
+        if isinstance(t, M.StructDef):
+            return [f.type for f in t.fields]
+        return [arm.field.type for arm in t.all_arms if arm.field is not None]
+
+    def bulk(self, element: M.TypeExpr) -> bool:
+        """Array items packed and unpacked all at once, with one format: integers of a full
+        range and doubles (not float32, whose NaNs each item's own check sends to the runtime)."""
+        inner = self.module.resolve(element)
+        return (isinstance(inner, M.IntType) and full_range(inner)) or (isinstance(inner, M.FloatType) and inner.bits == 64)
 
     def unpacks(self, t: M.TypeDefinition) -> bool:
         """Whether ``t`` has an ``_unpack_`` function: one Struct.unpack of all the input (so not
@@ -127,6 +186,14 @@ class Shapes:
         """A value written out in one run of bytes expressions: a leaf or a flat struct."""
         inner = self.module.resolve(expr)
         return isinstance(inner, FLAT_LEAVES) or self.flat(inner)
+
+    def one_run(self, expr: M.TypeExpr) -> bool:
+        """A value of fixed size written as fixed-size values only (a number, bool, enum, fixed
+        opaque or fixed struct): its bytes come from one struct.Struct."""
+        inner = self.module.resolve(expr)
+        if isinstance(inner, M.OpaqueType):
+            return inner.fixed
+        return isinstance(inner, (M.IntType, M.FloatType, M.BoolType, M.EnumDef)) or self.fixed(inner)
 
     def fixed(self, t: M.TypeExpr | M.TypeDefinition) -> bool:
         """A flat struct without strings or variable opaques: one struct.Struct reads it all."""

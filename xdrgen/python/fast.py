@@ -7,6 +7,9 @@ then asks the checked codec, which says why and where (see the templates).
 Encoders add ``bytes`` to ``out``; decoders read ``buf`` at ``pos`` and advance ``pos``.
 A struct or union value is checked by its exact class (``v.__class__ is T``, cheaper than
 ``isinstance``): an instance of a subclass is left to the checked codec, which takes it.
+Strings are UTF-8 with surrogateescape (any bytes round-trip), but the fast path encodes and
+decodes them strictly, which is quicker and gives the same bytes and text wherever it
+succeeds; the rest raises UnicodeError, one of REFUSED, and the checked codec makes the value.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from dataclasses import dataclass
 
 from .. import model as M
 from .. import naming
-from ..shapes import Shapes
+from ..shapes import Shapes, full_range
 from .code import If, Writer
 from .text import annotation
 
@@ -33,33 +36,31 @@ class StructFormats:
 
     def __init__(self) -> None:
         self.names: dict[str, str] = {}
+        self.item_names: dict[tuple[str, str], str] = {}  # (head, item format) -> its Items table
 
     def name(self, fmt: str) -> str:
         return self.names.setdefault(fmt, naming.struct_format(fmt))
+
+    def items(self, head: str, code: str) -> str:
+        """The ``_rt.Items`` table of ``head`` then any count of ``code`` (arrays of numbers)."""
+        return self.item_names.setdefault((head, code), naming.struct_items(head, code))
 
     def definitions(self) -> list[tuple[str, str]]:
         """(name, format) of each, in the order of their names."""
         return sorted((name, fmt) for fmt, name in self.names.items())
 
-
-def _full_range(expr: M.IntType) -> bool:
-    return (expr.min, expr.max) in ((-(1 << (expr.bits - 1)), (1 << (expr.bits - 1)) - 1), (0, (1 << expr.bits) - 1))
+    def item_definitions(self) -> list[tuple[str, str, str]]:
+        """(name, head, item format) of each Items table, in the order of their names."""
+        return sorted((name, head, code) for (head, code), name in self.item_names.items())
 
 
 def number_format(expr: M.TypeExpr | M.TypeDefinition) -> str | None:
     """The struct format of a fixed-size number whose range the format itself checks."""
-    if isinstance(expr, M.IntType) and _full_range(expr):
+    if isinstance(expr, M.IntType) and full_range(expr):
         return FIXED_INT_FORMATS[expr.bits, expr.signed]
     if isinstance(expr, M.FloatType) and expr.bits in FLOAT_FORMATS:
         return FLOAT_FORMATS[expr.bits]
     return None
-
-
-def _bulk_format(element: M.TypeExpr | M.TypeDefinition) -> str | None:
-    """The format of array items packed or unpacked all at once: numbers, but not float32,
-    whose NaNs each item's own check sends to the runtime."""
-    fmt = number_format(element)
-    return None if fmt == "f" else fmt
 
 
 # How many copies of a type's leaves the fast codecs may write out in place of calls to its
@@ -225,6 +226,8 @@ class FastEncoder(_FastWriter):
             self.encode_bytes(t, value)
         elif isinstance(t, M.ArrayType):
             self.encode_array(t, value)
+        elif isinstance(t, M.OptionalType) and self.shapes.one_run(t.element):
+            self.encode_small_optional(t, self.local(value))
         elif isinstance(t, M.OptionalType):
             x = self.local(value)
             self.flush()
@@ -252,12 +255,28 @@ class FastEncoder(_FastWriter):
             else:
                 self.emit(f"{naming.encoder(t.py_name)}({value}, {self.L.out})")
 
+    def encode_small_optional(self, t: M.OptionalType, x: str) -> None:
+        """An optional whose value is one run: its flag and value are one part (a local set in
+        each branch), so the parts around it still go out together."""
+        self.flush_slots()
+        parts, self.parts = self.parts, []
+        part = self.temp("p")
+        with self.block(f"if {x} is None:"):
+            self.emit(f"{part} = _rt.ZERO")
+        with self.block("else:"):
+            self.slots.append(("I", "1"))
+            self.encode(t.element, x)
+            self.flush_slots()
+            (packed,) = self.parts
+            self.emit(f"{part} = {packed}")
+        self.parts = parts + [part]
+
     def encode_bytes(self, t: M.StringType | M.OpaqueType, value: str) -> None:
         data, size = self.temp("b"), self.temp("len")
         fixed = isinstance(t, M.OpaqueType) and t.fixed
         limit = t.size if isinstance(t, M.OpaqueType) else t.max
         if isinstance(t, M.StringType):
-            self.emit(f'{data} = {value}.encode("utf-8", "surrogateescape")')
+            self.emit(f"{data} = {value}.encode()")  # strict UTF-8: see the module docstring
             checks = []
         else:
             self.emit(f"{data} = {value}")
@@ -285,14 +304,14 @@ class FastEncoder(_FastWriter):
         if not t.fixed and self.shapes.min_size(t.element) == 0:
             checks.append(f"len({items}) > _rt.ZERO_SIZE_ITEMS_MAX")  # as the decoder bounds them
         self.reject_if(checks)
-        fmt = _bulk_format(self.module.resolve(t.element))
+        fmt = number_format(self.module.resolve(t.element)) if self.shapes.bulk(t.element) else None
         if fmt and t.fixed:
             self.flush_slots()
             self.parts.append(f"{self.formats.name(f'{t.size}{fmt}')}.pack(*{items})")
             return
         if fmt:
             self.flush_slots()
-            self.parts.append(f'_rt.pack(f">I{{len({items})}}{fmt}", len({items}), *{items})')
+            self.parts.append(f"{self.formats.items('I', fmt)}[len({items})].pack(len({items}), *{items})")
             return
         if not t.fixed:
             self.slots.append(("I", f"len({items})"))
@@ -397,7 +416,7 @@ class FastDecoder(_FastWriter):
         end, result = self.temp("e"), self.temp("s")
         self.emit(f"{end} = {pos} + {size}")
         if isinstance(t, M.StringType):
-            self.emit(f'{result} = {buf}[{pos}:{end}].decode("utf-8", "surrogateescape")')
+            self.emit(f"{result} = {buf}[{pos}:{end}].decode()")  # strict UTF-8: see the module docstring
         else:
             self.emit(f"{result} = {buf}[{pos}:{end}]")
         self.emit(f"{pos} = {end} + (-{size} & 3)")
@@ -409,7 +428,7 @@ class FastDecoder(_FastWriter):
 
     def decode_array(self, t: M.ArrayType) -> str:
         buf, pos = self.L.buf, self.L.pos
-        fmt = _bulk_format(self.module.resolve(t.element))
+        fmt = number_format(self.module.resolve(t.element)) if self.shapes.bulk(t.element) else None
         result = self.temp("list")
         if t.fixed:
             count = str(t.size)
@@ -429,7 +448,7 @@ class FastDecoder(_FastWriter):
                 self.emit(f"{result}: list[{element_type}] = list({self.formats.name(f'{t.size}{fmt}')}.unpack_from({buf}, {pos}))")
                 self.emit(f"{pos} += {t.size * size}")
             else:
-                self.emit(f'{result}: list[{element_type}] = list(_rt.unpack_from(f">{{{count}}}{fmt}", {buf}, {pos}))')
+                self.emit(f"{result}: list[{element_type}] = list({self.formats.items('', fmt)}[{count}].unpack_from({buf}, {pos}))")
                 self.emit(f"{pos} += {count} * {size}")
             return result
         self.emit(f"{result}: list[{element_type}] = []")

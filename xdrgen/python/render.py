@@ -175,6 +175,7 @@ def generate(
             exports=renderer.exports(list(lazy), taken.exported),
             imports=taken,
             formats=renderer.views.formats.definitions(),
+            item_formats=renderer.views.formats.item_definitions(),
             codecs=[renderer.views.codec(t) for t in module.types],
             renamed=[(t.name, t.py_name) for t in module.types if t.py_name != t.name],
         )

@@ -364,11 +364,30 @@ class Reject(Exception):
 FAST_ERRORS = (struct.error, Reject, KeyError, IndexError, TypeError, AttributeError, OverflowError, UnicodeError)
 REFUSED = FAST_ERRORS + (XdrError,)
 Struct = struct.Struct
-unpack_from = struct.unpack_from
-pack = struct.pack
 BOOLS = (False, True)  # a decoded word 0 or 1 -> bool; IndexError for anything else
 BYTES_LIKE = (bytes, bytearray, memoryview)
 ZEROS = (b"", b"\x00", b"\x00\x00", b"\x00\x00\x00")  # ZEROS[n]: n padding bytes
+
+ITEMS_KEPT = 256  # the counts whose Struct an Items table keeps
+
+
+class Items(dict[int, struct.Struct]):
+    """``Items(head, code)[n]``: the Struct of ``head`` then ``n`` numbers of format ``code``,
+    for an array of numbers packed or unpacked at once (its length word and items, or its
+    items). Made on first use, which is quicker than ``struct.pack`` with a format string each
+    time, and kept for counts up to ITEMS_KEPT only, so that many counts cannot grow it."""
+
+    __slots__ = ("head", "code")
+
+    def __init__(self, head: str, code: str) -> None:
+        super().__init__()
+        self.head, self.code = head, code
+
+    def __missing__(self, count: int) -> struct.Struct:
+        made = struct.Struct(f">{self.head}{count}{self.code}")
+        if count <= ITEMS_KEPT:
+            self[count] = made
+        return made
 
 
 def encode_refused(value: object, refused: Exception) -> bytes:
