@@ -437,7 +437,7 @@ def _field_names(field: tuple[Any, ...]) -> tuple[str, Any, str]:
 def _may_be_none(registry: dict[str, Codec[Any]], shape: Any) -> bool:
     """Whether None is a value of ``shape`` itself (an optional, possibly behind typedefs)."""
     while shape.__class__ is str and shape not in _SCALAR_ENCODERS:
-        codec = registry.get(shape) or registry[shape]  # (a name of another module: looked up)
+        codec = registry[shape]  # (a name of another module: looked up there)
         own, registry = codec.shape, codec.registry
         if own[0] != "typedef":
             return False
@@ -663,9 +663,8 @@ def _decode_union(registry: dict[str, Codec[Any]], codec: Codec[Any], buf: bytes
 
 class _DataclassFields:
     """``__dataclass_fields__`` made on first use from the class's fields (``__match_args__``),
-    annotations and
-    ``__init__`` defaults: ``dataclasses.fields()``, ``replace()``, ``asdict()`` and
-    ``is_dataclass()`` work on generated classes without ``@dataclass``'s work at import time."""
+    annotations and ``__init__`` defaults: ``dataclasses.fields()``, ``replace()``, ``asdict()``
+    and ``is_dataclass()`` work on generated classes without ``@dataclass``'s work at import time."""
 
     def __init__(self) -> None:
         self.made: dict[type, dict[str, dataclasses.Field[Any]]] = {}

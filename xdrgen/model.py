@@ -356,7 +356,7 @@ class Module:
                 for value in definition.values:
                     if value.name in own_values:
                         problems.append((value.location, f"enum value '{value.name}' of {owner.source} has the name of a constant of {self.source}, whose code uses both; rename one of them"))
-            for inner in _names_used(definition):
+            for inner in names_used(definition):
                 if inner in owner._by_name:
                     pending.append((inner, owner, name, used))
                 elif inner in owner.imports:
@@ -376,8 +376,9 @@ class Module:
         return expr
 
 
-def _names_used(definition: TypeDefinition) -> list[str]:
-    """The names of the types a definition refers to."""
+def names_used(definition: TypeDefinition) -> list[str]:
+    """The names of the types a definition refers to, as often as it does (behind ``*`` and
+    ``<>`` too)."""
     if isinstance(definition, StructDef):
         exprs = [f.type for f in definition.fields]
     elif isinstance(definition, UnionDef):

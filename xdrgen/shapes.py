@@ -70,7 +70,8 @@ class Shapes:
         return self.sizes[expr.name] if expr.name in self.sizes else self._named_size(expr.name)
 
     def _parts(self, name: str) -> list[M.TypeExpr]:
-        """The type expressions a definition's size is the sum (or, for a union, the least) of."""
+        """The type expressions a definition is made of: its fields, its arms, or a typedef's
+        type (its size is their sum or, for a union, the least)."""
         definition = self.module.type_named(name)
         if isinstance(definition, M.StructDef):
             return [f.type for f in definition.fields]
@@ -137,11 +138,11 @@ class Shapes:
                 pending.pop()
                 continue
             self.packing[current.name] = None
-            undecided = [inner for inner in map(self._asks, self._values(current)) if inner and inner.name not in self.packing]
+            values = self._parts(current.name)
+            undecided = [inner for inner in map(self._asks, values) if inner and inner.name not in self.packing]
             if undecided:
                 pending.extend(undecided)
                 continue
-            values = self._values(current)
             depth = 1 + max((self.packing.get(inner.name) or 0 for inner in map(self._asks, values) if inner), default=0)
             self.packing[current.name] = depth if depth <= PACK_DEPTH and all(map(self.packed_value, values)) else 0
             pending.pop()
@@ -163,13 +164,6 @@ class Shapes:
         if isinstance(inner, (M.StructDef, M.UnionDef)) and not self.flat_value(expr):
             return inner
         return None
-
-    @staticmethod
-    def _values(t: M.StructDef | M.UnionDef) -> list[M.TypeExpr]:
-        """The types of a struct's fields or a union's arms."""
-        if isinstance(t, M.StructDef):
-            return [f.type for f in t.fields]
-        return [arm.field.type for arm in t.all_arms if arm.field is not None]
 
     def bulk(self, element: M.TypeExpr) -> bool:
         """Array items packed and unpacked all at once, with one format: integers of a full

@@ -89,23 +89,11 @@ def inlining(module: M.Module, shapes: Shapes) -> Inlining:
     direct: dict[str, int] = {}  # name -> uses in structs and unions
     in_aliases: dict[str, list[str]] = {}  # name -> the typedefs whose body uses it
     for t in definitions:
-        used: list[tuple[M.TypeExpr, str | None]]
-        if isinstance(t, M.StructDef):
-            used = [(f.type, None) for f in t.fields]
-        elif isinstance(t, M.UnionDef):
-            used = [(arm.field.type, None) for arm in t.all_arms if arm.field is not None]
-        elif isinstance(t, M.AliasDef):
-            used = [(t.type, t.name)]
-        else:
-            continue
-        for expr, alias in used:
-            while isinstance(expr, (M.ArrayType, M.OptionalType)):
-                expr = expr.element
-            if isinstance(expr, M.NamedType):
-                if alias is None:
-                    direct[expr.name] = direct.get(expr.name, 0) + 1
-                else:
-                    in_aliases.setdefault(expr.name, []).append(alias)
+        for name in M.names_used(t):
+            if isinstance(t, M.AliasDef):
+                in_aliases.setdefault(name, []).append(t.name)
+            else:
+                direct[name] = direct.get(name, 0) + 1
     copies: dict[str, int] = {}
 
     def copies_of(name: str) -> int:
@@ -145,6 +133,10 @@ class _FastWriter(Writer):
         self.L = locals_
         self.temp = temp
         self.slots: list[tuple[str, str]] = []  # (format, value) being fused
+
+    def bulk_format(self, element: M.TypeExpr) -> str | None:
+        """The format of array items packed or unpacked all at once (``Shapes.bulk``), or None."""
+        return number_format(self.module.resolve(element)) if self.shapes.bulk(element) else None
 
     def reject_if(self, conditions: list[str]) -> None:
         with self.block(If(conditions)):
@@ -304,7 +296,7 @@ class FastEncoder(_FastWriter):
         if not t.fixed and self.shapes.min_size(t.element) == 0:
             checks.append(f"len({items}) > _rt.ZERO_SIZE_ITEMS_MAX")  # as the decoder bounds them
         self.reject_if(checks)
-        fmt = number_format(self.module.resolve(t.element)) if self.shapes.bulk(t.element) else None
+        fmt = self.bulk_format(t.element)
         if fmt and t.fixed:
             self.flush_slots()
             self.parts.append(f"{self.formats.name(f'{t.size}{fmt}')}.pack(*{items})")
@@ -428,7 +420,7 @@ class FastDecoder(_FastWriter):
 
     def decode_array(self, t: M.ArrayType) -> str:
         buf, pos = self.L.buf, self.L.pos
-        fmt = number_format(self.module.resolve(t.element)) if self.shapes.bulk(t.element) else None
+        fmt = self.bulk_format(t.element)
         result = self.temp("list")
         if t.fixed:
             count = str(t.size)

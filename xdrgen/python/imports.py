@@ -64,6 +64,11 @@ def public_names(module: M.Module) -> list[str]:
     return names
 
 
+def rpc_class_names(module: M.Module) -> list[str]:
+    """The client, asyncio client and server classes of every version of the module's programs."""
+    return sorted(name for p in module.programs for v in p.versions for name in naming.rpc_classes(v.py_name))
+
+
 def _definition_names(t: M.TypeDefinition) -> list[str]:
     """The module-level names generated for a definition (its class or alias, codec functions,
     enum tables and values)."""
@@ -113,17 +118,17 @@ def imports(module: M.Module, code: str) -> Imports:
     for name, (_, owner) in module.foreign.items():  # codec("name") of every type its types reach
         codecs.setdefault(owner.name, []).append(name)
     rpc: dict[str, str] = {}
-    own_rpc = {name for p in module.programs for v in p.versions for name in naming.rpc_classes(v.py_name)}
+    own_rpc = set(rpc_class_names(module))
     for included in M.included_modules(module):
         for name in public_names(included):
             if name not in own and name not in exported:
                 exported.append(name)
                 want(included, name)
-        for name in (n for p in included.programs for v in p.versions for n in naming.rpc_classes(v.py_name)):
+        for name in rpc_class_names(included):
             if name not in own and name not in own_rpc:
                 rpc.setdefault(name, naming.rpc_module_for(included.name))
     statements = [Import(name, sorted(wanted[name]), reaches(owners[name], module)) for name in sorted(wanted)]
     return Imports(statements, {owner: tuple(sorted(set(names))) for owner, names in sorted(codecs.items())}, exported, rpc)
 
 
-__all__ = ["Import", "Imports", "imports", "public_names", "reaches"]
+__all__ = ["Import", "Imports", "imports", "public_names", "reaches", "rpc_class_names"]

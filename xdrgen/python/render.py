@@ -18,7 +18,7 @@ from .. import naming
 from ..diagnostics import Reporter
 from ..layout import format_like_black
 from .code import Block, If, Statement, lines, text
-from .imports import imports, public_names, reaches
+from .imports import imports, public_names, reaches, rpc_class_names
 from .libvirt import LibvirtView, LibvirtViewBuilder
 from .text import commented, docstring, literal, oneline, pystr
 from .views import EnumView, StructView, TypedefView, UnionView, ViewBuilder
@@ -107,10 +107,6 @@ class Renderer:
         view = self.views.program(p)
         return self.render("program/procedures.py.j2", p=view) + "\n\n\n" + self.render("program/table.py.j2", p=view)
 
-    def rpc_names(self) -> list[str]:
-        """The RPC classes of every program version, which the sibling module defines."""
-        return sorted(name for p in self.module.programs for v in p.versions for name in naming.rpc_classes(v.py_name))
-
     def lazy_exports(self, names: dict[str, str]) -> str:
         """The block of the module that hands out RPC classes on first use (ONC RPC programs'
         or libvirt's framing's): ``names`` maps each to the module that defines it, its sibling
@@ -158,7 +154,7 @@ def generate(
     programs = [renderer.program(p) for p in module.programs]
     taken = imports(module, "\n\n".join(blocks + programs))
     sibling = naming.rpc_module_for(module_name)
-    lazy = {name: sibling for name in renderer.rpc_names() + libvirt_classes} | taken.rpc
+    lazy = {name: sibling for name in rpc_class_names(module) + libvirt_classes} | taken.rpc
     if programs:
         programs.append(renderer.lazy_exports(lazy))
     name = Path(source_name).name
@@ -262,7 +258,7 @@ def _onc_classes(module: M.Module, module_name: str, header: dict[str, str]) -> 
             module_name=module_name,
             imported=_by_module(module, module_name, imported),
             tables=sorted(naming.program_table(p.py_name) for p in module.programs),
-            exports=renderer.rpc_names(),
+            exports=rpc_class_names(module),
             classes=classes,
         )
         + "\n"
