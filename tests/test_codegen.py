@@ -198,11 +198,14 @@ def test_locals_never_hide_names_of_the_file(generated_package) -> None:  # type
 
 def test_runtime_alias_as_a_type_name_is_renamed(generated_package, tmp_path) -> None:  # type: ignore[no-untyped-def]
     path = tmp_path / "alias.x"
-    path.write_text("typedef int _rt;\nstruct s { _rt x; };\n")
+    # _PADDING: the module's own name for a constant of the runtime, which the codec of s uses
+    path.write_text("typedef int _rt;\nconst _PADDING = 2;\nstruct s { _rt x; string y<_PADDING>; };\n")
     compiled = compile_file(path)
     assert any("'_rt' would hide a name" in w.message for w in compiled.reporter.warnings)
+    assert any("'_PADDING' would hide a name" in w.message for w in compiled.reporter.warnings)
     mod = generated_package.load(compiled, "alias_clash")
-    assert mod.decode("s", mod.encode("s", mod.s(7))) == mod.s(7)
+    assert mod._PADDING_ == 2 and mod.encode("s", mod.s(7, "a")) == bytes.fromhex("00000007 00000001 61000000")
+    assert mod.decode("s", mod.encode("s", mod.s(7, "ab"))) == mod.s(7, "ab")
 
 
 def test_deeply_nested_structs_generate_importable_code(generated_package) -> None:  # type: ignore[no-untyped-def]

@@ -24,6 +24,10 @@ SOURCE = (
     "struct user0 { int before; handle h; label tag; once o; };\n"
     + "".join(f"struct user{i} {{ int before; handle h; label tag; }};\n" for i in range(1, USERS))
     + "union pick switch (int which) { case 0: void; case 1: handle h; case 2: label *maybe; default: int other; };\n"
+    # a union written out in a list's loop, after a string (parts pending), whose arm calls
+    # handle's functions (which adds the parts before the call)
+    + "union either switch (bool b) { case TRUE: handle h; case FALSE: void; };\n"
+    + "struct chain { string tag<4>; either e; chain *next; };\n"
 )
 
 
@@ -48,6 +52,16 @@ def test_called_structs_encode_as_written_out_ones_do(shared: ModuleType) -> Non
     assert data == bytes.fromhex("ffffffff 00000002 61620000 78797a00 00000001 74000000 00000001 6e000000 00000007")
     assert shared.decode("user0", data) == value
     assert shared.codec("user0").encode.__name__ == "_pack_user0"  # a _pack_ with a call inside
+
+
+def test_a_union_in_a_loop_may_call_a_struct_of_its_arm(shared: ModuleType) -> None:
+    import inspect
+
+    assert "_pack_handle(" in inspect.getsource(shared._enc_chain) and "_pack_either(" not in inspect.getsource(shared._enc_chain)
+    value = shared.chain("t", shared.either(True, h=shared.handle("ab", b"xyz")), shared.chain("", shared.either(False), None))
+    # "t", TRUE and the handle, TRUE (a node follows); "", FALSE, FALSE (none follows)
+    data = bytes.fromhex("00000001 74000000 00000001 00000002 61620000 78797a00 00000001 00000000 00000000 00000000")
+    assert shared.encode("chain", value) == data and shared.decode("chain", data) == value
 
 
 def test_a_bad_value_inside_a_called_struct_is_named_from_the_outer_value(shared: ModuleType) -> None:
@@ -142,3 +156,69 @@ def test_arrays_of_numbers_use_one_struct_per_count_and_keep_only_so_many(genera
         assert mod.decode("nums", data) == value
     tables = [v for v in vars(mod).values() if isinstance(v, runtime.Items)]
     assert len(tables) == 2 and all(len(table) == runtime.ITEMS_KEPT + 1 for table in tables)  # counts 0..ITEMS_KEPT
+
+
+# Unions whose arms are flat, inside a list's nodes and as array items: the loop's body has them
+# written out (no call per item), the TRUE before each node packed with the node's first values.
+LOOPS = """
+enum color { RED = 0, GREEN = 1, BLUE = 5 };
+struct point { int x; unsigned int y; };
+union shape switch (color c) { case RED: point center; case GREEN: case BLUE: string label<8>; default: void; };
+union maybe switch (bool present) { case TRUE: unsigned hyper value; case FALSE: void; };
+struct tagged { unsigned int id; shape s; maybe m; tagged *next; };
+struct shapes { shape many<3>; maybe pair[2]; };
+"""
+
+
+@pytest.fixture(scope="module")
+def loops(generated_package) -> ModuleType:  # type: ignore[no-untyped-def]
+    return generated_package.load_source(LOOPS, "loops")  # type: ignore[no-any-return]
+
+
+def test_flat_unions_in_a_loop_are_written_out_and_give_rfc_4506_bytes(loops: ModuleType) -> None:
+    import inspect
+
+    m = loops
+    for function in (m._enc_tagged, m._dec_tagged, m._enc_shapes, m._dec_shapes):
+        source = inspect.getsource(function)
+        assert not any(f"{prefix}{name}(" in source for prefix in ("_enc_", "_dec_", "_pack_") for name in ("shape", "maybe"))
+    chain = m.tagged(7, m.shape(m.RED, center=m.point(-1, 2)), m.maybe(True, value=5),
+                     m.tagged(8, m.shape(m.GREEN, label="hey"), m.maybe(False), m.tagged(9, m.shape(m.BLUE, label=""), m.maybe(False), None)))
+    # each node: id, the discriminant and arm of s, those of m, then TRUE if another node follows
+    data = bytes.fromhex(
+        "00000007 00000000 ffffffff 00000002 00000001 0000000000000005 00000001"
+        " 00000008 00000001 00000003 68657900 00000000 00000001"
+        " 00000009 00000005 00000000 00000000 00000000"
+    )
+    assert m.encode("tagged", chain) == data and m.decode("tagged", data) == chain
+    assert m.encode("tagged", chain.next.next) == data[-20:]  # a node alone: no TRUE before it
+    items = m.shapes([m.shape(m.GREEN, label="abcde"), m.shape(m.RED, center=m.point(3, 4)), m.shape(m.BLUE, label="")],
+                     [m.maybe(True, value=1), m.maybe(False)])
+    data = bytes.fromhex("00000003 00000001 00000005 61626364 65000000 00000000 00000003 00000004 00000005 00000000"
+                         " 00000001 0000000000000001 00000000")
+    assert m.encode("shapes", items) == data and m.decode("shapes", data) == items
+
+
+def test_a_bad_union_in_a_loop_is_refused_and_named(loops: ModuleType) -> None:
+    m = loops
+    point = m.point(1, 2)
+    for value, path, reason in (
+        (m.tagged(1, m.shape(m.RED, label="x"), m.maybe(False), None), "loops.tagged.s.center", "the arm 'center' is not set"),
+        # maybe has one arm field: no name to compare, yet the wrong arm is still caught
+        (m.tagged(1, m.shape(m.RED, center=point), m.maybe(False, value=3), None), "loops.tagged.m", "a field of another arm is set"),
+        (m.tagged(1, m.shape(m.RED, center=point), m.maybe(True), None), "loops.tagged.m.value", "the arm 'value' is not set"),
+        (m.tagged(1, m.shape(m.RED, center=point), m.maybe(False), m.tagged(2, m.maybe(False), m.maybe(False), None)),
+         "loops.tagged.s", "expected shape, got maybe"),
+        (m.shapes([m.shape(m.GREEN, label="123456789")], [m.maybe(False), m.maybe(False)]), "loops.shapes.many.label", "exceeds the maximum 8"),
+        (m.shapes([], [m.maybe(False), m.maybe(1, value=2)]), "loops.shapes.pair.present", "expected bool"),
+    ):
+        with pytest.raises(m.XdrError, match=reason) as error:
+            m.encode(type(value).__name__, value)
+        assert error.value.path == path
+    data = m.encode("shapes", m.shapes([m.shape(m.GREEN, label="abcde")], [m.maybe(False), m.maybe(False)]))
+    for end in range(len(data)):
+        with pytest.raises(m.XdrError):
+            m.decode("shapes", data[:end])
+    with pytest.raises(m.XdrError, match="non-zero padding") as error:
+        m.decode("shapes", data[:17] + b"\x01" + data[18:])  # the first byte after "abcde"
+    assert error.value.path == "loops.shapes.many.label"

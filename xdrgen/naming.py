@@ -2,8 +2,9 @@
 
 The checker asks this module which names a definition of the ``.x`` file may not take (it then
 gets a trailing underscore); the back end asks it what to call what it writes: module names, the
-runtime alias, codec functions, struct formats, enum tables, program tables, the RPC classes, and
-the locals of generated functions, which are chosen so that they cannot hide a name of the file.
+runtime alias and the module's names for the runtime's constants, codec functions, struct formats,
+enum tables, program tables, the RPC classes, and the locals of generated functions, which are
+chosen so that they cannot hide a name of the file.
 """
 
 from __future__ import annotations
@@ -17,9 +18,31 @@ RUNTIME_MODULE = "xdr_runtime"  # the codecs' helpers, written beside the genera
 RPC_MODULE = "xdr_rpc"  # RPC framing, clients and servers, written beside them when needed
 RUNTIME_ALIAS = "_rt"  # how a generated module refers to its runtime
 
+
+@dataclass(frozen=True)
+class RuntimeConstants:
+    """The runtime's constants that codecs read for nearly every value, bound at the top of each
+    module that has codecs: a global is one lookup, an attribute of the runtime module two."""
+
+    PADDING: str = "_PADDING"  # PADDING[n & 3]: the zero bytes that follow n bytes of data
+    ZEROS: str = "_ZEROS"  # ZEROS[n]: n zero bytes (n < 4), what padding must read as
+    BOOLS: str = "_BOOLS"  # a decoded word 0 or 1 -> bool; IndexError for any other
+    ZERO: str = "_ZERO"  # the four bytes of FALSE (no value follows)
+    ONE: str = "_ONE"  # those of TRUE
+    BYTES_LIKE: str = "_BYTES_LIKE"  # what an opaque may be given as
+
+    def bindings(self) -> list[tuple[str, str]]:
+        """(module-level name, the runtime's name) of each."""
+        return [(alias, name) for name, alias in self.__dict__.items()]
+
+
+RT = RuntimeConstants()
+
 # What a generated module binds at its top level besides the definitions of its .x file.
 # (Its RPC sibling also binds Awaitable and the RPC alias.)
-IMPORTED_NAMES = frozenset({"enum", "TYPE_CHECKING", "Any", "Awaitable", "ClassVar", "Final", "TypeAlias", RUNTIME_ALIAS, "_rpc"})
+IMPORTED_NAMES = frozenset({"enum", "TYPE_CHECKING", "Any", "Awaitable", "ClassVar", "Final", "TypeAlias", RUNTIME_ALIAS, "_rpc"}) | frozenset(
+    alias for alias, _ in RT.bindings()
+)
 RPC_NAMES_TABLE = "_RPC_NAMES"  # the names the module hands over to its RPC sibling on first use
 API_NAMES = frozenset({"XdrError", "CODECS", "codec", "encode", "decode", "_SHAPES", "__getattr__", RPC_NAMES_TABLE})
 # Builtins that generated functions call or name in annotations: a definition of the same name

@@ -201,6 +201,25 @@ class Shapes:
                 return False
         return True
 
+    def flat_union(self, t: M.TypeExpr | M.TypeDefinition) -> bool:
+        """A union whose every arm is void or a flat value, FLAT_LIMIT leaves in all: written
+        out where it is used in a loop (a list's node, an array's item), where a call per item
+        would cost more than the rest of the item's code."""
+        if not isinstance(t, M.UnionDef):
+            return False
+        total = 0
+        for arm in t.all_arms:
+            if arm.field is None:
+                continue
+            inner = self.module.resolve(arm.field.type)
+            if isinstance(inner, FLAT_LEAVES):
+                total += 1
+            elif isinstance(inner, M.StructDef) and (leaves := self.flat_leaves(inner)) is not None:
+                total += leaves
+            else:
+                return False
+        return total <= FLAT_LIMIT
+
     def flat_leaves(self, t: M.StructDef) -> int | None:
         """How many leaves ``t`` has when written out flat, or None if it is not flat. Computed
         bottom-up with an explicit stack, so a chain of a thousand nested structs is fine."""

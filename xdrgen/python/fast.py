@@ -19,14 +19,14 @@ from dataclasses import dataclass
 
 from .. import model as M
 from .. import naming
-from ..shapes import Shapes, full_range
-from .code import If, Writer
-from .text import annotation
+from ..shapes import Shapes, full_range, may_be_none
+from .code import Block, If, Writer
+from .text import annotation, pystr
 
 FIXED_INT_FORMATS = {(32, True): "i", (32, False): "I", (64, True): "q", (64, False): "Q"}
 FLOAT_FORMATS = {32: "f", 64: "d"}
 # parts of the output that cannot fail: already computed bytes are kept for a later ``out +=``
-SETTLED_PARTS = ("_rt.PADDING[", "_rt.ZEROS[")
+SETTLED_PARTS = (f"{naming.RT.PADDING}[", f"{naming.RT.ZEROS}[")
 NO_LIMIT = M.UINT32_MAX  # a length limit the 32-bit length word enforces by itself
 REJECT = "raise _rt.Reject"
 
@@ -61,6 +61,26 @@ def number_format(expr: M.TypeExpr | M.TypeDefinition) -> str | None:
     if isinstance(expr, M.FloatType) and expr.bits in FLOAT_FORMATS:
         return FLOAT_FORMATS[expr.bits]
     return None
+
+
+def arm_header(module: M.Module, t: M.UnionDef, index: int, arm: M.UnionArm, d: str) -> str | If:
+    """The ``if``/``elif``/``else`` that selects arm ``index`` of ``t`` by the discriminant ``d``."""
+    resolved = module.resolve(t.discriminant.type)
+
+    def label(value: int) -> str:
+        if isinstance(resolved, M.EnumDef):
+            return next(m.py_name for m in resolved.values if m.value == value)  # one lookup, not two
+        if isinstance(resolved, M.BoolType):
+            return "True" if value else "False"
+        return str(value)
+
+    if not arm.values:  # the default arm, always the last
+        return "else:" if index else "if True:"
+    keyword = "elif" if index else "if"
+    if len(arm.values) == 1:
+        test = "is" if isinstance(resolved, M.BoolType) else "=="  # 1 == True, yet not a bool
+        return If([f"{d} {test} {label(arm.values[0])}"], keyword)
+    return If([f"{d} in ({', '.join(label(x) for x in arm.values)})"], keyword)
 
 
 # How many copies of a type's leaves the fast codecs may write out in place of calls to its
@@ -133,6 +153,7 @@ class _FastWriter(Writer):
         self.L = locals_
         self.temp = temp
         self.slots: list[tuple[str, str]] = []  # (format, value) being fused
+        self.in_loop = False  # writing the body of a loop: flat unions are written out (Shapes.flat_union)
 
     def bulk_format(self, element: M.TypeExpr) -> str | None:
         """The format of array items packed or unpacked all at once (``Shapes.bulk``), or None."""
@@ -151,6 +172,7 @@ class FastEncoder(_FastWriter):
         self.parts: list[str] = []
         self.packing = False  # in a ``_pack_`` function: the parts are returned, there is no ``out``
         self.packed: dict[str, str] = {}  # an enum slot -> the same bytes from its table of packed members
+        self.flushes = 0  # how many times parts were added to ``out`` so far
 
     def settle(self) -> None:
         """Compute the parts so far into locals, where they cannot be added to an ``out``."""
@@ -161,6 +183,9 @@ class FastEncoder(_FastWriter):
                 self.emit(f"{self.parts[n]} = {part}")
 
     def flush_slots(self) -> None:
+        if self.slots == [("I", "1")]:  # TRUE alone
+            self.parts.append(naming.RT.ONE)
+            self.slots = []
         if len(self.slots) == 1 and self.slots[0][1] in self.packed:
             self.parts.append(self.packed[self.slots.pop()[1]])
         if self.slots:
@@ -170,11 +195,14 @@ class FastEncoder(_FastWriter):
 
     def flush(self) -> None:
         self.flush_slots()
-        if len(self.parts) == 1:
-            self.emit(f"{self.L.out}.append({self.parts[0]})")
-        elif self.parts:
-            self.emit(f"{self.L.out} += ({', '.join(self.parts)})")
+        if self.parts:
+            self.emit(self.adding(self.parts))
+            self.flushes += 1
         self.parts = []
+
+    def adding(self, parts: list[str]) -> str:
+        """The statement that adds ``parts`` to ``out``."""
+        return f"{self.L.out}.append({parts[0]})" if len(parts) == 1 else f"{self.L.out} += ({', '.join(parts)})"
 
     def flush_return(self) -> None:
         """``return`` the bytes still to be added, where there is no ``out`` (``_pack_``)."""
@@ -224,9 +252,9 @@ class FastEncoder(_FastWriter):
             x = self.local(value)
             self.flush()
             with self.block(f"if {x} is None:"):
-                self.emit(f"{self.L.out}.append(_rt.ZERO)")
+                self.emit(f"{self.L.out}.append({naming.RT.ZERO})")
             with self.block("else:"):
-                self.parts.append("_rt.ONE")
+                self.parts.append(naming.RT.ONE)
                 self.encode(t.element, x)
                 self.flush()
         elif isinstance(t, M.StructDef) and t.name in self.inline.structs:
@@ -234,6 +262,8 @@ class FastEncoder(_FastWriter):
             self.reject_if([f"{x}.__class__ is not {t.py_name}"])
             for f in t.fields:
                 self.encode(f.type, f"{x}.{f.py_name}")
+        elif isinstance(t, M.UnionDef) and self.in_loop and not self.packing and self.shapes.flat_union(t):
+            self.encode_union(t, value)
         else:
             assert isinstance(t, (M.StructDef, M.UnionDef)), t
             packs = self.shapes.packs(t)
@@ -247,6 +277,67 @@ class FastEncoder(_FastWriter):
             else:
                 self.emit(f"{naming.encoder(t.py_name)}({value}, {self.L.out})")
 
+    def encode_arm(self, t: M.UnionDef, arm: M.UnionArm, d: str, arm_local: str) -> None:
+        """The body of one arm: the check that its field is the one set (``arm_local``, see
+        ``_rt.Union``), then the discriminant ``d`` and the field as slots and parts. The check is
+        one comparison: a value with no arm field set fails ``[0]`` with a TypeError, one with
+        several (a dict) with a KeyError, both refusals; one with none set fails ``[1]`` alike."""
+        value = ""
+        # Only the arm fields' properties set the slot, so where the union has one arm field a
+        # set arm is that field: no comparison.
+        named = len({a.field.py_name for a in t.all_arms if a.field}) > 1
+        if arm.field is None:
+            self.reject_if([f"{arm_local} is not None"])
+        else:  # the value in a local of its type (the slot holds Any)
+            value = self.temp("x")
+            if may_be_none(self.module, arm.field.type):  # None is a value: the field may be unset
+                if named:
+                    self.reject_if([f"{arm_local} is not None and {arm_local}[0] != {pystr(arm.field.py_name)}"])
+                self.emit(f"{value}: {annotation(arm.field.type, self.module)} = None if {arm_local} is None else {arm_local}[1]")
+            else:
+                if named:
+                    self.reject_if([f"{arm_local}[0] != {pystr(arm.field.py_name)}"])
+                self.emit(f"{value}: {annotation(arm.field.type, self.module)} = {arm_local}[1]")
+        if isinstance(self.module.resolve(t.discriminant.type), M.BoolType) and arm.values:
+            self.slots.append(("I", d))  # "d is True" has checked that it is a bool
+        else:
+            self.encode(t.discriminant.type, d)
+        if arm.field is not None:
+            self.encode(arm.field.type, value)
+
+    def encode_union(self, t: M.UnionDef, value: str) -> None:
+        """A flat union written out in a loop's body. Each arm starts from the slots and parts
+        pending before the union, so its discriminant fuses with the values before it. If every
+        arm ends in one part added to those, that part is a local set in each and the parts go
+        on after the union; otherwise each arm adds what it has left to ``out`` itself."""
+        u = self.local(value, "u")
+        self.reject_if([f"{u}.__class__ is not {t.py_name}"])
+        d, arm_local = self.temp("d"), self.temp("arm")
+        self.emit(f"{d} = {u}.{t.discriminant.py_name}")
+        self.emit(f"{arm_local} = {u}._xdr_arm")
+        parts, slots = self.parts, self.slots
+        arms: list[tuple[Block, list[str], bool]] = []  # (its block, the parts it has left, all new)
+        for index, arm in enumerate(t.all_arms):
+            self.parts, self.slots, flushes = list(parts), list(slots), self.flushes
+            with self.block(arm_header(self.module, t, index, arm, d)) as block:
+                self.encode_arm(t, arm, d, arm_local)  # may add the parts before it (a call)
+                self.flush_slots()
+            arms.append((block, self.parts, self.flushes > flushes))
+        if t.default is None:
+            with self.block("else:"):
+                self.emit(REJECT)
+        self.slots = []
+        if all(not flushed and len(left) == len(parts) + 1 for _, left, flushed in arms):
+            part = self.temp("p")
+            for block, left, _ in arms:
+                block.body.append(f"{part} = {left[-1]}")
+            self.parts = parts + [part]
+        else:
+            for block, left, _ in arms:
+                if left:
+                    block.body.append(self.adding(left))
+            self.parts = []
+
     def encode_small_optional(self, t: M.OptionalType, x: str) -> None:
         """An optional whose value is one run: its flag and value are one part (a local set in
         each branch), so the parts around it still go out together."""
@@ -254,7 +345,7 @@ class FastEncoder(_FastWriter):
         parts, self.parts = self.parts, []
         part = self.temp("p")
         with self.block(f"if {x} is None:"):
-            self.emit(f"{part} = _rt.ZERO")
+            self.emit(f"{part} = {naming.RT.ZERO}")
         with self.block("else:"):
             self.slots.append(("I", "1"))
             self.encode(t.element, x)
@@ -273,19 +364,20 @@ class FastEncoder(_FastWriter):
         else:
             self.emit(f"{data} = {value}")
             # a fixed opaque is packed as "Ns", which takes bytes or a bytearray only
-            checks = [] if fixed else [f"not isinstance({data}, _rt.BYTES_LIKE)"]
-        if fixed or limit < NO_LIMIT:
-            checks.append(f"len({data}) {'!=' if fixed else '>'} {limit}")
-        if checks:
-            self.reject_if(checks)
+            checks = [] if fixed else [f"not isinstance({data}, {naming.RT.BYTES_LIKE})"]
         if fixed:  # one more value of the run: "Ns" pads with zeros up to N, the size rounded up
             # to 4; it refuses anything but bytes and bytearray (a memoryview: the checked codec)
+            self.reject_if(checks + [f"len({data}) != {limit}"])
             self.slots.append((f"{limit + -limit % 4}s", data))
             return
-        self.emit(f"{size} = len({data})")
+        self.emit(f"{size} = len({data})")  # of anything: checked after, if it is not bytes
+        if limit < NO_LIMIT:
+            checks.append(f"{size} > {limit}")
+        if checks:
+            self.reject_if(checks)
         self.slots.append(("I", size))
         self.flush_slots()
-        self.parts += [data, f"_rt.PADDING[{size} & 3]"]
+        self.parts += [data, f"{naming.RT.PADDING}[{size} & 3]"]
 
     def encode_array(self, t: M.ArrayType, value: str) -> None:
         items = self.temp("seq")
@@ -310,8 +402,10 @@ class FastEncoder(_FastWriter):
         self.flush()
         item = self.temp("el")
         with self.block(f"for {item} in {items}:"):
+            self.in_loop, outer = True, self.in_loop
             self.encode(t.element, item)
             self.flush()
+            self.in_loop = outer
 
 
 class FastDecoder(_FastWriter):
@@ -362,7 +456,7 @@ class FastDecoder(_FastWriter):
             self.checks.append(f"not {t.min} <= {x} <= {t.max}")
             return x
         if isinstance(t, M.BoolType):
-            return f"_rt.BOOLS[{self.slot('I')}]"
+            return f"{naming.RT.BOOLS}[{self.slot('I')}]"
         if isinstance(t, M.EnumDef):
             return f"{naming.enum_members(t.py_name)}[{self.slot('i')}]"
         if isinstance(t, M.VoidType):
@@ -370,7 +464,7 @@ class FastDecoder(_FastWriter):
         if isinstance(t, M.OpaqueType) and t.fixed:
             x = self.slot(f"{t.size}s")
             if t.size % 4:
-                self.checks.append(f"{self.slot(f'{-t.size % 4}s')} != _rt.ZEROS[{-t.size % 4}]")
+                self.checks.append(f"{self.slot(f'{-t.size % 4}s')} != {naming.RT.ZEROS}[{-t.size % 4}]")
             return x
         if isinstance(t, (M.StringType, M.OpaqueType)):
             return self.decode_bytes(t)
@@ -381,7 +475,7 @@ class FastDecoder(_FastWriter):
             self.flush()
             result = self.temp("opt")
             self.emit(f"{result}: {annotation(t, self.module)} = None")
-            with self.block(f"if _rt.BOOLS[{flag}]:"):
+            with self.block(f"if {naming.RT.BOOLS}[{flag}]:"):
                 element = self.decode(t.element)
                 self.flush()
                 self.emit(f"{result} = {element}")
@@ -389,8 +483,39 @@ class FastDecoder(_FastWriter):
         if isinstance(t, M.StructDef) and t.name in self.inline.structs:
             fields = [self.decode(f.type) for f in t.fields]
             return f"{t.py_name}({', '.join(fields)})"
+        if isinstance(t, M.UnionDef) and self.in_loop and self.shapes.flat_union(t):
+            return self.decode_union(t)
         assert isinstance(t, (M.StructDef, M.UnionDef)), t
         return self.call(t)
+
+    def decode_arm(self, t: M.UnionDef, arm: M.UnionArm, d: str, made: str) -> None:
+        """The body of one arm: its field decoded, then the union ``made`` with the discriminant
+        and the arm set directly (no ``__init__`` looking at every arm field)."""
+        set_arm = "None"
+        if arm.field is not None:
+            decoded = self.decode(arm.field.type)
+            self.flush()
+            set_arm = f"({pystr(arm.field.py_name)}, {decoded})"
+            if may_be_none(self.module, arm.field.type):
+                set_arm = f"None if {decoded} is None else {set_arm}"
+        self.emit(f"{made} = {t.py_name}.__new__({t.py_name})")
+        self.emit(f"{made}.{t.discriminant.py_name} = {d}")
+        self.emit(f"{made}._xdr_arm = {set_arm}")
+
+    def decode_union(self, t: M.UnionDef) -> str:
+        """A flat union written out in a loop's body; its discriminant is read with the values
+        before it."""
+        discriminant = self.decode(t.discriminant.type)
+        self.flush()
+        d, made = self.temp("d"), self.temp("u")
+        self.emit(f"{d} = {discriminant}")
+        for index, arm in enumerate(t.all_arms):
+            with self.block(arm_header(self.module, t, index, arm, d)):
+                self.decode_arm(t, arm, d, made)
+        if t.default is None:
+            with self.block("else:"):
+                self.emit(REJECT)
+        return made
 
     def call(self, t: M.TypeDefinition) -> str:
         """The value decoded by ``t``'s own decoder."""
@@ -415,7 +540,7 @@ class FastDecoder(_FastWriter):
         limit = t.max if isinstance(t, M.StringType) else t.size
         too_long = [f"{size} > {limit}"] if limit < NO_LIMIT else []
         # past the end, or padding that is not zeros (a short slice is not zeros either)
-        self.reject_if(too_long + [f"{pos} > len({buf})", f"{buf}[{end}:{pos}] != _rt.ZEROS[{pos} - {end}]"])
+        self.reject_if(too_long + [f"{pos} > len({buf})", f"{buf}[{end}:{pos}] != {naming.RT.ZEROS}[{pos} - {end}]"])
         return result
 
     def decode_array(self, t: M.ArrayType) -> str:
@@ -445,7 +570,9 @@ class FastDecoder(_FastWriter):
             return result
         self.emit(f"{result}: list[{element_type}] = []")
         with self.block(f"for _ in range({count}):"):
+            self.in_loop, outer = True, self.in_loop
             item = self.decode(t.element)
             self.flush()
             self.emit(f"{result}.append({item})")
+            self.in_loop = outer
         return result

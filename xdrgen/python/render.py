@@ -4,6 +4,7 @@ and lays the module out as black would (``layout``)."""
 from __future__ import annotations
 
 import hashlib
+import re
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -63,6 +64,7 @@ def environment() -> jinja2.Environment:
         autoescape=False,
         bytecode_cache=_bytecode_cache(),
     )
+    env.globals["RT"] = naming.RT
     env.filters.update(
         pyrepr=literal, pystr=pystr, oneline=oneline, docstring=docstring, commented=commented, statements=_statements, headers=_headers
     )
@@ -170,6 +172,7 @@ def generate(
             passthrough=[line.rstrip() for part in module.passthrough for line in part.split("\n")],
             exports=renderer.exports(list(lazy), taken.exported),
             imports=taken,
+            runtime_constants=[(alias, name) for alias, name in naming.RT.bindings() if re.search(rf"\b{alias}\b", "\n".join(blocks))],
             formats=renderer.views.formats.definitions(),
             item_formats=renderer.views.formats.item_definitions(),
             codecs=[renderer.views.codec(t) for t in module.types],

@@ -8,10 +8,10 @@ from dataclasses import dataclass, field
 
 from .. import model as M
 from .. import naming
-from ..shapes import Shapes, link_field, may_be_none
+from ..shapes import Shapes, link_field
 from .code import If, Statement
 from .describe import definition_shape
-from .fast import FastDecoder, FastEncoder, StructFormats, inlining
+from .fast import FastDecoder, FastEncoder, StructFormats, arm_header, inlining
 from .text import annotation, pystr
 
 
@@ -231,11 +231,11 @@ class ViewBuilder:
         # a linked list: the body of the loop over its nodes
         node = self.L.node
         values = []
+        enc.in_loop = dec.in_loop = True
+        enc.slots.append(("I", "1"))  # TRUE, a node follows: packed with the node's first values
         for f in t.fields[:-1]:
             enc.encode(f.type, f"{node}.{f.py_name}")
             values.append(dec.decode(f.type))
-        enc.flush_slots()
-        enc.parts.append(f"_rt.ZERO if {node}.{link.py_name} is None else _rt.ONE")
         enc.flush()
         more = dec.slot("I")
         dec.flush()
@@ -244,17 +244,7 @@ class ViewBuilder:
         )
 
     def union(self, t: M.UnionDef) -> UnionView:
-        disc_type = t.discriminant.type
-        resolved = self.module.resolve(disc_type)
         d = self.L.discriminant
-
-        def label(value: int) -> str:
-            if isinstance(resolved, M.EnumDef):
-                return next(m.py_name for m in resolved.values if m.value == value)  # one lookup, not two
-            if isinstance(resolved, M.BoolType):
-                return "True" if value else "False"
-            return str(value)
-
         arm_fields: list[FieldView] = []
         for arm in t.all_arms:
             if arm.field is not None and all(f.py_name != arm.field.py_name for f in arm_fields):
@@ -262,71 +252,27 @@ class ViewBuilder:
         functions = self.functions(t)
         enc, dec = self.writers()  # one pair for all arms: temporaries unique in each function
         enc.packing = functions.pack is not None
-        disc_value = dec.decode(disc_type)
+        disc_value = dec.decode(t.discriminant.type)
         dec.flush()
         dec.emit(f"{d} = {disc_value}")
         decode_discriminant = dec.take()
         arm_local, made = enc.temp("arm"), dec.temp("u")  # the arm set (_rt.Union), the value made
-
         arms = []
         for index, arm in enumerate(t.all_arms):
-            if not arm.values:  # the default arm, always the last
-                header: str | If = "else:" if index else "if True:"
-            elif len(arm.values) == 1:
-                test = "is" if isinstance(resolved, M.BoolType) else "=="  # 1 == True, yet not a bool
-                header = If([f"{d} {test} {label(arm.values[0])}"], "elif" if index else "if")
-            else:
-                header = If([f"{d} in ({', '.join(label(x) for x in arm.values)})"], "elif" if index else "if")
-            # The arm check: one comparison. A value with no arm field set fails ``[0]`` with a
-            # TypeError, one with several (a dict) with a KeyError: both are refusals.
-            value = ""
-            if arm.field is None:
-                enc.reject_if([f"{arm_local} is not None"])
-            else:  # the value in a local of its type (the slot holds Any)
-                value = enc.temp("x")
-                if may_be_none(self.module, arm.field.type):  # None is a value: the field may be unset
-                    enc.reject_if([f"{arm_local} is not None and {arm_local}[0] != {pystr(arm.field.py_name)}"])
-                    enc.emit(f"{value}: {annotation(arm.field.type, self.module)} = None if {arm_local} is None else {arm_local}[1]")
-                else:
-                    enc.reject_if([f"{arm_local}[0] != {pystr(arm.field.py_name)}"])
-                    enc.emit(f"{value}: {annotation(arm.field.type, self.module)} = {arm_local}[1]")
-            if isinstance(resolved, M.BoolType) and arm.values:
-                enc.slots.append(("I", d))  # "d is True" has checked that it is a bool
-            else:
-                enc.encode(disc_type, d)
-            set_arm = "None"
-            if arm.field is not None:
-                enc.encode(arm.field.type, value)
-                decoded = dec.decode(arm.field.type)
-                dec.flush()
-                set_arm = f"({pystr(arm.field.py_name)}, {decoded})"
-                if may_be_none(self.module, arm.field.type):
-                    set_arm = f"None if {decoded} is None else {set_arm}"
-            # the two slots set directly: no __init__ looking at every arm field
-            dec.emit(f"{made} = {t.py_name}.__new__({t.py_name})")
-            dec.emit(f"{made}.{t.discriminant.py_name} = {d}")
-            dec.emit(f"{made}._xdr_arm = {set_arm}")
-            dec.emit(f"return {made}, {self.L.pos}")
+            enc.encode_arm(t, arm, d, arm_local)
             (enc.flush_return if functions.pack else enc.flush)()
+            dec.decode_arm(t, arm, d, made)
+            dec.emit(f"return {made}, {self.L.pos}")
             arms.append(
                 ArmView(
-                    header,
+                    arm_header(self.module, t, index, arm, d),
                     "default" if not arm.values else ", ".join(arm.labels),
                     f"``{arm.field.py_name}``" if arm.field else "no field (void)",
                     enc.take(),
                     dec.take(),
                 )
             )
-        return UnionView(
-            t,
-            self.field_view(t.discriminant),
-            arm_fields,
-            arms,
-            functions,
-            decode_discriminant,
-            arm_local,
-            t.default is not None,
-        )
+        return UnionView(t, self.field_view(t.discriminant), arm_fields, arms, functions, decode_discriminant, arm_local, t.default is not None)
 
     def typedef(self, t: M.AliasDef) -> TypedefView:
         # A real alias when every name it uses already exists, so that ``isinstance`` and
