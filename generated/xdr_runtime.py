@@ -368,26 +368,55 @@ BOOLS = (False, True)  # a decoded word 0 or 1 -> bool; IndexError for anything 
 BYTES_LIKE = (bytes, bytearray, memoryview)
 ZEROS = (b"", b"\x00", b"\x00\x00", b"\x00\x00\x00")  # ZEROS[n]: n padding bytes
 
-ITEMS_KEPT = 256  # the counts whose Struct an Items table keeps
+ITEMS_KEPT = 256  # the counts whose Struct an Items or Sized table keeps
 
 
-class Items(dict[int, struct.Struct]):
-    """``Items(head, code)[n]``: the Struct of ``head`` then ``n`` numbers of format ``code``,
-    for an array of numbers packed or unpacked at once (its length word and items, or its
-    items). Made on first use, which is quicker than ``struct.pack`` with a format string each
-    time, and kept for counts up to ITEMS_KEPT only, so that many counts cannot grow it."""
+class _ByCount(dict[int, struct.Struct]):
+    """A Struct for each count, made on first use (quicker than ``struct.pack`` with a format
+    string each time) and kept for counts up to ITEMS_KEPT only, so that a peer sending many
+    counts cannot grow the table."""
 
-    __slots__ = ("head", "code")
+    __slots__ = ("head", "tail")
 
-    def __init__(self, head: str, code: str) -> None:
+    def __init__(self, head: str, tail: str) -> None:
         super().__init__()
-        self.head, self.code = head, code
+        self.head, self.tail = head, tail  # the formats before and after the counted part
 
     def __missing__(self, count: int) -> struct.Struct:
-        made = struct.Struct(f">{self.head}{count}{self.code}")
+        made = struct.Struct(self.format(count))
         if count <= ITEMS_KEPT:
             self[count] = made
         return made
+
+    def format(self, count: int) -> str:
+        raise NotImplementedError
+
+
+class Items(_ByCount):
+    """``Items(head, code)[n]``: the Struct of ``head`` then ``n`` numbers of format ``code``,
+    for an array of numbers packed or unpacked at once (its length word and items, or its
+    items)."""
+
+    __slots__ = ()
+
+    def format(self, count: int) -> str:
+        return f">{self.head}{count}{self.tail}"
+
+
+class Sized(_ByCount):
+    """``Sized(head, tail, padding)[n]``: the Struct of ``head``, ``n`` bytes, the padding up to
+    a multiple of 4, then ``tail``: a string or opaque with the fixed-size values around it, in
+    one pack (its length word among them) or one unpack. The padding is ``x`` to pack it (zero
+    bytes) and ``s`` to unpack it (a value, which the decoder checks)."""
+
+    __slots__ = ("padding",)
+
+    def __init__(self, head: str, tail: str, padding: str = "x") -> None:
+        super().__init__(head, tail)
+        self.padding = padding
+
+    def format(self, count: int) -> str:
+        return f">{self.head}{count}s{-count % 4}{self.padding}{self.tail}"
 
 
 def encode_refused(value: object, refused: Exception) -> bytes:

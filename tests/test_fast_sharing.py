@@ -84,6 +84,19 @@ def test_a_fixed_opaque_packed_in_its_run_takes_what_the_checked_codec_takes(sha
         shared.encode("handle", shared.handle("ab", "xyz"))  # a str of the right length
 
 
+def test_a_variable_opaque_packed_in_its_run_takes_what_the_checked_codec_takes(generated_package) -> None:  # type: ignore[no-untyped-def]
+    mod = generated_package.load_source("struct blob { int before; opaque data<8>; int after; };\n", "blob")
+    # RFC 4506 4.10: the length, the bytes, zeros to a multiple of four
+    expected = bytes.fromhex("ffffffff 00000003 78797a00 00000002")
+    for data in (b"xyz", bytearray(b"xyz"), memoryview(b"xyz")):  # a memoryview: the checked codec
+        assert mod.encode("blob", mod.blob(-1, data, 2)) == expected
+    assert mod.encode("blob", mod.blob(-1, b"", 2)) == bytes.fromhex("ffffffff 00000000 00000002")
+    for wrong in ("xyz", [120, 121, 122], 3, b"123456789"):
+        with pytest.raises(mod.XdrError) as error:
+            mod.encode("blob", mod.blob(-1, wrong, 2))
+        assert error.value.path == "blob.blob.data"
+
+
 def test_a_union_keeps_its_arm_in_one_slot_with_the_dataclass_api(shared: ModuleType) -> None:
     value = shared.pick(1, h=shared.handle("ab", b"xyz"))
     assert value._xdr_arm == ("h", shared.handle("ab", b"xyz")) and value.maybe is None and value.other is None
@@ -222,3 +235,34 @@ def test_a_bad_union_in_a_loop_is_refused_and_named(loops: ModuleType) -> None:
     with pytest.raises(m.XdrError, match="non-zero padding") as error:
         m.decode("shapes", data[:17] + b"\x01" + data[18:])  # the first byte after "abcde"
     assert error.value.path == "loops.shapes.many.label"
+
+
+def test_a_string_read_with_the_values_after_it_refuses_bad_input_and_keeps_few_structs(generated_package) -> None:  # type: ignore[no-untyped-def]
+    """A string or opaque followed by fixed-size values is read with them in one unpack, by a
+    Struct for its length (``_rt.Sized``): short input, padding that is not zeros and lengths
+    past the end are still refused with the field's path, and many lengths do not grow it."""
+    mod = generated_package.load_source("struct named { unsigned hyper id; string name<>; opaque tag<>; unsigned int mode; };\n", "named")
+    import inspect
+
+    assert "_sized[" in inspect.getsource(mod._dec_named)
+    runtime = mod._rt
+    for size in range(0, runtime.ITEMS_KEPT + 100, 7):
+        value = mod.named(size, "n" * size, b"t" * (size % 5), 0o644)
+        # RFC 4506: the hyper, then each length, its bytes and zeros to a multiple of 4, the uint
+        data = (size.to_bytes(8, "big") + size.to_bytes(4, "big") + b"n" * size + bytes(-size % 4)
+                + (size % 5).to_bytes(4, "big") + b"t" * (size % 5) + bytes(-(size % 5) % 4) + (0o644).to_bytes(4, "big"))
+        assert mod.encode("named", value) == data and mod.decode("named", data) == value
+    tables = [v for v in vars(mod).values() if isinstance(v, runtime.Sized)]
+    assert tables and all(len(table) <= runtime.ITEMS_KEPT + 1 for table in tables)
+    data = mod.encode("named", mod.named(1, "abc", b"xy", 2))  # 8 + 4+4 + 4+4 + 4 bytes
+    for end in range(len(data)):
+        with pytest.raises(mod.XdrError):
+            mod.decode("named", data[:end])
+    for offset, path in ((15, "named.named.name"), (23, "named.named.tag")):  # a padding byte set
+        with pytest.raises(mod.XdrError, match="non-zero padding") as error:
+            mod.decode("named", data[:offset] + b"\x01" + data[offset + 1 :])
+        assert error.value.path == path
+    for length in (2**32 - 1, 2**31, 1000):  # lengths past the end
+        with pytest.raises(mod.XdrError, match="truncated") as error:
+            mod.decode("named", data[:8] + length.to_bytes(4, "big") + data[12:])
+        assert error.value.path == "named.named.name"

@@ -208,6 +208,7 @@ def _split_brackets(indent: str, text: str) -> list[str] | None:
     return lines + [indent + tail]
 
 
+_TABLE_CALL = re.compile(r"\b\w+\[\w+\]\.\w+\($")
 # A string literal (to its closing quote, or to the end of the text), or one character of
 # ``_BRACKETS``/``_ITEMS`` outside string literals: scanned by the re module, not char by char
 _STRING = r'"(?:[^"\\]|\\[\s\S]?)*"?' + r"|'(?:[^'\\]|\\[\s\S]?)*'?"
@@ -238,8 +239,12 @@ def _matching_open(text: str) -> int | None:
 
 
 def _has_bracket_at_top(head: str) -> bool:
-    """Brackets before the split one: black may split elsewhere, so black decides."""
-    return any(c in "([{" for _, c in _code_marks(_BRACKETS, head[:-1]))
+    """Brackets before the split one: black may split elsewhere, so black decides. Except a
+    Struct looked up by a length (``table[n].pack(``): black tries the last brackets first and
+    keeps that split when its head fits, as the caller has checked."""
+    table = _TABLE_CALL.search(head)
+    before = head[: table.start()] if table else head[:-1]
+    return any(c in "([{" for _, c in _code_marks(_BRACKETS, before))
 
 
 def _top_level_items(body: str) -> list[str] | None:

@@ -29,7 +29,6 @@ class RuntimeConstants:
     BOOLS: str = "_BOOLS"  # a decoded word 0 or 1 -> bool; IndexError for any other
     ZERO: str = "_ZERO"  # the four bytes of FALSE (no value follows)
     ONE: str = "_ONE"  # those of TRUE
-    BYTES_LIKE: str = "_BYTES_LIKE"  # what an opaque may be given as
 
     def bindings(self) -> list[tuple[str, str]]:
         """(module-level name, the runtime's name) of each."""
@@ -198,6 +197,12 @@ def struct_items(head: str, code: str) -> str:
     """The name of the ``Items`` table of a head and an item format, readable as what it packs:
     ``("I", "i")`` -> ``_S_uint_int_items`` (a length word, then ints)."""
     return struct_format(head + code) + "_items"
+
+
+def struct_sized(head: str, tail: str) -> str:
+    """The name of the ``Sized`` table of the formats around a string or opaque, readable as
+    what it packs: ``("iI", "Q")`` -> ``_S_int_uint_bytes_uhyper_sized``."""
+    return struct_format(head + "s" + tail) + "_sized"
 
 
 @dataclass(frozen=True)

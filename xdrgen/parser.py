@@ -12,8 +12,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Sequence, TypeVar
 
-from lark import Lark, Token, Transformer, Tree, v_args
-from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
+from lark import Lark, Token, Tree
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 from lark.lexer import PatternStr
 from lark.tree import Meta
 
@@ -222,12 +222,21 @@ class _CommentIndex:
 # ---- tree -> AST ------------------------------------------------------------------------
 
 
-@v_args(meta=True)
-class _Builder(Transformer[Token, Any]):
+class _Builder:
+    """The AST of a parse tree: a method per rule, given the rule's meta (its position) and its
+    children, the trees among them already built."""
+
     def __init__(self, file: str, comments: _CommentIndex):
-        super().__init__()
         self.file = file
         self.comments = comments
+
+    def build(self, tree: Tree[Token]) -> Any:
+        """Bottom-up, without recursion (``iter_subtrees`` yields children before parents)."""
+        built: dict[int, Any] = {}
+        for node in tree.iter_subtrees():
+            children = [built[id(child)] if isinstance(child, Tree) else child for child in node.children]
+            built[id(node)] = getattr(self, node.data)(node.meta, children)
+        return built[id(tree)]
 
     def loc(self, meta: Meta) -> A.Location:
         return A.Location(self.file, meta.line, meta.column)
@@ -438,12 +447,7 @@ def parse_text(text: str, file: str, extra_items: Sequence[tuple[A.Item, A.Locat
     comments, doc = _file_comment(collected.comments, text)
     index = _CommentIndex(comments)
     _check_nesting(tree, file)
-    try:
-        items_with_spans = _Builder(file, index).transform(tree)
-    except VisitError as error:  # lark wraps what the builder raises
-        if isinstance(error.orig_exc, XdrgenError):
-            raise error.orig_exc from None
-        raise
+    items_with_spans = _Builder(file, index).build(tree)
     whole = _Span((1, 1), (text.count("\n") + 2, 1))
     commentable = [(item, span) for item, span in items_with_spans]
     attached = index.attach(commentable, whole)

@@ -25,9 +25,10 @@ from .text import annotation, pystr
 
 FIXED_INT_FORMATS = {(32, True): "i", (32, False): "I", (64, True): "q", (64, False): "Q"}
 FLOAT_FORMATS = {32: "f", 64: "d"}
-# parts of the output that cannot fail: already computed bytes are kept for a later ``out +=``
-SETTLED_PARTS = (f"{naming.RT.PADDING}[", f"{naming.RT.ZEROS}[")
 NO_LIMIT = M.UINT32_MAX  # a length limit the 32-bit length word enforces by itself
+# The encoder's slot of a string or variable opaque: its bytes, padded, in the run of fixed-size
+# values around it, packed by a Struct for its length (``_rt.Sized``), one part in all
+SIZED = "s"
 REJECT = "raise _rt.Reject"
 
 
@@ -36,22 +37,29 @@ class StructFormats:
 
     def __init__(self) -> None:
         self.names: dict[str, str] = {}
-        self.item_names: dict[tuple[str, str], str] = {}  # (head, item format) -> its Items table
+        self.tables: dict[str, str] = {}  # the runtime's table, made -> its name
 
     def name(self, fmt: str) -> str:
         return self.names.setdefault(fmt, naming.struct_format(fmt))
 
     def items(self, head: str, code: str) -> str:
         """The ``_rt.Items`` table of ``head`` then any count of ``code`` (arrays of numbers)."""
-        return self.item_names.setdefault((head, code), naming.struct_items(head, code))
+        return self.tables.setdefault(f'_rt.Items("{head}", "{code}")', naming.struct_items(head, code))
+
+    def sized(self, head: str, tail: str, reading: bool = False) -> str:
+        """The ``_rt.Sized`` table of ``head``, bytes of any length and their padding, then
+        ``tail``. (Encoders' heads end in the length word; decoders read it first: no clash.)"""
+        made = f'_rt.Sized("{head}", "{tail}"{", " + repr("s") if reading else ""})'.replace("'", '"')
+        return self.tables.setdefault(made, naming.struct_sized(head, tail))
 
     def definitions(self) -> list[tuple[str, str]]:
         """(name, format) of each, in the order of their names."""
         return sorted((name, fmt) for fmt, name in self.names.items())
 
-    def item_definitions(self) -> list[tuple[str, str, str]]:
-        """(name, head, item format) of each Items table, in the order of their names."""
-        return sorted((name, head, code) for (head, code), name in self.item_names.items())
+    def table_definitions(self) -> list[tuple[str, str]]:
+        """(name, the expression that makes it) of each table of Structs by count, in the order
+        of their names."""
+        return sorted((name, made) for made, name in self.tables.items())
 
 
 def number_format(expr: M.TypeExpr | M.TypeDefinition) -> str | None:
@@ -178,7 +186,7 @@ class FastEncoder(_FastWriter):
         """Compute the parts so far into locals, where they cannot be added to an ``out``."""
         self.flush_slots()
         for n, part in enumerate(self.parts):
-            if not (part.isidentifier() or part.startswith(SETTLED_PARTS)):
+            if not part.isidentifier():
                 self.parts[n] = self.temp("p")
                 self.emit(f"{self.parts[n]} = {part}")
 
@@ -188,10 +196,17 @@ class FastEncoder(_FastWriter):
             self.slots = []
         if len(self.slots) == 1 and self.slots[0][1] in self.packed:
             self.parts.append(self.packed[self.slots.pop()[1]])
-        if self.slots:
-            fmt = "".join(f for f, _ in self.slots)
-            self.parts.append(f"{self.formats.name(fmt)}.pack({', '.join(v for _, v in self.slots)})")
-            self.slots = []
+        if not self.slots:
+            return
+        formats = [f for f, _ in self.slots]
+        values = ", ".join(v for _, v in self.slots)
+        if SIZED in formats:  # the length word before it is the table's key
+            n = formats.index(SIZED)
+            table = self.formats.sized("".join(formats[:n]), "".join(formats[n + 1 :]))
+            self.parts.append(f"{table}[{self.slots[n - 1][1]}].pack({values})")
+        else:
+            self.parts.append(f"{self.formats.name(''.join(formats))}.pack({values})")
+        self.slots = []
 
     def flush(self) -> None:
         self.flush_slots()
@@ -267,7 +282,7 @@ class FastEncoder(_FastWriter):
         else:
             assert isinstance(t, (M.StructDef, M.UnionDef)), t
             packs = self.shapes.packs(t)
-            if not packs or self.slots or not all(p.isidentifier() or p.startswith(SETTLED_PARTS) for p in self.parts):
+            if not packs or self.slots or not all(p.isidentifier() for p in self.parts):
                 # what comes before is checked before it, as the checked codec does
                 self.settle() if packs and self.packing else self.flush()
             if packs:  # its bytes join the following parts: no output list passed down
@@ -358,26 +373,19 @@ class FastEncoder(_FastWriter):
         data, size = self.temp("b"), self.temp("len")
         fixed = isinstance(t, M.OpaqueType) and t.fixed
         limit = t.size if isinstance(t, M.OpaqueType) else t.max
-        if isinstance(t, M.StringType):
-            self.emit(f"{data} = {value}.encode()")  # strict UTF-8: see the module docstring
-            checks = []
-        else:
-            self.emit(f"{data} = {value}")
-            # a fixed opaque is packed as "Ns", which takes bytes or a bytearray only
-            checks = [] if fixed else [f"not isinstance({data}, {naming.RT.BYTES_LIKE})"]
-        if fixed:  # one more value of the run: "Ns" pads with zeros up to N, the size rounded up
-            # to 4; it refuses anything but bytes and bytearray (a memoryview: the checked codec)
-            self.reject_if(checks + [f"len({data}) != {limit}"])
+        # Either way its bytes are one value of a run, in an "s" format: it pads them with zeros
+        # and refuses anything but bytes and a bytearray (a memoryview: the checked codec).
+        self.emit(f"{data} = {value}.encode()" if isinstance(t, M.StringType) else f"{data} = {value}")  # strict UTF-8
+        if fixed:
+            self.reject_if([f"len({data}) != {limit}"])
             self.slots.append((f"{limit + -limit % 4}s", data))
             return
-        self.emit(f"{size} = len({data})")  # of anything: checked after, if it is not bytes
+        self.emit(f"{size} = len({data})")
         if limit < NO_LIMIT:
-            checks.append(f"{size} > {limit}")
-        if checks:
-            self.reject_if(checks)
-        self.slots.append(("I", size))
-        self.flush_slots()
-        self.parts += [data, f"{naming.RT.PADDING}[{size} & 3]"]
+            self.reject_if([f"{size} > {limit}"])
+        if any(f == SIZED for f, _ in self.slots):  # one string or opaque in a run
+            self.flush_slots()
+        self.slots += [("I", size), (SIZED, data)]  # its length word, then its bytes
 
     def encode_array(self, t: M.ArrayType, value: str) -> None:
         items = self.temp("seq")
@@ -417,9 +425,13 @@ class FastDecoder(_FastWriter):
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.checks: list[str] = []  # conditions that reject, after unpacking
         self.whole = whole
+        self.sized: tuple[str, str] = ("", "")  # the SIZED slot's length, and its value (decode_bytes)
 
     def flush(self) -> None:
         if not self.slots:
+            return
+        if self.slots[0][0] == SIZED:
+            self.flush_sized()
             return
         fmt = "".join(f for f, _ in self.slots)
         targets = ", ".join(v for _, v in self.slots)
@@ -433,6 +445,31 @@ class FastDecoder(_FastWriter):
             self.emit(f"{pos} += {struct.calcsize('>' + fmt)}")
         if self.checks:
             self.reject_if(self.checks)
+        self.slots, self.checks = [], []
+
+    def flush_sized(self) -> None:
+        """The run that begins with the bytes of a string or opaque (``decode_bytes``): alone, a
+        slice; with fixed-size values after it, one unpack of all by a Struct for its length
+        (``_rt.Sized``), which also reads the padding and refuses input that is too short."""
+        buf, pos = self.L.buf, self.L.pos
+        (_, raw), following = self.slots[0], self.slots[1:]
+        size, value = self.sized
+        decoding = ".decode()" if value != raw else ""  # strict UTF-8: see the module docstring
+        if following:
+            padding, tail = self.temp("pad"), "".join(f for f, _ in following)
+            targets = ", ".join([raw, padding] + [v for _, v in following])
+            self.emit(f"{targets} = {self.formats.sized('', tail, reading=True)}[{size}].unpack_from({buf}, {pos})")
+            self.emit(f"{pos} += {size} + (-{size} & 3) + {struct.calcsize('>' + tail)}")
+            self.reject_if(self.checks + [f"{padding} != {naming.RT.ZEROS}[-{size} & 3]"])
+            if decoding:
+                self.emit(f"{value} = {raw}{decoding}")
+        else:
+            end = self.temp("e")
+            self.emit(f"{end} = {pos} + {size}")
+            self.emit(f"{value} = {buf}[{pos}:{end}]{decoding}")
+            self.emit(f"{pos} = {end} + (-{size} & 3)")
+            # past the end, or padding that is not zeros (a short slice is not zeros either)
+            self.reject_if(self.checks + [f"{pos} > len({buf})", f"{buf}[{end}:{pos}] != {naming.RT.ZEROS}[{pos} - {end}]"])
         self.slots, self.checks = [], []
 
     def slot(self, fmt: str) -> str:
@@ -525,23 +562,19 @@ class FastDecoder(_FastWriter):
         return result
 
     def decode_bytes(self, t: M.StringType | M.OpaqueType) -> str:
-        """A string or variable opaque, read by offset. (Written out rather than a runtime call:
-        the call costs a decode of 1,000 entries a fifth of its time.)"""
-        buf, pos = self.L.buf, self.L.pos
+        """A string or variable opaque: its length, then its bytes as the first slot of the
+        next run (``flush_sized``). (Written out rather than a runtime call: the call costs a
+        decode of 1,000 entries a fifth of its time.)"""
         size = self.slot("I")
         self.flush()
-        end, result = self.temp("e"), self.temp("s")
-        self.emit(f"{end} = {pos} + {size}")
-        if isinstance(t, M.StringType):
-            self.emit(f"{result} = {buf}[{pos}:{end}].decode()")  # strict UTF-8: see the module docstring
-        else:
-            self.emit(f"{result} = {buf}[{pos}:{end}]")
-        self.emit(f"{pos} = {end} + (-{size} & 3)")
         limit = t.max if isinstance(t, M.StringType) else t.size
-        too_long = [f"{size} > {limit}"] if limit < NO_LIMIT else []
-        # past the end, or padding that is not zeros (a short slice is not zeros either)
-        self.reject_if(too_long + [f"{pos} > len({buf})", f"{buf}[{end}:{pos}] != {naming.RT.ZEROS}[{pos} - {end}]"])
-        return result
+        if limit < NO_LIMIT:
+            self.checks.append(f"{size} > {limit}")
+        value = self.temp("s")
+        raw = self.temp("b") if isinstance(t, M.StringType) else value
+        self.slots.append((SIZED, raw))
+        self.sized = (size, value)
+        return value
 
     def decode_array(self, t: M.ArrayType) -> str:
         buf, pos = self.L.buf, self.L.pos

@@ -174,7 +174,7 @@ def generate(
             imports=taken,
             runtime_constants=[(alias, name) for alias, name in naming.RT.bindings() if re.search(rf"\b{alias}\b", "\n".join(blocks))],
             formats=renderer.views.formats.definitions(),
-            item_formats=renderer.views.formats.item_definitions(),
+            tables=renderer.views.formats.table_definitions(),
             codecs=[renderer.views.codec(t) for t in module.types],
             renamed=[(t.name, t.py_name) for t in module.types if t.py_name != t.name],
         )
