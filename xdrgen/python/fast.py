@@ -1,7 +1,8 @@
 """The fast path: statements that encode or decode one value, specialised at generation time.
 
-They fuse runs of fixed-size values into one precompiled ``struct.Struct``, read strings and
-opaques by offset, and add a struct's output with one ``out +=``. They check everything the
+They fuse runs of fixed-size values into one precompiled ``struct.Struct`` (with at most one
+string or opaque among them: a Struct for each of its lengths, ``_rt.Sized``), write flat
+unions out in loops, and add a struct's output with one ``out +=``. They check everything the
 checked codec checks, but only say "no" (one of ``_rt.REFUSED``); the function's ``except``
 then asks the checked codec, which says why and where (see the templates).
 Encoders add ``bytes`` to ``out``; decoders read ``buf`` at ``pos`` and advance ``pos``.

@@ -62,6 +62,7 @@ def environment() -> jinja2.Environment:
         keep_trailing_newline=True,
         undefined=jinja2.StrictUndefined,
         autoescape=False,
+        auto_reload=False,  # the templates do not change during a run: no stat per render
         bytecode_cache=_bytecode_cache(),
     )
     env.globals["RT"] = naming.RT
