@@ -67,7 +67,6 @@ class virLXCMonitorExitStatus(enum.IntEnum):
 
 
 _virLXCMonitorExitStatus_MEMBERS: Final = {m.value: m for m in virLXCMonitorExitStatus}
-_virLXCMonitorExitStatus_ENCODABLE: Final = {m: m for m in virLXCMonitorExitStatus}
 _virLXCMonitorExitStatus_PACKED: Final = {
     m: m.to_bytes(4, "big", signed=True) for m in virLXCMonitorExitStatus
 }
@@ -81,6 +80,8 @@ VIR_LXC_MONITOR_EXIT_STATUS_REBOOT: Final = (
 
 
 def _enc_virLXCMonitorExitStatus(v: virLXCMonitorExitStatus, out: list[bytes]) -> None:
+    if v.__class__ is not virLXCMonitorExitStatus:
+        raise _rt.Reject
     out.append(_virLXCMonitorExitStatus_PACKED[v])
 
 
@@ -103,7 +104,10 @@ def _pack_virLXCMonitorExitEventMsg(v: virLXCMonitorExitEventMsg) -> bytes:
     try:
         if v.__class__ is not virLXCMonitorExitEventMsg:
             raise _rt.Reject
-        return _virLXCMonitorExitStatus_PACKED[v.status]
+        _x1 = v.status
+        if _x1.__class__ is not virLXCMonitorExitStatus:
+            raise _rt.Reject
+        return _virLXCMonitorExitStatus_PACKED[_x1]
     except _rt.REFUSED as refused:
         return _rt.encode_refused(v, refused)
 
@@ -168,7 +172,6 @@ class virLXCMonitorProcedure(enum.IntEnum):
 
 
 _virLXCMonitorProcedure_MEMBERS: Final = {m.value: m for m in virLXCMonitorProcedure}
-_virLXCMonitorProcedure_ENCODABLE: Final = {m: m for m in virLXCMonitorProcedure}
 _virLXCMonitorProcedure_PACKED: Final = {
     m: m.to_bytes(4, "big", signed=True) for m in virLXCMonitorProcedure
 }
@@ -177,6 +180,8 @@ VIR_LXC_MONITOR_PROC_INIT_EVENT: Final = virLXCMonitorProcedure.VIR_LXC_MONITOR_
 
 
 def _enc_virLXCMonitorProcedure(v: virLXCMonitorProcedure, out: list[bytes]) -> None:
+    if v.__class__ is not virLXCMonitorProcedure:
+        raise _rt.Reject
     out.append(_virLXCMonitorProcedure_PACKED[v])
 
 

@@ -266,3 +266,64 @@ def test_a_string_read_with_the_values_after_it_refuses_bad_input_and_keeps_few_
         with pytest.raises(mod.XdrError, match="truncated") as error:
             mod.decode("named", data[:8] + length.to_bytes(4, "big") + data[12:])
         assert error.value.path == "named.named.name"
+
+
+def test_struct_names_give_their_run_back(generated_package) -> None:  # type: ignore[no-untyped-def]
+    """Each Struct and table is defined once under a name that gives its run back: an empty
+    fixed opaque ("0s") is not the bytes of any length ("s") beside it, and "ii" and "2i" are
+    one Struct. (Two tables of one name had the later one serve both: wrong bytes, or a decoder
+    that unpacked too few values.)"""
+    import re
+
+    source = (
+        "struct A { string a<>; unsigned u; opaque z[0]; };\n"
+        "struct B { unsigned u; opaque z[0]; string a<>; };\n"
+        "struct D { string s<>; unsigned u; opaque z[0]; };\n"
+        "struct E { opaque z[0]; string s<>; };\n"
+        "struct P { int a; int b; };\n"
+        "struct Q { int v[2]; };\n"
+    )
+    mod = generated_package.load_source(source, "runs")
+    import inspect
+
+    defined = re.findall(r"^(_S_\w+): Final", inspect.getsource(mod), re.M)
+    assert len(defined) == len(set(defined)), defined
+    for type_name, value, data in (
+        ("A", mod.A("hello", 7, b""), "00000005 68656c6c 6f000000 00000007"),
+        ("B", mod.B(7, b"", "hi"), "00000007 00000002 68690000"),
+        ("D", mod.D("abc", 7, b""), "00000003 61626300 00000007"),
+        ("E", mod.E(b"", "abc"), "00000003 61626300"),
+        ("P", mod.P(-1, 2), "ffffffff 00000002"),
+        ("Q", mod.Q([-1, 2]), "ffffffff 00000002"),
+    ):
+        assert mod.encode(type_name, value) == bytes.fromhex(data), type_name
+        assert mod.decode(type_name, bytes.fromhex(data)) == value, type_name
+
+
+def test_the_fast_path_takes_only_what_the_checked_codec_takes(generated_package) -> None:  # type: ignore[no-untyped-def]
+    """An enum is a member (a plain int of a member's value goes to the checked codec, which
+    takes it; a float equal to one is refused), and a bool discriminant is a bool even where one
+    arm has both labels (1 == True)."""
+    mod = generated_package.load_source(
+        "enum color { RED = 0, GREEN = 1 };\n"
+        "struct paint { color c; int n; };\n"
+        "union tinted switch (color c) { case RED: int r; case GREEN: void; };\n"
+        "union both switch (bool b) { case TRUE: case FALSE: int v; };\n"
+        "struct chain { both x; tinted t; chain *next; };\n",
+        "taken",
+    )
+    assert mod.encode("paint", mod.paint(1, 5)) == mod.encode("paint", mod.paint(mod.GREEN, 5)) == bytes.fromhex("00000001 00000005")
+    assert mod.encode("tinted", mod.tinted(0, r=3)) == bytes.fromhex("00000000 00000003")
+    assert mod.encode("both", mod.both(True, v=5)) == bytes.fromhex("00000001 00000005")
+    fine = mod.chain(mod.both(False, v=1), mod.tinted(mod.GREEN), None)
+    assert mod.encode("chain", fine) == bytes.fromhex("00000000 00000001 00000001 00000000")
+    for type_name, value, path in (
+        ("paint", mod.paint(1.0, 5), "taken.paint.c"),
+        ("tinted", mod.tinted(0.0, r=3), "taken.tinted.c"),
+        ("both", mod.both(1, v=5), "taken.both.b"),
+        ("chain", mod.chain(mod.both(0, v=5), mod.tinted(mod.GREEN), None), "taken.chain.x.b"),
+        ("chain", mod.chain(mod.both(True, v=5), mod.tinted(1.0), None), "taken.chain.t.c"),
+    ):
+        with pytest.raises(mod.XdrError) as error:
+            mod.encode(type_name, value)
+        assert error.value.path == path, (type_name, value)

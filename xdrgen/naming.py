@@ -56,14 +56,13 @@ STRUCT_FORMAT_PREFIX = "_S_"
 GENERATED_PREFIXES = (ENCODER_PREFIX, DECODER_PREFIX, PACK_PREFIX, UNPACK_PREFIX, STRUCT_FORMAT_PREFIX)
 # Module-level names derived from the name of a definition or program (``<name><suffix>``).
 ENUM_MEMBERS_SUFFIX = "_MEMBERS"  # decoded value -> member
-ENUM_ENCODABLE_SUFFIX = "_ENCODABLE"  # member -> member: the encoders' check
 ENUM_PACKED_SUFFIX = "_PACKED"  # member -> its 4 bytes: an enum packed alone needs no pack() call
 PROGRAM_SUFFIX = "_PROGRAM"  # the program table
 PROCEDURE_ENUM_SUFFIX = "_Procedure"  # the procedure numbers of a version, as an IntEnum
 CLIENT_SUFFIX, ASYNC_CLIENT_SUFFIX, SERVER_SUFFIX = "_Client", "_AsyncClient", "_Server"
 RPC_CLASS_SUFFIXES = (CLIENT_SUFFIX, ASYNC_CLIENT_SUFFIX, SERVER_SUFFIX)  # the RPC classes of a version
 RPC_SIBLING_SUFFIX = "_rpc"  # <module>_rpc.py holds the RPC classes of <module>.py
-DERIVED_SUFFIXES = (ENUM_MEMBERS_SUFFIX, ENUM_ENCODABLE_SUFFIX, ENUM_PACKED_SUFFIX, PROGRAM_SUFFIX, PROCEDURE_ENUM_SUFFIX) + RPC_CLASS_SUFFIXES
+DERIVED_SUFFIXES = (ENUM_MEMBERS_SUFFIX, ENUM_PACKED_SUFFIX, PROGRAM_SUFFIX, PROCEDURE_ENUM_SUFFIX) + RPC_CLASS_SUFFIXES
 
 # Names a generated class body uses after its fields (annotations, methods, class attributes):
 # a field of the same name would shadow them inside the class.
@@ -161,10 +160,6 @@ def enum_members(py_name: str) -> str:
     return f"_{py_name}{ENUM_MEMBERS_SUFFIX}"
 
 
-def enum_encodable(py_name: str) -> str:
-    return f"_{py_name}{ENUM_ENCODABLE_SUFFIX}"
-
-
 def enum_packed(py_name: str) -> str:
     return f"_{py_name}{ENUM_PACKED_SUFFIX}"
 
@@ -182,15 +177,18 @@ _FORMAT_WORDS = {"i": "int", "I": "uint", "q": "hyper", "Q": "uhyper", "f": "flo
 
 def struct_format(fmt: str) -> str:
     """The name of the ``struct.Struct`` of a format, readable as the run of values it packs:
-    ``>iiQ`` -> ``_S_2int_uhyper``, ``>16s`` -> ``_S_16bytes``."""
+    ``>iiQ`` -> ``_S_2int_uhyper``, ``>16s`` -> ``_S_16bytes``, and ``s`` with no count (bytes
+    of any length, ``Sized``) -> ``bytes``. The name gives the run back, so two formats of one
+    name are the same run (``ii`` and ``2i``)."""
     words: list[tuple[int, str]] = []
     for count, code in re.findall(r"(\d*)([a-zA-Z])", fmt):
-        word = _FORMAT_WORDS.get(code, "bytes")
-        if words and code != "s" and not count and words[-1][1] == word:
-            words[-1] = (words[-1][0] + 1, word)
+        if code == "s":  # one value of that many bytes: its count is its size, never merged
+            words.append((1, f"{count}bytes"))
+        elif words and not count and words[-1][1] == _FORMAT_WORDS[code]:
+            words[-1] = (words[-1][0] + 1, words[-1][1])
         else:
-            words.append((int(count) if count else 1, word))
-    return STRUCT_FORMAT_PREFIX + "_".join(f"{n}{w}" if n > 1 else w for n, w in words)
+            words.append((int(count) if count else 1, _FORMAT_WORDS[code]))
+    return STRUCT_FORMAT_PREFIX + "_".join(f"{n}{w}" if n != 1 else w for n, w in words)
 
 
 def struct_items(head: str, code: str) -> str:

@@ -37,30 +37,37 @@ class StructFormats:
     """The struct.Struct objects a module needs, one per format, named after what they pack."""
 
     def __init__(self) -> None:
-        self.names: dict[str, str] = {}
-        self.tables: dict[str, str] = {}  # the runtime's table, made -> its name
+        # by name, which gives the run back (naming.struct_format): "ii" and "2i" are one Struct
+        self.formats: dict[str, str] = {}  # name -> format
+        self.tables: dict[str, str] = {}  # name -> the expression that makes the runtime's table
 
     def name(self, fmt: str) -> str:
-        return self.names.setdefault(fmt, naming.struct_format(fmt))
+        name = naming.struct_format(fmt)
+        self.formats.setdefault(name, fmt)
+        return name
 
     def items(self, head: str, code: str) -> str:
         """The ``_rt.Items`` table of ``head`` then any count of ``code`` (arrays of numbers)."""
-        return self.tables.setdefault(f'_rt.Items("{head}", "{code}")', naming.struct_items(head, code))
+        return self._table(naming.struct_items(head, code), f'_rt.Items("{head}", "{code}")')
 
     def sized(self, head: str, tail: str, reading: bool = False) -> str:
         """The ``_rt.Sized`` table of ``head``, bytes of any length and their padding, then
         ``tail``. (Encoders' heads end in the length word; decoders read it first: no clash.)"""
-        made = f'_rt.Sized("{head}", "{tail}"{", " + repr("s") if reading else ""})'.replace("'", '"')
-        return self.tables.setdefault(made, naming.struct_sized(head, tail))
+        padding = ', "s"' if reading else ""  # "s": the padding is read, to be checked
+        return self._table(naming.struct_sized(head, tail), f'_rt.Sized("{head}", "{tail}"{padding})')
+
+    def _table(self, name: str, made: str) -> str:
+        assert self.tables.setdefault(name, made) == made, f"two tables named {name}"
+        return name
 
     def definitions(self) -> list[tuple[str, str]]:
         """(name, format) of each, in the order of their names."""
-        return sorted((name, fmt) for fmt, name in self.names.items())
+        return sorted(self.formats.items())
 
     def table_definitions(self) -> list[tuple[str, str]]:
         """(name, the expression that makes it) of each table of Structs by count, in the order
         of their names."""
-        return sorted((name, made) for made, name in self.tables.items())
+        return sorted(self.tables.items())
 
 
 def number_format(expr: M.TypeExpr | M.TypeDefinition) -> str | None:
@@ -87,7 +94,8 @@ def arm_header(module: M.Module, t: M.UnionDef, index: int, arm: M.UnionArm, d: 
         return "else:" if index else "if True:"
     keyword = "elif" if index else "if"
     if len(arm.values) == 1:
-        test = "is" if isinstance(resolved, M.BoolType) else "=="  # 1 == True, yet not a bool
+        # 1 == True, yet not a bool; an enum discriminant is a member (checked, or decoded)
+        test = "is" if isinstance(resolved, (M.BoolType, M.EnumDef)) else "=="
         return If([f"{d} {test} {label(arm.values[0])}"], keyword)
     return If([f"{d} in ({', '.join(label(x) for x in arm.values)})"], keyword)
 
@@ -180,7 +188,7 @@ class FastEncoder(_FastWriter):
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.parts: list[str] = []
         self.packing = False  # in a ``_pack_`` function: the parts are returned, there is no ``out``
-        self.packed: dict[str, str] = {}  # an enum slot -> the same bytes from its table of packed members
+        self.packed: dict[str, str] = {}  # an enum slot -> its bytes from the table of packed members
         self.flushes = 0  # how many times parts were added to ``out`` so far
 
     def settle(self) -> None:
@@ -252,10 +260,11 @@ class FastEncoder(_FastWriter):
             x = self.local(value)
             self.reject_if([f"{x} is not True and {x} is not False"])  # 1 == True, yet not a bool
             self.slots.append(("I", x))
-        elif isinstance(t, M.EnumDef):
-            slot = f"{naming.enum_encodable(t.py_name)}[{value}]"
-            self.packed[slot] = f"{naming.enum_packed(t.py_name)}[{value}]"
-            self.slots.append(("i", slot))
+        elif isinstance(t, M.EnumDef):  # a member, by its exact class (an int: the checked codec)
+            x = self.local(value)
+            self.reject_if([f"{x}.__class__ is not {t.py_name}"])
+            self.packed[x] = f"{naming.enum_packed(t.py_name)}[{x}]"
+            self.slots.append(("i", x))
         elif isinstance(t, M.VoidType):
             pass
         elif isinstance(t, (M.StringType, M.OpaqueType)):
@@ -314,12 +323,23 @@ class FastEncoder(_FastWriter):
                 if named:
                     self.reject_if([f"{arm_local}[0] != {pystr(arm.field.py_name)}"])
                 self.emit(f"{value}: {annotation(arm.field.type, self.module)} = {arm_local}[1]")
-        if isinstance(self.module.resolve(t.discriminant.type), M.BoolType) and arm.values:
-            self.slots.append(("I", d))  # "d is True" has checked that it is a bool
+        resolved = self.module.resolve(t.discriminant.type)
+        if isinstance(resolved, M.BoolType) and len(arm.values) == 1:
+            self.slots.append(("I", d))  # "d is True" has checked that it is a bool ("in" has not)
+        elif isinstance(resolved, M.EnumDef):  # checked before the arms (check_discriminant)
+            self.packed[d] = f"{naming.enum_packed(resolved.py_name)}[{d}]"
+            self.slots.append(("i", d))
         else:
             self.encode(t.discriminant.type, d)
         if arm.field is not None:
             self.encode(arm.field.type, value)
+
+    def check_discriminant(self, t: M.UnionDef, d: str) -> None:
+        """The check of an enum discriminant ``d``, once before the arms: a member, by its
+        class (the arms then pack it as it is)."""
+        resolved = self.module.resolve(t.discriminant.type)
+        if isinstance(resolved, M.EnumDef):
+            self.reject_if([f"{d}.__class__ is not {resolved.py_name}"])
 
     def encode_union(self, t: M.UnionDef, value: str) -> None:
         """A flat union written out in a loop's body. Each arm starts from the slots and parts
@@ -331,6 +351,7 @@ class FastEncoder(_FastWriter):
         d, arm_local = self.temp("d"), self.temp("arm")
         self.emit(f"{d} = {u}.{t.discriminant.py_name}")
         self.emit(f"{arm_local} = {u}._xdr_arm")
+        self.check_discriminant(t, d)
         parts, slots = self.parts, self.slots
         arms: list[tuple[Block, list[str], bool]] = []  # (its block, the parts it has left, all new)
         for index, arm in enumerate(t.all_arms):

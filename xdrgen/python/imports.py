@@ -75,7 +75,7 @@ def _definition_names(t: M.TypeDefinition) -> list[str]:
     py = t.py_name
     names = [py, naming.encoder(py), naming.decoder(py), naming.packer(py), naming.unpacker(py)]
     if isinstance(t, M.EnumDef):
-        names += [naming.enum_members(py), naming.enum_encodable(py), naming.enum_packed(py)] + [v.py_name for v in t.values]
+        names += [naming.enum_members(py), naming.enum_packed(py)] + [v.py_name for v in t.values]
     return names
 
 

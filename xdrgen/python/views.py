@@ -64,6 +64,7 @@ class UnionView:
     arm_fields: list[FieldView]
     arms: list[ArmView]
     functions: Functions
+    check_discriminant: list[Statement]  # the encoder's, before the arms
     decode_discriminant: list[Statement]
     arm_local: str  # the encoder's local holding the arm that is set (see _rt.Union)
     has_default: bool
@@ -77,7 +78,6 @@ class EnumView:
     decode: list[Statement]
     decoded: str
     members: str  # the table from a decoded value to its member
-    encodable: str  # the encoders' check: keyed by the members, which find themselves by identity
     packed: str  # the members' bytes, for an enum packed alone
 
 
@@ -257,6 +257,8 @@ class ViewBuilder:
         dec.emit(f"{d} = {disc_value}")
         decode_discriminant = dec.take()
         arm_local, made = enc.temp("arm"), dec.temp("u")  # the arm set (_rt.Union), the value made
+        enc.check_discriminant(t, d)
+        check_discriminant = enc.take()
         arms = []
         for index, arm in enumerate(t.all_arms):
             enc.encode_arm(t, arm, d, arm_local)
@@ -272,7 +274,9 @@ class ViewBuilder:
                     dec.take(),
                 )
             )
-        return UnionView(t, self.field_view(t.discriminant), arm_fields, arms, functions, decode_discriminant, arm_local, t.default is not None)
+        return UnionView(
+            t, self.field_view(t.discriminant), arm_fields, arms, functions, check_discriminant, decode_discriminant, arm_local, t.default is not None
+        )
 
     def typedef(self, t: M.AliasDef) -> TypedefView:
         # A real alias when every name it uses already exists, so that ``isinstance`` and
@@ -294,7 +298,7 @@ class ViewBuilder:
         value = dec.decode(M.NamedType(t.name))
         dec.flush()
         return EnumView(
-            t, self.functions(t), enc.statements, dec.statements, value, naming.enum_members(t.py_name), naming.enum_encodable(t.py_name), naming.enum_packed(t.py_name)
+            t, self.functions(t), enc.statements, dec.statements, value, naming.enum_members(t.py_name), naming.enum_packed(t.py_name)
         )
 
     def program(self, p: M.Program) -> ProgramView:
