@@ -6,8 +6,9 @@ unions out in loops, and add a struct's output with one ``out +=``. They check e
 checked codec checks, but only say "no" (one of ``_rt.REFUSED``); the function's ``except``
 then asks the checked codec, which says why and where (see the templates).
 Encoders add ``bytes`` to ``out``; decoders read ``buf`` at ``pos`` and advance ``pos``.
-A struct or union value is checked by its exact class (``v.__class__ is T``, cheaper than
-``isinstance``): an instance of a subclass is left to the checked codec, which takes it.
+A struct, union or enum value is checked by its exact class (``v.__class__ is T``, cheaper
+than ``isinstance``): an instance of a subclass, or an enum's value as a plain int, is left to
+the checked codec, which takes it.
 Strings are UTF-8 with surrogateescape (any bytes round-trip), but the fast path encodes and
 decodes them strictly, which is quicker and gives the same bytes and text wherever it
 succeeds; the rest raises UnicodeError, one of REFUSED, and the checked codec makes the value.
