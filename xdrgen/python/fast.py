@@ -17,7 +17,9 @@ succeeds; the rest raises UnicodeError, one of REFUSED, and the checked codec ma
 from __future__ import annotations
 
 import struct
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Iterator
 
 from .. import model as M
 from .. import naming
@@ -181,6 +183,16 @@ class _FastWriter(Writer):
         with self.block(If(conditions)):
             self.emit(REJECT)
 
+    @contextmanager
+    def loop(self, header: str) -> Iterator[None]:
+        """The body of a loop over an array's items (``in_loop`` within it)."""
+        with self.block(header):
+            self.in_loop, outer = True, self.in_loop
+            try:
+                yield
+            finally:
+                self.in_loop = outer
+
 
 class FastEncoder(_FastWriter):
     """Fast encoding statements. ``parts`` are expressions of bytes still to be added to ``out``."""
@@ -264,8 +276,7 @@ class FastEncoder(_FastWriter):
         elif isinstance(t, M.EnumDef):  # a member, by its exact class (an int: the checked codec)
             x = self.local(value)
             self.reject_if([f"{x}.__class__ is not {t.py_name}"])
-            self.packed[x] = f"{naming.enum_packed(t.py_name)}[{x}]"
-            self.slots.append(("i", x))
+            self.enum_slot(t, x)
         elif isinstance(t, M.VoidType):
             pass
         elif isinstance(t, (M.StringType, M.OpaqueType)):
@@ -328,12 +339,16 @@ class FastEncoder(_FastWriter):
         if isinstance(resolved, M.BoolType) and len(arm.values) == 1:
             self.slots.append(("I", d))  # "d is True" has checked that it is a bool ("in" has not)
         elif isinstance(resolved, M.EnumDef):  # checked before the arms (check_discriminant)
-            self.packed[d] = f"{naming.enum_packed(resolved.py_name)}[{d}]"
-            self.slots.append(("i", d))
+            self.enum_slot(resolved, d)
         else:
             self.encode(t.discriminant.type, d)
         if arm.field is not None:
             self.encode(arm.field.type, value)
+
+    def enum_slot(self, t: M.EnumDef, member: str) -> None:
+        """A checked member of ``t`` as a slot; alone, its bytes come from the enum's table."""
+        self.packed[member] = f"{naming.enum_packed(t.py_name)}[{member}]"
+        self.slots.append(("i", member))
 
     def check_discriminant(self, t: M.UnionDef, d: str) -> None:
         """The check of an enum discriminant ``d``, once before the arms: a member, by its
@@ -432,11 +447,9 @@ class FastEncoder(_FastWriter):
             self.slots.append(("I", f"len({items})"))
         self.flush()
         item = self.temp("el")
-        with self.block(f"for {item} in {items}:"):
-            self.in_loop, outer = True, self.in_loop
+        with self.loop(f"for {item} in {items}:"):
             self.encode(t.element, item)
             self.flush()
-            self.in_loop = outer
 
 
 class FastDecoder(_FastWriter):
@@ -625,10 +638,8 @@ class FastDecoder(_FastWriter):
                 self.emit(f"{pos} += {count} * {size}")
             return result
         self.emit(f"{result}: list[{element_type}] = []")
-        with self.block(f"for _ in range({count}):"):
-            self.in_loop, outer = True, self.in_loop
+        with self.loop(f"for _ in range({count}):"):
             item = self.decode(t.element)
             self.flush()
             self.emit(f"{result}.append({item})")
-            self.in_loop = outer
         return result

@@ -155,7 +155,8 @@ def generate(
     libvirt_classes = list(libvirt.class_names()) if libvirt else []  # the view itself is companions'
     blocks = [renderer.block(t) for t in module.types]
     programs = [renderer.program(p) for p in module.programs]
-    taken = imports(module, "\n\n".join(blocks + programs))
+    types_code = "\n\n".join(blocks)
+    taken = imports(module, "\n\n".join([types_code] + programs))
     sibling = naming.rpc_module_for(module_name)
     lazy = {name: sibling for name in rpc_class_names(module) + libvirt_classes} | taken.rpc
     if programs:
@@ -173,7 +174,7 @@ def generate(
             passthrough=[line.rstrip() for part in module.passthrough for line in part.split("\n")],
             exports=renderer.exports(list(lazy), taken.exported),
             imports=taken,
-            runtime_constants=[(alias, name) for alias, name in naming.RT.bindings() if re.search(rf"\b{alias}\b", "\n".join(blocks))],
+            runtime_constants=[(alias, name) for alias, name in naming.RT.bindings() if re.search(rf"\b{alias}\b", types_code)],
             formats=renderer.views.formats.definitions(),
             tables=renderer.views.formats.table_definitions(),
             codecs=[renderer.views.codec(t) for t in module.types],
