@@ -159,9 +159,15 @@ class ServerLimits:
     - ``backlog``: the listen backlog, sized for bursts of connects;
     - ``max_message``: largest frame (libvirt) or record (ONC), checked before reading it;
       ``None`` means the framing's own default (16 MiB, 4 MiB);
-    - ``max_buffered``: bytes of unfinished and unanswered messages of all clients together;
-      a reader waits for room (within its message deadline), so many big messages at once
-      cost at most this much;
+    - ``max_buffered``: bytes of unfinished and unanswered messages and of replies not yet
+      sent, of all clients together. It is charged as bytes arrive (a header announcing a
+      size reserves nothing) and as replies are made; a reader waits for room (within its
+      message deadline). A connection whose unsent replies exceed its share
+      (``max_buffered / max_connections``, at least 64 KiB) is not read and runs no call
+      until they drain, and is dropped at its deadline. Whatever clients do, memory stays
+      within ``max_buffered`` plus ``CONNECTION_OVERHEAD`` per connection (plus, per
+      connection, the replies of calls that were already running together when its share
+      filled up: at most ``max_calls_in_flight``);
     - ``max_fragments``: fragments in one ONC record (zero-length ones cost a header each);
     - ``max_datagram``: largest UDP datagram looked at;
     - ``max_calls_in_flight``: calls of one connection running at once (reading waits);
@@ -219,6 +225,15 @@ def _descriptors_for_clients() -> int:
     return (1 << 30) if soft == resource.RLIM_INFINITY else max(soft - 64, 1)
 
 
+# What one stream connection may hold beyond what ``max_buffered`` charges: asyncio's read
+# buffer (paused above 2 x STREAM_LIMIT, plus the one recv of up to 256 KiB that crossed it),
+# the READ_CHUNK being charged, and the transport's write buffer below its 64 KiB high-water
+# mark once a reply's charge is released.
+STREAM_LIMIT = 64 * 1024
+READ_CHUNK = 64 * 1024
+CONNECTION_OVERHEAD = 2 * STREAM_LIMIT + 256 * 1024 + READ_CHUNK + 64 * 1024
+
+
 class _Tracked:
     """What the limits need to know about one stream connection."""
 
@@ -228,6 +243,7 @@ class _Tracked:
         self.last_active = self.started = asyncio.get_running_loop().time()
         self.in_message = False
         self.reserved = 0  # bytes of the message being read, counted against max_buffered
+        self._unsent = 0  # bytes of replies written but not yet taken by the peer, counted too
         self.calls: set[asyncio.Task[None]] = set()
         self.slots = asyncio.Semaphore(limits.max_calls_in_flight)
 
@@ -277,9 +293,8 @@ class _StreamServer:
         self._freed = asyncio.Event()
 
     async def _reserve(self, client: _Tracked, count: int) -> None:
-        """Room for ``count`` more bytes of this client's message (waits while others hold it)."""
-        if count > self.limits.max_buffered:
-            raise RpcError(f"message larger than the server's buffer limit of {self.limits.max_buffered} bytes")
+        """Charge ``count`` bytes that arrived for this client's message, waiting while the
+        budget is full (the bytes are already here: at most a READ_CHUNK per connection)."""
         while self.buffered + count > self.limits.max_buffered:
             self._freed.clear()
             await self._freed.wait()
@@ -290,6 +305,34 @@ class _StreamServer:
         if count:
             self.buffered -= count
             self._freed.set()
+
+    @property
+    def _reply_share(self) -> int:
+        """Unsent reply bytes one connection may hold before it is neither read nor served."""
+        return max(self.limits.max_buffered // max(self.max_connections, 1), 64 * 1024)
+
+    async def _wait_for_replies_to_drain(self, client: _Tracked) -> None:
+        """Wait while this client's unsent replies exceed its share, or the budget is
+        spent (the caller bounds the wait by the message deadline)."""
+        share = self._reply_share
+        while client._unsent > share or (client._unsent and self.buffered >= self.limits.max_buffered):
+            self._freed.clear()
+            await self._freed.wait()
+
+    async def _send(self, client: _Tracked, reply: bytes) -> None:
+        """Write a reply; its bytes count against ``max_buffered`` until the peer took them
+        (down to the transport's high-water mark), within the message deadline."""
+        size = len(reply)
+        self.buffered += size
+        client._unsent += size
+        try:
+            client.writer.write(reply)
+            del reply
+            async with asyncio.timeout(self.limits.message_deadline):
+                await client.writer.drain()
+        finally:
+            client._unsent -= size
+            self._release(size)
 
     @property
     def connection_count(self) -> int:
@@ -351,9 +394,9 @@ class _StreamServer:
     async def _start_client(self, accepted: socket.socket, unix: bool) -> None:
         try:
             if unix:
-                reader, writer = await asyncio.open_unix_connection(sock=accepted)
+                reader, writer = await asyncio.open_unix_connection(sock=accepted, limit=STREAM_LIMIT)
             else:
-                reader, writer = await asyncio.open_connection(sock=accepted)
+                reader, writer = await asyncio.open_connection(sock=accepted, limit=STREAM_LIMIT)
         except OSError:
             accepted.close()
             return
@@ -376,9 +419,10 @@ class _StreamServer:
             expired = False
             try:
                 async with asyncio.timeout_at(when):
-                    if not first:
-                        await self._reserve(client, count)
-                    data = await client.reader.readexactly(count)
+                    if first:
+                        data = await client.reader.readexactly(count)
+                    else:
+                        data = await self._read_charged(client, count)
             except asyncio.IncompleteReadError as error:
                 closed = len(error.partial)  # keep the count, not the bytes
             except TimeoutError:
@@ -397,6 +441,24 @@ class _StreamServer:
                 client.in_message, client.started = True, client.last_active
             return data
 
+    async def _read_charged(self, client: _Tracked, count: int) -> bytes:
+        """``count`` bytes of a message, charged to ``max_buffered`` a READ_CHUNK at a time
+        as they arrive (a header alone reserves nothing; asyncio's read buffer stays small)."""
+        if count > self.limits.max_buffered:
+            raise RpcError(f"message larger than the server's buffer limit of {self.limits.max_buffered} bytes")
+        # one growing bytearray, not a list of chunks: a big message is then one allocation,
+        # given back to the system when freed instead of fragmenting the heap
+        gathered = bytearray()
+        while len(gathered) < count:
+            chunk = await client.reader.read(min(count - len(gathered), READ_CHUNK))
+            if not chunk:
+                raise ConnectionClosed(f"connection closed inside a message ({len(gathered)} of {count} bytes)", mid_message=True)
+            await self._reserve(client, len(chunk))
+            if len(chunk) == count:
+                return chunk
+            gathered += chunk
+        return bytes(gathered)
+
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         client = self._make_client(reader, writer)
         task = asyncio.current_task()
@@ -406,6 +468,8 @@ class _StreamServer:
         try:
             await self._connected(client)
             while not self._stopping:
+                if client._unsent:
+                    await self._replies_drained(client)
                 message = await self._read_message(client)
                 held, client.reserved, client.in_message = client.reserved, 0, False
                 await client.slots.acquire()
@@ -425,6 +489,15 @@ class _StreamServer:
             self._release(client.reserved)
             client.reserved = 0
             await self._finish(client)
+
+    async def _replies_drained(self, client: _Tracked) -> None:
+        """Read no more of a client whose unsent replies exceed its share until they drain;
+        one that does not read them within the message deadline is dropped."""
+        try:
+            async with asyncio.timeout(self.limits.message_deadline):
+                await self._wait_for_replies_to_drain(client)
+        except TimeoutError:
+            raise Timeout(f"did not read its replies within {self.limits.message_deadline} s", "deadline") from None
 
     async def _finish(self, client: _Tracked) -> None:
         """Answer the calls already received (within the stop grace), then close."""
@@ -451,14 +524,15 @@ class _StreamServer:
         try:
             self.stats["calls"] += 1
             try:
+                if client._unsent:  # a peer not reading its replies gets no more made
+                    async with asyncio.timeout(self.limits.message_deadline):
+                        await self._wait_for_replies_to_drain(client)
                 reply = await self._reply_to(client, message)
             finally:
                 del message
                 self._release(held)
             if reply is not None and not client.writer.is_closing():
-                client.writer.write(reply)
-                async with asyncio.timeout(self.limits.message_deadline):
-                    await client.writer.drain()
+                await self._send(client, reply)
         except TimeoutError:
             self.errors.report("deadline", f"{client.peer!r}: dropped, did not read its reply within {self.limits.message_deadline} s")
             client.abort()

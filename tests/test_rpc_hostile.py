@@ -280,3 +280,55 @@ def test_repeated_errors_are_logged_once_per_interval(caplog: pytest.LogCaptureF
         "client 1000: garbage (999 more 'bad message' records held back)",
     ]
     assert errors.counts == {"bad message": 1001, "idle": 1}
+
+
+@pytest.mark.parametrize("framing", FRAMINGS)
+def test_headers_without_bodies_reserve_nothing(framing: str) -> None:
+    """The cheapest lockout: headers announcing the largest message (64 ONC fragment headers
+    of 4 bytes announcing 4 MiB, 16 libvirt headers of 28 bytes announcing 16 MiB) held the
+    whole 256 MiB budget, so every other client's call waited for its 30 s deadline. The
+    budget is charged as bytes arrive: a newcomer is answered at once."""
+    count, size = (16, 16 * MIB - 28) if framing == "libvirt" else (64, 4 * MIB)
+    with server_process(framing, max_message=16 * MIB if framing == "libvirt" else None) as (pid, port):
+        stalled = [connect(port) for _ in range(count)]
+        try:
+            for sock in stalled:
+                sock.sendall(claim(framing, size))
+            time.sleep(0.3)
+            began = time.monotonic()
+            assert round_trip(port, framing, bytes(1000), timeout=5) == (True, bytes(1000))
+            assert time.monotonic() - began < 2
+        finally:
+            for sock in stalled:
+                sock.close()
+
+
+def pipeline_without_reading(port: int, framing: str, calls: int) -> socket.socket:
+    """A connection that sends ``calls`` calls of procedure 4 (1 MiB replies) and reads none."""
+    sock = connect(port)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.sendall(b"".join(call_bytes(framing, n + 1, 4) for n in range(calls)))
+    return sock
+
+
+@pytest.mark.parametrize("framing", FRAMINGS)
+def test_replies_never_read_count_against_the_buffer_limit(framing: str) -> None:
+    """8 connections pipeline 100 calls each to a handler answering 1 MiB and never read:
+    the replies held 537 MB whatever max_buffered said. Unsent replies are charged to the
+    same budget, a connection over its share is not read, and is dropped at its deadline."""
+    with server_process(framing, max_buffered=16 * MIB, message_deadline=2.0) as (pid, port):
+        round_trip(port, framing, bytes(1000))
+        start, files = settle(pid, 0.2), open_files(pid)
+        hogs = [pipeline_without_reading(port, framing, 100) for _ in range(8)]
+        try:
+            time.sleep(1.0)
+            assert round_trip(port, framing, timeout=5) == (True, b"ping")  # others are served meanwhile
+            assert open_files(pid) >= files + len(hogs)
+            time.sleep(3.0)
+            assert open_files(pid) == files  # dropped at the deadline (the peer cannot tell: its window is shut)
+            peak = rss(pid, "VmHWM") - start
+            assert peak < 16 * MIB + 8 * 3 * MIB, f"peak RSS {peak / MIB:.1f} MiB above the start"
+        finally:
+            for sock in hogs:
+                sock.close()
+        assert round_trip(port, framing) == (True, b"ping")
