@@ -153,9 +153,20 @@ class ServerLimits:
     - ``idle_timeout``: seconds a connection may send nothing while no call of it is running;
     - ``message_deadline``: seconds to finish a message once its first byte came, and to take
       a reply off our hands (a slow-loris or a reader that never reads is dropped);
-    - ``max_connections``: above it, the connection idle the longest is closed to make room
-      (libtirpc does the same); when every connection is busy the newcomer is closed at once.
-      The cap is lowered to what the file descriptor limit leaves (``RLIMIT_NOFILE`` - 64);
+    - ``max_connections``: above it, a connection is closed to make room: first the one
+      stalled the longest inside a message, among the addresses holding more than
+      ``max_stalled_per_peer`` such connections (idle clients are spared while there are
+      such half-messages not yet stalled long enough); then the one idle the longest
+      (libtirpc closes the idlest). A connection with a call in progress (being read, running, or its
+      reply unsent, short of a stall) or accepted less than ``accept_grace`` seconds ago is
+      never closed for a newcomer: the newcomer waits in the listen backlog until one leaves
+      or becomes evictable. The cap is lowered to what the file descriptor limit leaves
+      (``RLIMIT_NOFILE`` - 64);
+    - ``accept_grace``: seconds a new connection has to send its first call (a burst of
+      clients is not evicted before its calls are read), and without a byte after which a
+      started message counts as stalled;
+    - ``max_stalled_per_peer``: stalled half-messages one peer address may keep open under
+      the cap before its own are the first closed (``None``: a quarter of the cap);
     - ``backlog``: the listen backlog, sized for bursts of connects;
     - ``max_message``: largest frame (libvirt) or record (ONC), checked before reading it;
       ``None`` means the framing's own default (16 MiB, 4 MiB);
@@ -181,6 +192,8 @@ class ServerLimits:
     idle_timeout: float | None = 120.0
     message_deadline: float | None = 30.0
     max_connections: int = 1024
+    accept_grace: float = 2.0
+    max_stalled_per_peer: int | None = None
     backlog: int = 1024
     max_message: int | None = None
     max_buffered: int = 256 * 1024 * 1024
@@ -240,7 +253,7 @@ class _Tracked:
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, limits: ServerLimits):
         self.reader, self.writer = reader, writer
         self.peer: Any = writer.get_extra_info("peername")
-        self.last_active = self.started = asyncio.get_running_loop().time()
+        self.last_active = self.started = self._accepted_at = asyncio.get_running_loop().time()
         self.in_message = False
         self.reserved = 0  # bytes of the message being read, counted against max_buffered
         self._unsent = 0  # bytes of replies written but not yet taken by the peer, counted too
@@ -249,7 +262,12 @@ class _Tracked:
 
     @property
     def idle(self) -> bool:
-        return not self.in_message and not self.calls
+        return not self.in_message and not self.calls and not self._unsent
+
+    @property
+    def _peer_host(self) -> Any:
+        """The peer's address without its port: what ``max_stalled_per_peer`` counts by."""
+        return self.peer[0] if isinstance(self.peer, tuple) and self.peer else self.peer
 
     def abort(self) -> None:
         """Drop the connection now: the read loop wakes with end of file."""
@@ -339,19 +357,41 @@ class _StreamServer:
         return len(self._clients)
 
     def _make_room(self) -> bool:
-        """Whether one more client fits under the cap, closing the connection idle the
-        longest if that is what it takes; False when every connection is busy."""
+        """Whether one more client fits under the cap, closing a connection if that is what
+        it takes (see ``ServerLimits.max_connections``); False when none may be closed now."""
         if len(self._clients) + self._starting < self.max_connections:
             return True
-        idle = [c for c in self._clients if c.idle]
-        if not idle:
+        victim, why = self._evictable()
+        if victim is None:
             return False
-        oldest = min(idle, key=lambda c: c.last_active)
         self.stats["evicted"] += 1
-        self.errors.report("evicted", f"connection cap of {self.max_connections} reached: closing the longest idle client {oldest.peer!r}")
-        oldest.abort()
-        self._clients.pop(oldest, None)
+        self.errors.report("evicted", f"connection cap of {self.max_connections} reached: closing {why} {victim.peer!r}")
+        victim.abort()
+        self._clients.pop(victim, None)
         return True
+
+    def _evictable(self) -> tuple[_Tracked | None, str]:
+        """The connection to close for a newcomer: the longest stalled half-message of an
+        address over its share; else, unless such half-messages are about to count as
+        stalled, the longest idle; never one accepted within the grace."""
+        now = asyncio.get_running_loop().time()
+        grace = self.limits.accept_grace
+        halves = [c for c in self._clients if c.in_message and not c.calls]
+        share = self.limits.max_stalled_per_peer
+        share = max(self.max_connections // 4, 1) if share is None else share
+        per_host: dict[Any, int] = {}
+        for c in halves:
+            per_host[c._peer_host] = per_host.get(c._peer_host, 0) + 1
+        over = [c for c in halves if per_host[c._peer_host] > share]
+        stalled = [c for c in over if now - c._accepted_at >= grace and now - c.last_active >= grace]
+        if stalled:
+            return min(stalled, key=lambda c: c.last_active), "the longest stalled half-message of an address over its share"
+        if over:
+            return None, ""  # they will be the ones to go: spare the idle clients meanwhile
+        idle = [c for c in self._clients if c.idle and now - c._accepted_at >= grace]
+        if idle:
+            return min(idle, key=lambda c: c.last_active), "the longest idle client"
+        return None, ""
 
     async def _listen(self, sock: socket.socket) -> Listener:
         """Serve clients from a listening socket. Accepting is ours, not asyncio's: a socket
@@ -380,9 +420,12 @@ class _StreamServer:
                 self.errors.report("accept", f"accept() failed: {error}")
                 await asyncio.sleep(0.1)
                 continue
-            if self._stopping or not self._make_room():
+            while not self._stopping and not self._make_room():
+                # every slot busy or new: the newcomer waits for one (the backlog holds the
+                # others); a slot frees when a connection ends or one becomes evictable
+                await asyncio.sleep(0.05)
+            if self._stopping:
                 self.stats["refused"] += 1
-                self.errors.report("refused", f"connection cap of {self.max_connections} reached with every client busy: refusing one")
                 accepted.close()  # refused politely: an orderly close before reading anything
                 continue
             self._starting += 1
@@ -454,6 +497,7 @@ class _StreamServer:
             if not chunk:
                 raise ConnectionClosed(f"connection closed inside a message ({len(gathered)} of {count} bytes)", mid_message=True)
             await self._reserve(client, len(chunk))
+            client.last_active = asyncio.get_running_loop().time()  # progress: not stalled
             if len(chunk) == count:
                 return chunk
             gathered += chunk
