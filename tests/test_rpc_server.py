@@ -465,3 +465,113 @@ def test_udp_garbage_and_oversized_datagrams_are_dropped(proto: ModuleType) -> N
         assert thread.server.errors.counts["bad message"] == 4
     finally:
         thread.stop()
+
+
+# ---- every wait of the clients is bounded by its timeout ----------------------------------------
+
+SLACK = 0.5  # what "within T" allows beyond T on a loaded 2-core box
+
+
+def test_replies_with_other_xids_do_not_hold_the_blocking_client_past_its_timeout() -> None:
+    """The skip loop never looked at the deadline: with a 2 s timeout the call returned after
+    32 s, when the server stopped sending replies to other xids."""
+
+    def script(n: int, sock: socket.socket) -> None:
+        xid = read_call(sock)
+        began, k = time.monotonic(), 0
+        try:
+            while time.monotonic() - began < 5:  # 5 s of replies to somebody else, back to back
+                k += 1
+                sock.sendall(rpc.record(reply(xid + k, b"")))
+        except OSError:
+            pass
+
+    port, thread = fake_tcp_peer(script)
+    client = rpc.BlockingOncClient("127.0.0.1", port, PROGRAM, 1, timeout=1.0)
+    began = time.monotonic()
+    with pytest.raises(rpc.CallTimeout):
+        client.call(1)
+    assert time.monotonic() - began < 1.0 + SLACK
+    assert client.counters.unknown_replies >= 5
+    client.close()
+
+
+def silent_listener() -> tuple[socket.socket, list[socket.socket]]:
+    """A server that accepts connections and never reads: what they send piles up."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    accepted: list[socket.socket] = []
+
+    def accept() -> None:
+        try:
+            while True:
+                sock, _ = listener.accept()
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+                accepted.append(sock)
+        except OSError:
+            pass
+
+    threading.Thread(target=accept, daemon=True).start()
+    return listener, accepted
+
+
+def full_backlog() -> tuple[socket.socket, list[socket.socket]]:
+    """A listening socket whose backlog is full: a connect to it waits (its SYN is dropped)."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(0)
+    fillers: list[socket.socket] = []
+    for _ in range(8):
+        sock = socket.socket()
+        sock.setblocking(False)
+        sock.connect_ex(listener.getsockname())
+        fillers.append(sock)
+    time.sleep(0.2)
+    return listener, fillers
+
+
+def test_a_server_that_stops_reading_does_not_hold_the_asyncio_client() -> None:
+    """A 16 MiB call to a server that reads nothing blocked for more than 25 s, and close()
+    hung: the send is bounded by the call's timeout, close() by its own."""
+    listener, accepted = silent_listener()
+
+    async def scenario() -> None:
+        client = await rpc.OncClient.connect("127.0.0.1", listener.getsockname()[1], PROGRAM, 1, max_size=1 << 20)
+        began = time.monotonic()
+        with pytest.raises(rpc.CallTimeout):
+            await client.call(1, bytes(16 << 20), timeout=1.0)
+        assert time.monotonic() - began < 1.0 + SLACK
+        began = time.monotonic()
+        with pytest.raises(rpc.RpcError):  # the connection was given up: the call is not sent
+            await client.call(1, b"", timeout=1.0)
+        await client.close()
+        assert time.monotonic() - began < 2.0 + SLACK
+
+    try:
+        asyncio.run(asyncio.wait_for(scenario(), 30))
+    finally:
+        listener.close()
+        for sock in accepted:
+            sock.close()
+
+
+def test_connects_are_bounded_by_their_timeout() -> None:
+    """Blocking and asyncio clients and both rpcbind lookups, against a peer whose backlog
+    is full (the SYN goes unanswered): none had a connect timeout but the blocking client."""
+    listener, fillers = full_backlog()
+    port = listener.getsockname()[1]
+
+    def within(seconds: float, call: Any) -> None:
+        began = time.monotonic()
+        with pytest.raises(rpc.ConnectFailed):
+            call()
+        assert time.monotonic() - began < seconds + SLACK
+
+    try:
+        within(1.0, lambda: rpc.BlockingOncClient("127.0.0.1", port, PROGRAM, 1, timeout=1.0))
+        within(1.0, lambda: rpc.lookup_port("127.0.0.1", PROGRAM, 1, timeout=1.0, rpcbind_port=port))
+        within(1.0, lambda: asyncio.run(rpc.OncClient.connect("127.0.0.1", port, PROGRAM, 1, timeout=1.0)))
+        within(1.0, lambda: asyncio.run(rpc.lookup_port_async("127.0.0.1", PROGRAM, 1, timeout=1.0, rpcbind_port=port)))
+    finally:
+        listener.close()
+        for sock in fillers:
+            sock.close()

@@ -79,10 +79,14 @@ class ConnectFailed(RpcError, ConnectionError):
     """The connection could not be made (refused, reset during a burst, no such socket)."""
 
 
-async def _open_tcp(host: str, port: int) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
-    """A TCP connection for an asyncio client; ConnectFailed names where it could not go."""
+async def _open_tcp(host: str, port: int, timeout: float | None = None) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    """A TCP connection for an asyncio client, within ``timeout`` seconds; ConnectFailed
+    names where it could not go."""
     try:
-        return await asyncio.open_connection(host, port)
+        async with asyncio.timeout(timeout):
+            return await asyncio.open_connection(host, port)
+    except TimeoutError:
+        raise ConnectFailed(f"cannot connect to {host}:{port}: no answer within {timeout} s") from None
     except OSError as error:
         raise ConnectFailed(f"cannot connect to {host}:{port}: {error}") from None
 
@@ -1460,7 +1464,12 @@ async def read_record(reader: asyncio.StreamReader, max_size: int = RECORD_MAX, 
 
 class OncClient(_ClosesAsync):
     """An asyncio ONC RPC client over TCP: concurrent calls matched by xid, a timeout per
-    call. Replies nobody waits for (late ones) are skipped and counted in ``counters``."""
+    call covering both sending it and waiting for its reply. Replies nobody waits for (late
+    ones) are skipped and counted in ``counters``. A call the server does not take within
+    its timeout gives the connection up (part of its record may be on the wire);
+    ``close()`` waits at most ``CLOSE_TIMEOUT`` for unsent bytes, then drops them."""
+
+    CLOSE_TIMEOUT = 1.0
 
     def __init__(
         self,
@@ -1486,8 +1495,9 @@ class OncClient(_ClosesAsync):
         self._task = asyncio.ensure_future(self._read_loop())
 
     @classmethod
-    async def connect(cls, host: str, port: int, program: int, version: int, **options: Any) -> OncClient:
-        reader, writer = await _open_tcp(host, port)
+    async def connect(cls, host: str, port: int, program: int, version: int, *, timeout: float | None = 30.0, **options: Any) -> OncClient:
+        """Connect within ``timeout`` seconds (ConnectFailed otherwise)."""
+        reader, writer = await _open_tcp(host, port, timeout)
         return cls(reader, writer, program, version, **options)
 
     async def call(self, procedure: int, arguments: bytes = b"", *, timeout: float | None = 30.0, version: int | None = None) -> bytes:
@@ -1497,18 +1507,33 @@ class OncClient(_ClosesAsync):
             raise ConnectionClosed(f"connection is closed ({self.failure})")
         self.xid = (self.xid + 1) & 0xFFFFFFFF
         xid = self.xid
-        future: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        when = None if timeout is None else loop.time() + timeout
+        future: asyncio.Future[bytes] = loop.create_future()
         self.pending[xid] = future
         try:
             message = call_message(xid, self.program, version or self.version, procedure, arguments, self.credentials)
             self.writer.write(record(message))
-            await self.writer.drain()
+            del message
             try:
-                return await asyncio.wait_for(future, timeout)
+                async with asyncio.timeout_at(when):
+                    await self.writer.drain()
+            except TimeoutError:
+                self._give_up(ConnectionClosed(f"the server took no call for {timeout} s: connection given up", mid_message=True))
+                raise CallTimeout(f"procedure {procedure} not sent within {timeout} s") from None
+            try:
+                async with asyncio.timeout_at(when):
+                    return await future
             except TimeoutError:
                 raise CallTimeout(f"no reply to procedure {procedure} within {timeout} s") from None
         finally:
             self.pending.pop(xid, None)
+
+    def _give_up(self, failure: RpcError) -> None:
+        """Drop the connection now (unsent bytes too): later calls fail at once."""
+        if self.failure is None:
+            self.failure = failure
+        self.writer.transport.abort()
 
     async def call_decoded(self, procedure: int, arguments: bytes, result: _DecodesFrom | None, *, timeout: float | None = 30.0) -> Any:
         """``call``, with the result decoded by the codec ``result`` (see ``decode_result``)."""
@@ -1520,7 +1545,12 @@ class OncClient(_ClosesAsync):
             yield value
 
     async def close(self) -> None:
-        await close_stream(self.writer)
+        self.writer.close()
+        try:
+            async with asyncio.timeout(self.CLOSE_TIMEOUT):
+                await self.writer.wait_closed()
+        except (OSError, TimeoutError):
+            self.writer.transport.abort()  # a server that does not read: drop what it did not take
         await asyncio.gather(self._task, return_exceptions=True)
 
     async def _read_loop(self) -> None:
@@ -1542,7 +1572,7 @@ class OncClient(_ClosesAsync):
         except (RpcError, OSError) as error:
             failure = error
         finally:
-            self.failure = failure
+            self.failure = self.failure or failure
             for future in self.pending.values():
                 if not future.done():
                     future.set_exception(failure)
@@ -1603,13 +1633,14 @@ class BlockingOncClient(_Closes):
             self.reconnects += 1
             sock = self._connect()
         try:
-            sock.settimeout(max(deadline - time.monotonic(), 0.001))
+            sock.settimeout(_left(deadline))
             sock.sendall(record(message))
             while True:
                 reply = self._read_record(sock, deadline)
                 if len(reply) >= 4 and _U32.unpack_from(reply)[0] == self.xid:
                     return parse_reply(reply)[1]
                 self.counters.unknown_replies += 1  # a late answer to an earlier call
+                _left(deadline)  # replies to others, back to back, do not extend the wait
         except (TimeoutError, socket.timeout):
             self._drop()
             raise CallTimeout(f"no reply to procedure {procedure} within {self.timeout} s") from None
@@ -1681,7 +1712,7 @@ class BlockingOncClient(_Closes):
         chunks: list[bytes] = []
         got = 0
         while got < count:
-            sock.settimeout(max(deadline - time.monotonic(), 0.001))
+            sock.settimeout(_left(deadline))
             chunk = sock.recv(min(count - got, 1 << 20))
             if not chunk:
                 raise ConnectionClosed("connection closed inside a record", mid_message=True)
@@ -1691,6 +1722,14 @@ class BlockingOncClient(_Closes):
 
     def close(self) -> None:
         self._drop()
+
+
+def _left(deadline: float) -> float:
+    """Seconds left until ``deadline`` (a socket timeout), or TimeoutError once it passed."""
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise TimeoutError("deadline passed")
+    return left
 
 
 # ---- finding a program's port (RFC 1833) ------------------------------------------------------
@@ -1725,24 +1764,28 @@ def _port_from_uaddr(results: bytes, program: int, version: int) -> int:
 
 def lookup_port(host: str, program: int, version: int, *, udp: bool = False, timeout: float = 10.0, rpcbind_port: int = PMAP_PORT) -> int:
     """The port ``program`` ``version`` listens on at ``host`` (TCP, or UDP): portmap v2
-    GETPORT, falling back to rpcbind v4 then v3 GETADDR where only those answer. Raises
-    ConnectFailed when it is not registered."""
-    for version_asked, procedure, arguments, port_of in _lookups(program, version, udp):
-        try:
-            with BlockingOncClient(host, rpcbind_port, PMAP_PROGRAM, version_asked, timeout=timeout) as rpcbind:
+    GETPORT, falling back to rpcbind v4 then v3 GETADDR where only those answer, on one
+    connection, all within ``timeout``. Raises ConnectFailed when it is not registered."""
+    deadline = time.monotonic() + timeout
+    with BlockingOncClient(host, rpcbind_port, PMAP_PROGRAM, 2, timeout=timeout) as rpcbind:
+        for version_asked, procedure, arguments, port_of in _lookups(program, version, udp):
+            rpcbind.version, rpcbind.timeout = version_asked, max(deadline - time.monotonic(), 0.001)
+            try:
                 return port_of(rpcbind.call(procedure, arguments), program, version)
-        except AcceptError:
-            continue  # this rpcbind does not speak that version
+            except AcceptError:
+                continue  # this rpcbind does not speak that version
     raise ConnectFailed(f"no portmapper version on {host}:{rpcbind_port} answered")
 
 
 async def lookup_port_async(host: str, program: int, version: int, *, udp: bool = False, timeout: float = 10.0, rpcbind_port: int = PMAP_PORT) -> int:
     """``lookup_port`` on asyncio."""
-    client = await OncClient.connect(host, rpcbind_port, PMAP_PROGRAM, 2)
+    deadline = time.monotonic() + timeout
+    client = await OncClient.connect(host, rpcbind_port, PMAP_PROGRAM, 2, timeout=timeout)
     try:
         for version_asked, procedure, arguments, port_of in _lookups(program, version, udp):
+            left = max(deadline - time.monotonic(), 0.001)
             try:
-                return port_of(await client.call(procedure, arguments, timeout=timeout, version=version_asked), program, version)
+                return port_of(await client.call(procedure, arguments, timeout=left, version=version_asked), program, version)
             except AcceptError:
                 continue
     finally:
@@ -1970,7 +2013,7 @@ class OncServer(_StreamServer):
         await self._rpcbind(rpcbind_host, entries, set_=False)
 
     async def _rpcbind(self, host: str, entries: list[tuple[int, int, str, int]], *, set_: bool = True, unset_first: bool = False) -> None:
-        rpcbind = await OncClient.connect(host, PMAP_PORT, PMAP_PROGRAM, 4)
+        rpcbind = await OncClient.connect(host, PMAP_PORT, PMAP_PROGRAM, 4, timeout=10)
         try:
             # UNSET drops a program version on every transport at once: all of them first
             if unset_first or not set_:
@@ -2181,7 +2224,7 @@ class AsyncProgramClient(_ClosesAsync):
         program, version = cls._xdr_program.number, cls._xdr_version
         if port is None:
             port = await lookup_port_async(host, program, version, timeout=min(timeout, 10.0))
-        client = await OncClient.connect(host, port, program, version, credentials=credentials or Credentials())
+        client = await OncClient.connect(host, port, program, version, timeout=timeout, credentials=credentials or Credentials())
         return cls(client, timeout)
 
     async def call(self, procedure: int | str, *arguments: Any) -> Any:
