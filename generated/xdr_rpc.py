@@ -185,6 +185,9 @@ class ServerLimits:
       filled up: at most ``max_calls_in_flight``);
     - ``max_fragments``: fragments in one ONC record (zero-length ones cost a header each);
     - ``max_datagram``: largest UDP datagram looked at;
+    - ``max_udp_reply``: largest UDP reply sent (libtirpc's default buffer, 8,800 bytes:
+      a 44-byte call cannot be turned into more than 200x its size); a bigger one is
+      answered with SYSTEM_ERR, as rpcgen's servers do when the reply does not fit;
     - ``max_calls_in_flight``: calls of one connection running at once (reading waits);
     - ``max_datagrams_in_flight``: UDP calls running at once (more are dropped: UDP clients
       retransmit);
@@ -203,6 +206,7 @@ class ServerLimits:
     max_buffered: int = 256 * 1024 * 1024
     max_fragments: int = 8192
     max_datagram: int = 65536
+    max_udp_reply: int = 8800
     max_calls_in_flight: int = 64
     max_datagrams_in_flight: int = 256
     stop_grace: float = 10.0
@@ -1897,9 +1901,10 @@ class _UdpEndpoint(asyncio.DatagramProtocol):
             self.server.errors.report("bad message", f"{addr!r}: datagram dropped, {error}")
             return
         if reply is not None and self.transport is not None and not self.transport.is_closing():
-            if len(reply) > UDP_MAX:
-                self.server.errors.report("handler error", f"{addr!r}: reply of {len(reply)} bytes does not fit a datagram")
-                return
+            cap = min(self.server.limits.max_udp_reply, UDP_MAX)
+            if len(reply) > cap:
+                self.server.errors.report("reply too big", f"{addr!r}: reply of {len(reply)} bytes exceeds the UDP cap of {cap}: answered SYSTEM_ERR")
+                reply = _accepted(_U32.unpack_from(reply)[0], SYSTEM_ERR)
             self.transport.sendto(reply, addr)
 
 

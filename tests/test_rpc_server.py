@@ -467,6 +467,44 @@ def test_udp_garbage_and_oversized_datagrams_are_dropped(proto: ModuleType) -> N
         thread.stop()
 
 
+def sized_server(**limits: Any) -> rpc.OncServer:
+    """Procedure 1 answers as many zero bytes as its 4-byte argument says."""
+    server = rpc.OncServer(limits=rpc.ServerLimits(**limits))
+    server.add(PROGRAM, 1, {1: (rpc.RAW, rpc.RAW, lambda context, data: bytes(int.from_bytes(data, "big")))})
+    return server
+
+
+def test_udp_replies_over_the_cap_are_answered_system_err() -> None:
+    """A 44-byte call got a 65,424-byte reply (1,487x) and one too big for a datagram was
+    dropped, the caller waiting for its timeout. Above max_udp_reply (libtirpc's 8,800
+    bytes) the reply is SYSTEM_ERR, as rpcgen's servers send when it does not fit."""
+    thread = ServerThread(sized_server)
+    try:
+        port = thread.server.ports["udp"]
+        with rpc.BlockingOncClient("127.0.0.1", port, PROGRAM, 1, udp=True, timeout=5) as client:
+            assert client.call(1, struct.pack(">I", 8800 - 24)) == bytes(8800 - 24)  # the largest that fits
+            for size in (8800 - 23, 65424, 70000):
+                began = time.monotonic()
+                with pytest.raises(rpc.AcceptError) as error:
+                    client.call(1, struct.pack(">I", size))
+                assert error.value.state == rpc.SYSTEM_ERR
+                assert time.monotonic() - began < 1
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:  # the amplification, measured
+            call = rpc.call_message(9, PROGRAM, 1, 1, struct.pack(">I", 1 << 20))
+            sock.sendto(call, ("127.0.0.1", port))
+            sock.settimeout(5)
+            assert len(sock.recv(65536)) / len(call) <= 8800 / 44
+        assert thread.server.errors.counts["reply too big"] == 4
+    finally:
+        thread.stop()
+    thread = ServerThread(lambda: sized_server(max_udp_reply=65507))
+    try:
+        with rpc.BlockingOncClient("127.0.0.1", thread.server.ports["udp"], PROGRAM, 1, udp=True, timeout=5) as client:
+            assert client.call(1, struct.pack(">I", 60000)) == bytes(60000)
+    finally:
+        thread.stop()
+
+
 # ---- every wait of the clients is bounded by its timeout ----------------------------------------
 
 SLACK = 0.5  # what "within T" allows beyond T on a loaded 2-core box
