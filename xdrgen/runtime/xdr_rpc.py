@@ -1504,6 +1504,18 @@ class OncClient(_ClosesAsync):
         reader, writer = await _open_tcp(host, port, timeout)
         return cls(reader, writer, program, version, **options)
 
+    @classmethod
+    async def connect_unix(cls, path: str, program: int, version: int, *, timeout: float | None = 30.0, **options: Any) -> OncClient:
+        """Connect to a UNIX socket (record marking, as over TCP) within ``timeout`` seconds."""
+        try:
+            async with asyncio.timeout(timeout):
+                reader, writer = await asyncio.open_unix_connection(path)
+        except TimeoutError:
+            raise ConnectFailed(f"cannot connect to {path}: no answer within {timeout} s") from None
+        except OSError as error:
+            raise ConnectFailed(f"cannot connect to {path}: {error}") from None
+        return cls(reader, writer, program, version, **options)
+
     async def call(self, procedure: int, arguments: bytes = b"", *, timeout: float | None = 30.0, version: int | None = None) -> bytes:
         """Send encoded ``arguments``; returns the encoded results. ``version`` calls another
         version of the program than the client's (rpcbind answers v2 to v4 on one port)."""
@@ -1739,6 +1751,10 @@ def _left(deadline: float) -> float:
 # ---- finding a program's port (RFC 1833) ------------------------------------------------------
 
 PMAP_PROGRAM, PMAP_PORT = 100000, 111
+# rpcbind's local socket: what is set through it is owned by the caller's uid (from the
+# socket's peer credentials), and rpcbind refuses to unset it for anybody else but root;
+# over TCP or UDP the owner is "unknown" and anybody may unset it
+RPCBIND_SOCKET = "/run/rpcbind.sock"
 PMAPPROC_GETPORT, RPCBPROC_GETADDR = 3, 3
 
 
@@ -1940,6 +1956,7 @@ class OncServer(_StreamServer):
         self.host = "127.0.0.1"  # the address listened on, for registration
         self._udp: tuple[asyncio.DatagramTransport, _UdpEndpoint] | None = None
         self._registered: list[tuple[int, int, str, int]] = []
+        self.rpcbind_socket = RPCBIND_SOCKET
         for service in services:
             self.add_service(service)
 
@@ -2007,7 +2024,9 @@ class OncServer(_StreamServer):
     async def register(self, rpcbind_host: str = "127.0.0.1") -> None:
         """Register every program version held on every transport listening (``start`` does
         it with ``register=True``); earlier registrations of the same versions are unset
-        first, as rpcgen's servers do."""
+        first, as rpcgen's servers do. A local rpcbind is spoken to over its UNIX socket
+        (``rpcbind_socket``) when it has one, so the registrations are owned by this
+        process's user and no other user can unset them."""
         entries = [(program, version, transport, port) for program, versions in self.programs.items() for version in versions for transport, port in self.ports.items()]
         await self._rpcbind(rpcbind_host, entries, unset_first=True)
         self._registered = entries
@@ -2017,8 +2036,18 @@ class OncServer(_StreamServer):
         entries, self._registered = self._registered, []
         await self._rpcbind(rpcbind_host, entries, set_=False)
 
+    async def _rpcbind_client(self, host: str) -> OncClient:
+        """rpcbind's local socket when it is there and the rpcbind is local (as libtirpc's
+        servers register), else TCP port 111."""
+        if host in ("127.0.0.1", "::1", "localhost") and os.path.exists(self.rpcbind_socket):
+            try:
+                return await OncClient.connect_unix(self.rpcbind_socket, PMAP_PROGRAM, 4, timeout=10)
+            except ConnectFailed:
+                pass  # a socket left behind by an rpcbind that is gone: try the port
+        return await OncClient.connect(host, PMAP_PORT, PMAP_PROGRAM, 4, timeout=10)
+
     async def _rpcbind(self, host: str, entries: list[tuple[int, int, str, int]], *, set_: bool = True, unset_first: bool = False) -> None:
-        rpcbind = await OncClient.connect(host, PMAP_PORT, PMAP_PROGRAM, 4, timeout=10)
+        rpcbind = await self._rpcbind_client(host)
         try:
             # UNSET drops a program version on every transport at once: all of them first
             if unset_first or not set_:
