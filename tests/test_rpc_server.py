@@ -7,6 +7,7 @@ timeout, junk datagrams, results with bytes after them (rpc.rstatd) and streamed
 from __future__ import annotations
 
 import asyncio
+import importlib
 import socket
 import struct
 import subprocess
@@ -447,6 +448,48 @@ def test_rstatd_style_trailing_bytes_and_ypserv_style_streams(generated_package:
 
     run(scenario())
     assert size == len(rstat_reply) - 4
+
+
+@requires_corpus
+def test_a_typed_server_streams_several_results_over_a_unix_socket(generated_package: Any, tmp_path: Any) -> None:
+    """ypserv's YPPROC_ALL from a typed server: the method returns ``Results`` (ypresp_all
+    values until more = FALSE), with no raw bytes; served and called over a UNIX socket by
+    both typed clients, the caller's transport being "unix"."""
+    yp = corpus_module(generated_package, "rpcsvc/yp.x", "rpcsvc_yp")
+    runtime = importlib.import_module(f"{generated_package.name}.xdr_rpc")
+    entries = [yp.ypresp_all(True, yp.ypresp_key_val(yp.ypstat.YP_TRUE, f"v{n}".encode(), f"k{n}".encode())) for n in range(3)]
+    everything = [*entries, yp.ypresp_all(False)]
+    transports: list[str] = []
+
+    class Yp(yp.YPVERS_Server):  # type: ignore[misc,name-defined]
+        def ypproc_domain(self, domain: str) -> bool:
+            transports.append(self.call.transport)
+            return domain == "dom"
+
+        def ypproc_all(self, request: Any) -> Any:
+            assert request.map == "hosts.byname"
+            return runtime.Results(iter(everything))
+
+    path = str(tmp_path / "yp.sock")
+    request = yp.ypreq_nokey("dom", "hosts.byname")
+
+    async def scenario() -> None:
+        server = Yp()
+        await server.start(tcp=False, udp=False, unix=path)
+        client = await yp.YPVERS_AsyncClient.connect(path, unix=True, timeout=10)
+        assert await client.ypproc_domain("dom") is True
+        assert [value async for value in client.stream("YPPROC_ALL", request)] == everything
+        with pytest.raises(runtime.StreamedReply):
+            await client.ypproc_all(request)
+        await client.close()
+        blocking = await asyncio.to_thread(yp.YPVERS_Client, path, unix=True, timeout=10)
+        assert await asyncio.to_thread(lambda: list(blocking.stream("YPPROC_ALL", request))) == everything
+        assert await asyncio.to_thread(blocking.ypproc_domain, "other") is False
+        blocking.close()
+        await server.stop()
+
+    run(scenario())
+    assert transports == ["unix", "unix"]
 
 
 def test_udp_garbage_and_oversized_datagrams_are_dropped(proto: ModuleType) -> None:

@@ -28,7 +28,7 @@ import socket
 import struct
 import time
 from dataclasses import dataclass, field
-from typing import Any, AsyncIterator, Awaitable, Callable, ClassVar, Iterator, Mapping, NoReturn, Protocol, Self, Sequence, TypeAlias, TypeVar, Union
+from typing import Any, AsyncIterator, Awaitable, Callable, ClassVar, Iterable, Iterator, Mapping, NoReturn, Protocol, Self, Sequence, TypeAlias, TypeVar, Union
 
 from typing import TYPE_CHECKING
 
@@ -1595,8 +1595,9 @@ class OncClient(_ClosesAsync):
 
 
 class BlockingOncClient(_Closes):
-    """The same calls without asyncio, over TCP (record marking) or UDP (one datagram per
-    message, retransmitted until ``timeout``). A TCP call that fails half way (a timeout in
+    """The same calls without asyncio, over TCP (record marking), a UNIX socket (``unix``:
+    ``host`` is its path; record marking too) or UDP (one datagram per message,
+    retransmitted until ``timeout``). A TCP call that fails half way (a timeout in
     the middle of a reply, a broken record) closes the connection; the next call opens a new
     one, so the stream is never read out of step. UDP datagrams that are not a reply to the
     call (junk, late replies) are skipped and counted in ``counters``."""
@@ -1609,6 +1610,7 @@ class BlockingOncClient(_Closes):
         version: int,
         *,
         udp: bool = False,
+        unix: bool = False,
         credentials: Credentials = Credentials(),
         timeout: float = 10.0,
         max_size: int = RECORD_MAX,
@@ -1616,7 +1618,7 @@ class BlockingOncClient(_Closes):
         strict_results: bool = False,
     ):
         self.host, self.port = host, port
-        self.program, self.version, self.udp = program, version, udp
+        self.program, self.version, self.udp, self.unix = program, version, udp, unix
         self.credentials, self.timeout = credentials, timeout
         self.max_size, self.max_fragments = max_size, max_fragments
         self.strict_results = strict_results
@@ -1631,10 +1633,19 @@ class BlockingOncClient(_Closes):
             if self.udp:
                 sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
                 sock.connect((self.host, self.port))
+            elif self.unix:
+                sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                try:
+                    sock.settimeout(self.timeout)
+                    sock.connect(self.host)
+                except OSError:
+                    sock.close()
+                    raise
             else:
                 sock = socket.create_connection((self.host, self.port), self.timeout)
         except OSError as error:
-            raise ConnectFailed(f"cannot connect to {self.host}:{self.port}: {error}") from None
+            where = self.host if self.unix else f"{self.host}:{self.port}"
+            raise ConnectFailed(f"cannot connect to {where}: {error}") from None
         self.sock = sock
         return sock
 
@@ -1838,7 +1849,7 @@ class CallContext:
     credentials: Credentials
     auth_sys: AuthSys | None
     address: Any
-    transport: str  # "tcp" or "udp"
+    transport: str  # "tcp", "udp" or "unix"
 
 
 current_call: contextvars.ContextVar[CallContext] = contextvars.ContextVar("current_call")
@@ -1861,6 +1872,16 @@ class RawBytes:
 
 
 RAW = RawBytes()
+
+
+class Results:
+    """Several results in one reply, each encoded with the procedure's result codec one
+    after the other: what a handler returns for a procedure whose reply is a stream
+    (ypserv's YPPROC_ALL sends ``ypresp_all`` values until one says ``more = FALSE``);
+    clients read it with ``stream`` / ``call_stream``."""
+
+    def __init__(self, values: Iterable[Any]):
+        self.values = values
 
 # a procedure of a program version: (argument codec or codecs, result codec, handler)
 ProcedureEntry = tuple[Any, Any, Handler]
@@ -1987,11 +2008,15 @@ class OncServer(_StreamServer):
             raise KeyError(f"no procedure {sorted(map(str, unknown))} in version {held.name}")
         self.add(program.number, held.number, entries)
 
-    async def start(self, host: str = "127.0.0.1", port: int = 0, tcp: bool = True, udp: bool = True, register: bool = False) -> None:
+    async def start(self, host: str = "127.0.0.1", port: int = 0, tcp: bool = True, udp: bool = True, register: bool = False, unix: str | None = None) -> None:
         """Listen (returns once listening); ``ports`` then holds the port of each transport.
-        With ``register`` every program version is registered with the local rpcbind."""
+        ``unix`` also listens on a UNIX socket at that path (record marking, as over TCP;
+        not registered). With ``register`` every program version is registered with the
+        local rpcbind."""
         self._stopping = False
         loop = asyncio.get_running_loop()
+        if unix is not None:
+            await self._listen(_unix_listener(unix, self.limits.backlog))
         if tcp:
             listener = await self._listen(_tcp_listener(host, port, self.limits.backlog))
             self.host, self.ports["tcp"] = listener.sockets[0].getsockname()[:2]
@@ -2079,7 +2104,7 @@ class OncServer(_StreamServer):
                 return b"".join(parts)
 
     async def _reply_to(self, client: _Tracked, message: bytes) -> bytes | None:
-        reply = await self._process(message, client.peer, "tcp")
+        reply = await self._process(message, client.peer, "tcp" if isinstance(client.peer, tuple) else "unix")
         return record(reply) if reply is not None else None
 
     async def _process(self, message: bytes, address: Any, transport: str) -> bytes | None:
@@ -2139,7 +2164,10 @@ class OncServer(_StreamServer):
         current_call.set(context)
         try:
             result = await _maybe_await(handler(context, *arguments))
-            payload = result_codec.encode(result) if result_codec is not None else b""
+            if isinstance(result, Results) and result_codec is not None:
+                payload = b"".join(result_codec.encode(value) for value in result.values)
+            else:
+                payload = result_codec.encode(result) if result_codec is not None else b""
         except Exception as error:
             self.errors.report("handler error", f"program {program} version {version} procedure {procedure} raised {type(error).__name__}: {error}", level=logging.ERROR, exc_info=error)
             return _accepted(xid, SYSTEM_ERR)
@@ -2203,18 +2231,19 @@ def _streamed_call(cls: Any, key: int | str, arguments: tuple[Any, ...]) -> tupl
 
 
 class ProgramClient(_Closes):
-    """A blocking client of one program version, over TCP or UDP (``udp=True``). With no
+    """A blocking client of one program version, over TCP, UDP (``udp=True``) or a UNIX
+    socket (``unix=True``: ``host`` is its path). With no
     ``port`` the portmapper/rpcbind on ``host`` is asked (GETPORT, then GETADDR). A context
     manager; ``close()`` drops the connection."""
 
     _xdr_program: _rt.Program  # set by the generated class, with _xdr_version
     _xdr_version: int
 
-    def __init__(self, host: str, port: int | None = None, *, udp: bool = False, credentials: Credentials | None = None, timeout: float = 30.0) -> None:
+    def __init__(self, host: str, port: int | None = None, *, udp: bool = False, unix: bool = False, credentials: Credentials | None = None, timeout: float = 30.0) -> None:
         program, version = self._xdr_program.number, self._xdr_version
-        if port is None:
+        if port is None and not unix:
             port = lookup_port(host, program, version, udp=udp, timeout=min(timeout, 10.0))
-        self._xdr_client = BlockingOncClient(host, port, program, version, udp=udp, credentials=credentials or Credentials(), timeout=timeout)
+        self._xdr_client = BlockingOncClient(host, port or 0, program, version, udp=udp, unix=unix, credentials=credentials or Credentials(), timeout=timeout)
         self._xdr_procedures_by_number = _procedures_of(type(self))
 
     def call(self, procedure: int | str, *arguments: Any) -> Any:
@@ -2254,8 +2283,13 @@ class AsyncProgramClient(_ClosesAsync):
         self._xdr_procedures_by_number = _procedures_of(type(self))
 
     @classmethod
-    async def connect(cls, host: str, port: int | None = None, *, credentials: Credentials | None = None, timeout: float = 30.0) -> Self:
+    async def connect(cls, host: str, port: int | None = None, *, unix: bool = False, credentials: Credentials | None = None, timeout: float = 30.0) -> Self:
+        """Connect to ``host`` and ``port`` (asked of rpcbind when None), or with ``unix``
+        to the UNIX socket at the path ``host``."""
         program, version = cls._xdr_program.number, cls._xdr_version
+        if unix:
+            client = await OncClient.connect_unix(host, program, version, timeout=timeout, credentials=credentials or Credentials())
+            return cls(client, timeout)
         if port is None:
             port = await lookup_port_async(host, program, version, timeout=min(timeout, 10.0))
         client = await OncClient.connect(host, port, program, version, timeout=timeout, credentials=credentials or Credentials())
@@ -2307,13 +2341,14 @@ class ProgramServer:
     def ports(self) -> dict[str, int]:
         return dict(self._xdr_server.ports) if self._xdr_server is not None else {}
 
-    async def start(self, host: str = "127.0.0.1", port: int = 0, tcp: bool = True, udp: bool = True, register: bool = False) -> None:
-        """Listen (returns once listening); with ``register`` the version is registered with
-        the local rpcbind on every transport."""
+    async def start(self, host: str = "127.0.0.1", port: int = 0, tcp: bool = True, udp: bool = True, register: bool = False, unix: str | None = None) -> None:
+        """Listen (returns once listening); ``unix`` also listens on a UNIX socket at that
+        path; with ``register`` the version is registered with the local rpcbind on every
+        transport but the UNIX socket."""
         if self._xdr_server is not None:
             raise RuntimeError("the server is running already")
         server = OncServer(self, **self._xdr_options)
-        await server.start(host, port, tcp, udp, register)
+        await server.start(host, port, tcp, udp, register, unix)
         self._xdr_server = server
 
     async def stop(self) -> None:
