@@ -1609,17 +1609,20 @@ class OncClient(_ClosesAsync):
             message = call_message(xid, self.program, version or self.version, procedure, arguments, self.credentials)
             self.writer.write(record(message))
             del message
+            if self.writer.transport.get_write_buffer_size():  # not all taken at once: wait, timed
+                try:
+                    async with asyncio.timeout_at(when):
+                        await self.writer.drain()
+                except TimeoutError:
+                    self._give_up(ConnectionClosed(f"the server took no call for {timeout} s: connection given up", mid_message=True))
+                    raise CallTimeout(f"procedure {procedure} not sent within {timeout} s") from None
+            # a plain timer on the future: cheaper than a timeout scope around the await
+            timer = None if when is None else loop.call_at(when, _expire, future, f"no reply to procedure {procedure} within {timeout} s")
             try:
-                async with asyncio.timeout_at(when):
-                    await self.writer.drain()
-            except TimeoutError:
-                self._give_up(ConnectionClosed(f"the server took no call for {timeout} s: connection given up", mid_message=True))
-                raise CallTimeout(f"procedure {procedure} not sent within {timeout} s") from None
-            try:
-                async with asyncio.timeout_at(when):
-                    return await future
-            except TimeoutError:
-                raise CallTimeout(f"no reply to procedure {procedure} within {timeout} s") from None
+                return await future
+            finally:
+                if timer is not None:
+                    timer.cancel()
         finally:
             self.pending.pop(xid, None)
 
@@ -1670,6 +1673,11 @@ class OncClient(_ClosesAsync):
             for future in self.pending.values():
                 if not future.done():
                     future.set_exception(failure)
+
+
+def _expire(future: asyncio.Future[bytes], why: str) -> None:
+    if not future.done():
+        future.set_exception(CallTimeout(why))
 
 
 class BlockingOncClient(_Closes):
