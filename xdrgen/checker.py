@@ -604,20 +604,36 @@ class _Checker:
         name) describes no type: only a struct or union can contain itself."""
         aliases = {d.name: d for d in self.module.types if isinstance(d, M.AliasDef)}
         order = {name: n for n, name in enumerate(aliases)}  # the order of the file
+        # each typedef names at most one other typedef (arrays and optionals stripped): the
+        # graph has out-degree one, so one walk per typedef, marking what it saw, finds every
+        # loop in linear time
+        following: dict[str, str] = {}
         for name, alias in aliases.items():
-            chain, expr = [name], alias.type
-            while True:
-                while isinstance(expr, (M.ArrayType, M.OptionalType)):
-                    expr = expr.element
-                if not (isinstance(expr, M.NamedType) and expr.name in aliases) or expr.name in chain:
+            expr = alias.type
+            while isinstance(expr, (M.ArrayType, M.OptionalType)):
+                expr = expr.element
+            if isinstance(expr, M.NamedType) and expr.name in aliases:
+                following[name] = expr.name
+        walked: dict[str, int] = {}  # typedef -> the walk that reached it first
+        for walk, start in enumerate(aliases):
+            name = start
+            while name not in walked:
+                walked[name] = walk
+                if name not in following:
                     break
-                chain.append(expr.name)
-                expr = aliases[expr.name].type
-            # reported at the first typedef of the loop in the file, once per loop
-            if isinstance(expr, M.NamedType) and expr.name == name and name == min(chain, key=order.__getitem__):
+                name = following[name]
+            else:
+                if walked[name] != walk:
+                    continue  # joins a path walked before: any loop there is reported
+                loop = [name]
+                while following[loop[-1]] != name:
+                    loop.append(following[loop[-1]])
+                first = loop.index(min(loop, key=order.__getitem__))
+                chain = loop[first:] + loop[:first]
+                # reported at the first typedef of the loop in the file, once per loop
                 self.report.error(
-                    alias.location,
-                    f"typedef '{name}' is defined in terms of itself ({' -> '.join(chain + [name])}); "
+                    aliases[chain[0]].location,
+                    f"typedef '{chain[0]}' is defined in terms of itself ({' -> '.join(chain + [chain[0]])}); "
                     "only a struct or union can contain itself",
                 )
 
@@ -626,46 +642,61 @@ class _Checker:
         through an optional ('*'), a variable-length array ('<>') or a union arm that does
         not recurse. Computed as a least fixpoint, so mutual recursion is covered too."""
         types = {d.name: d for d in self.module.types}
-        finite = {name: isinstance(d, M.EnumDef) for name, d in types.items()}
+        # A struct or typedef needs every type it holds by value; a union needs its
+        # discriminant and one arm. Each definition counts what it still waits for; a type
+        # that becomes finite tells the definitions waiting on it (a worklist: linear in the
+        # number of references, whatever the order of the file).
+        waiting: dict[str, int] = {}  # struct, typedef, union discriminant: names still missing
+        arm_waiting: dict[str, bool] = {}  # union: True while no arm is known finite
+        dependents: dict[str, list[tuple[str, bool]]] = {}  # name -> (definition, as an arm)
 
-        def expr_finite(expr: M.TypeExpr) -> bool:
+        def held(expr: M.TypeExpr) -> str | None:
             while isinstance(expr, M.ArrayType) and expr.fixed and expr.size > 0:
                 expr = expr.element
-            if isinstance(expr, M.NamedType):
-                return finite.get(expr.name, True)
-            return True
+            return expr.name if isinstance(expr, M.NamedType) and expr.name in types and not isinstance(types[expr.name], M.EnumDef) else None
 
-        def definition_finite(d: M.TypeDefinition) -> bool:
-            if isinstance(d, M.StructDef):
-                return all(expr_finite(f.type) for f in d.fields)
+        ready: list[str] = []
+        for name, d in types.items():
             if isinstance(d, M.UnionDef):
-                arms = d.all_arms
-                return expr_finite(d.discriminant.type) and any(a.field is None or expr_finite(a.field.type) for a in arms)
-            if isinstance(d, M.AliasDef):
-                return expr_finite(d.type)
-            return True
-
-        changed = True
-        while changed:
-            changed = False
-            for name, d in types.items():
-                if not finite[name] and definition_finite(d):
-                    finite[name] = changed = True
-        reported: set[frozenset[str]] = set()
-        for name in types:
-            if finite[name]:
+                arms = [None if a.field is None else held(a.field.type) for a in d.all_arms]
+                arm_waiting[name] = all(arms)
+                for arm in set(a for a in arms if a):
+                    dependents.setdefault(arm, []).append((name, True))
+                needed = {n for n in [held(d.discriminant.type)] if n}
+            elif isinstance(d, (M.StructDef, M.AliasDef)):
+                needed = {n for n in map(held, [f.type for f in d.fields] if isinstance(d, M.StructDef) else [d.type]) if n}
+            else:
+                needed = set()
+            waiting[name] = len(needed)
+            for n in needed:
+                dependents.setdefault(n, []).append((name, False))
+            if not needed and not arm_waiting.get(name, False):
+                ready.append(name)
+        finite = set(ready)
+        while ready:
+            for dependent, as_arm in dependents.get(ready.pop(), ()):
+                if as_arm:
+                    arm_waiting[dependent] = False
+                else:
+                    waiting[dependent] -= 1
+                if dependent not in finite and waiting[dependent] == 0 and not arm_waiting.get(dependent, False):
+                    finite.add(dependent)
+                    ready.append(dependent)
+        # each infinite type leads, through its first infinite part, to one next type: walk
+        # those steps until a name repeats (that loop is the cause); a walk that reaches a type
+        # an earlier walk saw stops, since its loop is reported already
+        walked: dict[str, int] = {}
+        for walk, name in enumerate(types):
+            if name in finite:
                 continue
-            # walk through infinite parts until a name repeats: that loop is the cause
-            path = [name]
-            while True:
-                step = next(n for n in _direct_names(types[path[-1]]) if not finite.get(n, True))
-                if step in path:
-                    cycle = path[path.index(step) :]
-                    break
-                path.append(step)
-            if frozenset(cycle) in reported:
+            path: list[str] = []
+            while name not in walked:
+                walked[name] = walk
+                path.append(name)
+                name = next(n for n in _direct_names(types[name]) if n in types and n not in finite)
+            if walked[name] != walk:
                 continue
-            reported.add(frozenset(cycle))
+            cycle = path[path.index(name) :]
             chain = " -> ".join(cycle + [cycle[0]])
             self.report.error(
                 types[cycle[0]].location,
