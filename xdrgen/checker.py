@@ -14,7 +14,7 @@ import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator, Sequence
+from typing import Collection, Callable, Iterator, Sequence
 
 from . import model as M
 from . import naming
@@ -124,6 +124,14 @@ class _Checker:
             return value.value
         return self.constant(value.name, value.location, what)
 
+    def unsigned(self, value: A.Value, what: str) -> int | None:
+        """A program, version or procedure number: RFC 5531 carries each as an unsigned int."""
+        number = self.value(value, what)
+        if number is not None and not 0 <= number <= 0xFFFFFFFF:
+            self.report.error(value.location, f"{what} must be 0 to 4294967295 (an unsigned int on the wire), not {number}")
+            return None
+        return number
+
     def constant(self, name: str, location: A.Location, what: str) -> int | None:
         result = self.constant_any(name, location, what)
         if isinstance(result, str):
@@ -228,22 +236,27 @@ class _Checker:
             message += " (names from C headers can be given with -D NAME=VALUE)"
         self.report.error(location, message)
 
-    def py(self, name: str, location: A.Location | None) -> str:
-        """The Python name of a module-level definition (type, constant, program ...)."""
-        result = naming.module_level_name(name)
-        if result != name and (name, location) not in self.warned_keywords:
+    def py(self, name: str, location: A.Location | None, position: str = naming.MODULE, taken: Collection[str] | None = None, owner: str = "") -> str:
+        """The Python name of a definition (``naming.python_name``: module level unless
+        ``position`` says otherwise; ``taken``, the other names of its scope, defaults to the
+        module's names), with a warning where it is not the .x name."""
+        if taken is None:
+            taken = self.symbols.keys() - {name}
+        result, why = naming.python_name(name, position, taken, self.type_python_names() if position == naming.FIELD else (), owner)
+        if why is not None and (name, location) not in self.warned_keywords:
             self.warned_keywords.add((name, location))
-            category, why = ("keyword", "is a Python keyword") if keyword.iskeyword(name) else ("shadow", "would hide a name the generated module uses")
+            category = "keyword" if keyword.iskeyword(name) else "shadow"
             self.report.warning(location, f"'{name}' {why}; it is generated as '{result}'", category)
         return result
 
-    def py_member(self, name: str, location: A.Location | None) -> str:
-        """The Python name of a struct or union field: besides keywords, names that the class
-        body needs (builtins in annotations, to_xdr/from_xdr, the module's type names) are
-        escaped silently, as README documents; only keywords are worth a warning."""
-        if keyword.iskeyword(name):
-            return self.py(name, location)
-        return naming.field_name(name, self.type_python_names())
+    def py_member(self, name: str, location: A.Location | None, taken: Collection[str] = ()) -> str:
+        """The Python name of a struct or union field. Besides keywords and names Python gives
+        a meaning, names that the class body needs (builtins in annotations, to_xdr/from_xdr,
+        the module's type names) are escaped silently, as README documents."""
+        result, why = naming.python_name(name, naming.FIELD, taken, self.type_python_names())
+        if why is not None and (keyword.iskeyword(name) or naming.underscore_meaning(name) or name in taken):
+            return self.py(name, location, naming.FIELD, taken)
+        return result
 
     def elsewhere(self, name: str, location: A.Location | None, *, type_: bool, beyond_included: bool = True) -> _Checker | None:
         """The checker of the other file that defines ``name``: one this file includes, else
@@ -254,7 +267,7 @@ class _Checker:
         """The module's type names: its own and those it may import from other files."""
         if self._type_names is None:
             names = {n for n, s in self.symbols.items() if s.kind == "type"} | (_type_refs(self.spec) - self.declared.keys())
-            self._type_names = {naming.module_level_name(n) for n in names}
+            self._type_names = {naming.module_level_name(n, names - {n}) for n in names}
         return self._type_names
 
     # ---- types ---------------------------------------------------------------------------
@@ -337,12 +350,15 @@ class _Checker:
             return M.ArrayType(element, False, self.size(shape.max, f"maximum size of array {label}"))
         return M.OptionalType(element)
 
-    def field(self, decl: A.Declaration, owner: str, context: str) -> M.Field:
+    def field(self, decl: A.Declaration, owner: str, context: str, siblings: Collection[str] = ()) -> M.Field:
+        """A struct or union member; ``siblings``: the .x names of the other members."""
         assert decl.name is not None
         type_ = self.declaration(decl, owner, context)
-        return M.Field(decl.name, self.py_member(decl.name, decl.location), type_, decl.location, decl.comment, decl.annotations)
+        taken = set(siblings) - {decl.name}
+        return M.Field(decl.name, self.py_member(decl.name, decl.location, taken), type_, decl.location, decl.comment, decl.annotations)
 
     def enum(self, name: str, body: A.EnumBody, location: A.Location, comment: str | None, synthetic: bool = False) -> M.EnumDef:
+        py_name = self.py(name, location)
         values = self.evaluate_enum(body)
         members = []
         seen: dict[int, A.EnumMember] = {}
@@ -358,16 +374,17 @@ class _Checker:
                     "alias",
                 )
             seen.setdefault(value, member)
-            members.append(M.EnumValue(member.name, self.py(member.name, member.location), value, member.location, member.comment, member.annotations))
-        return M.EnumDef(name, self.py(name, location), members, location, comment, synthetic)
+            members.append(M.EnumValue(member.name, self.py(member.name, member.location, naming.ENUM_MEMBER, owner=py_name), value, member.location, member.comment, member.annotations))
+        return M.EnumDef(name, py_name, members, location, comment, synthetic)
 
     def struct(self, name: str, body: A.StructBody, location: A.Location, comment: str | None, synthetic: bool = False) -> M.StructDef:
         fields = []
+        siblings = [decl.name for decl in body.fields if decl.name is not None]
         for decl in body.fields:
             if decl.name is None:
                 self.declaration(decl, name, "struct member")  # reports the misplaced void
             else:
-                fields.append(self.self_reference_as_optional(self.field(decl, name, "struct member"), name))
+                fields.append(self.self_reference_as_optional(self.field(decl, name, "struct member", siblings), name))
         self.no_duplicate_fields(name, fields)
         return M.StructDef(name, self.py(name, location), fields, location, comment, synthetic)
 
@@ -395,14 +412,15 @@ class _Checker:
                 seen[f.name] = f
 
     def union(self, name: str, body: A.UnionBody, location: A.Location, comment: str | None, synthetic: bool = False) -> M.UnionDef:
-        discriminant = self.field(body.discriminant, name, "union discriminant")
+        siblings = [d.name for d in [body.discriminant] + [arm.declaration for arm in body.arms] if d.name is not None]
+        discriminant = self.field(body.discriminant, name, "union discriminant", siblings)
         allowed = self.discriminant_values(discriminant, name)
         arms: list[M.UnionArm] = []
         default: M.UnionArm | None = None
         seen: dict[int, A.Location] = {}
         for arm in body.arms:
             decl = arm.declaration
-            field = None if isinstance(decl.type, A.VoidType) else self.field(decl, name, "union arm")
+            field = None if isinstance(decl.type, A.VoidType) else self.field(decl, name, "union arm", siblings)
             if isinstance(decl.type, A.VoidType):
                 self.declaration(decl, name, "union arm")
             if arm.is_default:
@@ -432,7 +450,8 @@ class _Checker:
         for f in arm_fields:
             if f.name == discriminant.name:
                 # gssproxy's gp_rpc.x does this; both must be attributes of one Python object
-                f.py_name = discriminant.py_name + "_"
+                taken = {discriminant.py_name} | {g.py_name for g in arm_fields if g is not f}
+                f.py_name = naming.python_name(f.name, naming.FIELD, taken, self.type_python_names())[0]
                 self.report.warning(f.location, f"arm '{f.name}' has the name of the discriminant of '{name}'; it is generated as '{f.py_name}'", "discriminant")
         self.no_duplicate_fields(name, [f for f in arm_fields if f.name != discriminant.name] + [discriminant])
         return M.UnionDef(name, self.py(name, location), discriminant, arms, default, location, comment, synthetic)
@@ -544,12 +563,12 @@ class _Checker:
                         self.report.error(taken[name], f"'{name}' is the name of an RPC class of version '{version.name}'; rename the definition", note(version.location, "version declared here"))
 
     def program(self, node: A.ProgramDef) -> M.Program:
-        number = self.value(node.number, "a program number") or 0
+        number = self.unsigned(node.number, "a program number") or 0
         self.module.constants.append(M.Constant(node.name, self.py(node.name, node.location), number, node.location, "program", node.comment))
         versions: list[M.Version] = []
         seen_versions: dict[int, A.Location] = {}
         for version in node.versions:
-            vnum = self.value(version.number, "a version number") or 0
+            vnum = self.unsigned(version.number, "a version number") or 0
             if vnum in seen_versions:
                 self.report.error(version.location, f"duplicate version number {vnum} in program '{node.name}'", note(seen_versions[vnum], "first used here"))
             seen_versions[vnum] = version.location
@@ -557,7 +576,7 @@ class _Checker:
             procedures = []
             seen_procs: dict[int, A.Location] = {}
             for proc in version.procedures:
-                pnum = self.value(proc.number, "a procedure number") or 0
+                pnum = self.unsigned(proc.number, "a procedure number") or 0
                 if pnum in seen_procs:
                     self.report.error(proc.number.location, f"duplicate procedure number {pnum} in version '{version.name}'", note(seen_procs[pnum], "first used here"))
                 seen_procs[pnum] = proc.location
