@@ -702,6 +702,11 @@ if __name__ == "__main__":
         from load import main
 
         sys.exit(main(sys.argv[2:]))
+    if sys.argv[1:2] == ["checker"]:  # `run.py checker`: the front end on hostile-size inputs
+        import checker
+
+        checker.main()
+        sys.exit()
     if sys.argv[1:2] == ["rpc"]:  # `run.py rpc`: typed client/server round trips against rpcgen's C pair
         import rpc_pair
 
@@ -715,6 +720,9 @@ if __name__ == "__main__":
     codec_table()
     allocation()
     generator_split()
+    import checker
+
+    checker.main()
     print()
     import output
 

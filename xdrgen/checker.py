@@ -241,7 +241,7 @@ class _Checker:
         ``position`` says otherwise; ``taken``, the other names of its scope, defaults to the
         module's names), with a warning where it is not the .x name."""
         if taken is None:
-            taken = self.symbols.keys() - {name}
+            taken = _Others(self.symbols, name)
         result, why = naming.python_name(name, position, taken, self.type_python_names() if position == naming.FIELD else (), owner)
         if why is not None and (name, location) not in self.warned_keywords:
             self.warned_keywords.add((name, location))
@@ -267,7 +267,7 @@ class _Checker:
         """The module's type names: its own and those it may import from other files."""
         if self._type_names is None:
             names = {n for n, s in self.symbols.items() if s.kind == "type"} | (_type_refs(self.spec) - self.declared.keys())
-            self._type_names = {naming.module_level_name(n, names - {n}) for n in names}
+            self._type_names = {naming.module_level_name(n, _Others(self.symbols, n)) for n in names}  # as py() names them
         return self._type_names
 
     # ---- types ---------------------------------------------------------------------------
@@ -350,11 +350,11 @@ class _Checker:
             return M.ArrayType(element, False, self.size(shape.max, f"maximum size of array {label}"))
         return M.OptionalType(element)
 
-    def field(self, decl: A.Declaration, owner: str, context: str, siblings: Collection[str] = ()) -> M.Field:
+    def field(self, decl: A.Declaration, owner: str, context: str, siblings: Collection[str] = frozenset()) -> M.Field:
         """A struct or union member; ``siblings``: the .x names of the other members."""
         assert decl.name is not None
         type_ = self.declaration(decl, owner, context)
-        taken = set(siblings) - {decl.name}
+        taken = _Others(siblings, decl.name)
         return M.Field(decl.name, self.py_member(decl.name, decl.location, taken), type_, decl.location, decl.comment, decl.annotations)
 
     def enum(self, name: str, body: A.EnumBody, location: A.Location, comment: str | None, synthetic: bool = False) -> M.EnumDef:
@@ -379,7 +379,7 @@ class _Checker:
 
     def struct(self, name: str, body: A.StructBody, location: A.Location, comment: str | None, synthetic: bool = False) -> M.StructDef:
         fields = []
-        siblings = [decl.name for decl in body.fields if decl.name is not None]
+        siblings = {decl.name for decl in body.fields if decl.name is not None}
         for decl in body.fields:
             if decl.name is None:
                 self.declaration(decl, name, "struct member")  # reports the misplaced void
@@ -412,7 +412,7 @@ class _Checker:
                 seen[f.name] = f
 
     def union(self, name: str, body: A.UnionBody, location: A.Location, comment: str | None, synthetic: bool = False) -> M.UnionDef:
-        siblings = [d.name for d in [body.discriminant] + [arm.declaration for arm in body.arms] if d.name is not None]
+        siblings = {d.name for d in [body.discriminant] + [arm.declaration for arm in body.arms] if d.name is not None}
         discriminant = self.field(body.discriminant, name, "union discriminant", siblings)
         allowed = self.discriminant_values(discriminant, name)
         arms: list[M.UnionArm] = []
@@ -572,7 +572,10 @@ class _Checker:
             if vnum in seen_versions:
                 self.report.error(version.location, f"duplicate version number {vnum} in program '{node.name}'", note(seen_versions[vnum], "first used here"))
             seen_versions[vnum] = version.location
-            self.module.constants.append(M.Constant(version.name, self.py(version.name, version.location), vnum, version.location, "version"))
+            version_py = self.py(version.name, version.location)
+            self.module.constants.append(M.Constant(version.name, version_py, vnum, version.location, "version"))
+            # a procedure's name is a member of the version's procedure IntEnum too
+            procedure_py = functools.partial(self.py, position=naming.ENUM_MEMBER, owner=naming.procedure_enum(version_py))
             procedures = []
             seen_procs: dict[int, A.Location] = {}
             for proc in version.procedures:
@@ -581,7 +584,7 @@ class _Checker:
                     self.report.error(proc.number.location, f"duplicate procedure number {pnum} in version '{version.name}'", note(seen_procs[pnum], "first used here"))
                 seen_procs[pnum] = proc.location
                 if not any(c.name == proc.name for c in self.module.constants):
-                    self.module.constants.append(M.Constant(proc.name, self.py(proc.name, proc.location), pnum, proc.location, "procedure"))
+                    self.module.constants.append(M.Constant(proc.name, procedure_py(proc.name, proc.location), pnum, proc.location, "procedure"))
                 args = [self.type_of(a, f"{proc.name}_arg{i + 1}") for i, a in enumerate(proc.arguments)]
                 if len(args) > 1 and any(isinstance(a, M.VoidType) for a in args):
                     self.report.error(proc.location, f"procedure '{proc.name}' mixes void with other arguments")
@@ -591,9 +594,9 @@ class _Checker:
                     self.module.add_type(inline)
                     self.module.invented.add(inline.name)
                 self.pending_inline.clear()
-                procedures.append(M.Procedure(proc.name, self.py(proc.name, proc.location), pnum, args, result, proc.location, proc.comment, proc.annotations))
+                procedures.append(M.Procedure(proc.name, procedure_py(proc.name, proc.location), pnum, args, result, proc.location, proc.comment, proc.annotations))
             self.warn_renamed_methods(version.name, procedures)
-            versions.append(M.Version(version.name, self.py(version.name, version.location), vnum, procedures, version.location))
+            versions.append(M.Version(version.name, version_py, vnum, procedures, version.location))
         return M.Program(node.name, self.py(node.name, node.location), number, versions, node.location, node.comment)
 
     def warn_renamed_methods(self, version: str, procedures: list[M.Procedure]) -> None:
@@ -722,6 +725,22 @@ class _Checker:
                 f"recursive type '{cycle[0]}' has no finite value ({chain}); "
                 "recursion must be able to end through an optional ('*'), a variable-length array ('<>') or a union arm",
             )
+
+
+class _Others(Collection[str]):
+    """The names of a scope but one (the name being named), without copying the scope."""
+
+    def __init__(self, names: Collection[str], name: str) -> None:
+        self.names, self.name = names, name
+
+    def __contains__(self, other: object) -> bool:
+        return other != self.name and other in self.names
+
+    def __iter__(self) -> Iterator[str]:
+        return (n for n in self.names if n != self.name)
+
+    def __len__(self) -> int:
+        return len(self.names) - (self.name in self.names)
 
 
 def _type_refs(node: object) -> set[str]:

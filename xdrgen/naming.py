@@ -99,9 +99,10 @@ RPC_PRIVATE_PREFIX = "_xdr_"  # the runtime's own attributes of the RPC classes
 #
 # A name of the .x file is written as it is unless Python, the generated code or the runtime
 # give it a meaning at the place it is written (its position). Then it is renamed:
-# - a name whose underscores mean something to Python wherever it stands (a dunder ``__x__``, a
-#   class-private ``__x`` that class bodies mangle, ``_`` alone) takes the prefix ``xdr``:
-#   ``__all__`` -> ``xdr__all__``, ``__x`` -> ``xdr__x``, ``_`` -> ``xdr_``;
+# - a name whose beginning is the clash takes the prefix ``xdr``: underscores that mean something
+#   to Python wherever the name stands (a dunder ``__x__``, a class-private ``__x`` that class
+#   bodies mangle, ``_`` alone) and the prefixes of the generated code's own names (``_enc_``,
+#   ``_S_``, ``_xdr_``): ``__all__`` -> ``xdr__all__``, ``_`` -> ``xdr_``, ``_enc_s`` -> ``xdr_enc_s``;
 # - any other clash (a keyword, a name the generated code uses at that position, an ``Enum``
 #   sunder name ``_x_``) takes a trailing underscore: ``if`` -> ``if_``, ``_rt`` -> ``_rt_``;
 # - then trailing underscores until the name is free of the clashes and of the other names of
@@ -161,10 +162,19 @@ def python_name(name: str, position: str, taken: Collection[str] = (), type_name
     why = clash(name, position, type_names, owner)
     if why is None and name not in taken:
         return name, None
-    result = "xdr" + name if underscore_meaning(name) else name + "_"
+    result = name
     while clash(result, position, type_names, owner) is not None or result in taken:
-        result += "_"
+        result = "xdr" + result if _starts_reserved(result, position) else result + "_"
     return result, why or "repeats another name of its scope"
+
+
+def _starts_reserved(name: str, position: str) -> bool:
+    """Whether the clash is in how the name begins, which no trailing underscore mends."""
+    if underscore_meaning(name):
+        return True
+    if position in (MODULE, ENUM_MEMBER):
+        return name.startswith(GENERATED_PREFIXES) or (position == ENUM_MEMBER and name.startswith("_") and name.endswith("_"))
+    return name.startswith(CLASS_PRIVATE_PREFIX if position == FIELD else RPC_PRIVATE_PREFIX if position == METHOD else "\0")
 
 
 def module_level_name(name: str, taken: Collection[str] = ()) -> str:

@@ -535,7 +535,7 @@ class Loader:
         candidates += [Path(d) / request.path for d in self.include_dirs]
         for candidate in candidates:
             try:
-                if candidate.is_file():
+                if candidate.exists() and not candidate.is_dir():  # a device or FIFO: refused unread by load
                     return self.inside_roots(candidate, f"#include of {request.path!r}", request.location)
             except OSError:  # a name longer than the file system allows (ENAMETOOLONG)
                 continue
@@ -563,7 +563,8 @@ def _read_source(path: Path, name: str, location: A.Location | None) -> bytes:
     """The bytes of a regular file of at most MAX_SOURCE_BYTES: a device, FIFO or folder is an
     error before anything is read (reading /dev/zero or a FIFO would never end)."""
     try:
-        with open(path, "rb") as file:
+        # O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer
+        with os.fdopen(os.open(path, os.O_RDONLY | os.O_NONBLOCK), "rb") as file:
             status = os.fstat(file.fileno())
             if stat.S_ISDIR(status.st_mode):
                 raise XdrgenError.at(location, f"{name} is a folder, not a .x file")
