@@ -37,6 +37,7 @@ from xdrgen.compiler import compile_file
 from xdrgen.jsonmap import JsonMapping
 
 module = importlib.import_module(os.environ["MODULE"])
+exported = {name: getattr(module, name) for name in module.__all__}  # RPC classes too, imported on first use
 model = compile_file(os.environ["SOURCE"]).model
 mapping = JsonMapping(model, {model.name: module})
 strategies = Strategies(model, module)
@@ -359,3 +360,10 @@ def test_fuzz_target_imports_what_it_generates(tmp_path: Path, monkeypatch: pyte
 def test_docstring_keeps_layout_for_plain_comments() -> None:
     assert docstring("first line\n  second line\n") == "first line\n    second line"
     assert textwrap.dedent(docstring("a \\ b")) == "a \\\\ b"
+
+
+def test_a_nul_in_an_input_is_quoted_escaped_with_its_caret(tmp_path: Path) -> None:
+    (tmp_path / "nul.x").write_bytes(b"const A = 1;\nconst B = \x00 2;\n")
+    result = xdrgen(tmp_path, "nul.x", "-o", tmp_path / "out")
+    assert_diagnostic(result, "nul.x:2:11: error:", "const B = \\x00 2;")
+    assert result.stderr.splitlines()[2] == " " * 10 + "^"

@@ -509,8 +509,9 @@ class Loader:
         except UnicodeDecodeError:
             text = raw.decode("latin-1")
         text = text.replace("\r\n", "\n").replace("\r", "\n")  # CR LF and lone CR end lines, as for cpp
-        # a diagnostic quotes no line of a file that is not text (a NUL: binary, /proc/*/environ)
-        self.sources.add(name, text, quotable=b"\0" not in raw)
+        # a diagnostic quotes no line of an included file that is not text (a NUL: a binary
+        # file, /proc/*/environ); the inputs themselves are quoted, escaped
+        self.sources.add(name, text, quotable=location is None or b"\0" not in raw)
         resolved = path.resolve()
         self._stack.append(resolved)
         try:
