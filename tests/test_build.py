@@ -86,7 +86,8 @@ def test_wheel_install_and_build_hook_in_a_fresh_venv(tmp_path: Path) -> None:
     installing = run(*pip, "--verbose", project)
     built = installing.stdout + installing.stderr  # the build environment's output comes on stderr
     assert f"Processing {wheel}" in built, "the build requirement did not resolve to the wheel built here"
-    assert "xdrgen: wrote " in built, "the build hook did not run"
+    # one line for the set: its sources, its folder, what changed
+    assert "xdrgen: proto/lxc_monitor_log.x, proto/lxc_monitor_protocol.x -> src/sample_lxc/xdr/: wrote 6 file(s), 0 unchanged" in built, built[-3000:]
     code = (
         "from sample_lxc.xdr import lxc_monitor_protocol as m, lxc_monitor_log as log;"
         "v = m.virLXCMonitorInitEventMsg(initpid=4242);"
@@ -150,3 +151,17 @@ def test_readme_and_ci_install_the_same_debian_packages() -> None:
     listed = ci.split("PACKAGES=(", 1)[1].split(")", 1)[0].split()
     assert line.split("--no-install-recommends", 1)[1].split() == listed
     assert {"python3-venv", "python3-pip"} <= set(listed)
+
+
+def test_build_hook_line_reaches_the_terminal_when_pip_captures_the_output(tmp_path: Path) -> None:
+    """pip hides a backend's output unless -v: the hook's line goes to the terminal too."""
+    from xdrgen.hatch_hook import announce, summary
+
+    line = summary([tmp_path / "proto" / "a.x", tmp_path / "proto" / "b.x"], tmp_path / "src" / "xdr", 3, 1, tmp_path)
+    assert line == "xdrgen: proto/a.x, proto/b.x -> src/xdr/: wrote 3 file(s), 1 unchanged"
+    shown: list[str] = []
+    terminal = tmp_path / "tty"
+    announce(line, shown.append, str(terminal))  # under pytest stderr is captured, as under pip
+    assert shown == [line] and terminal.read_text() == line + "\n"
+    announce(line, shown.append, str(tmp_path / "no" / "tty"))  # no terminal: no error
+    assert shown == [line, line]

@@ -20,6 +20,9 @@ from .conventions import Convention, ConventionError, read_convention
 from .preprocess import RPC_TARGETS
 
 TARGETS = {t.removeprefix("RPC_").lower(): t for t in RPC_TARGETS}
+# where modules go when neither -o nor 'output' names a folder: one folder of their own, never
+# loose files and an __init__.py in the current folder
+DEFAULT_OUTPUT = "generated"
 CONFIG_KEYS = ("inputs", "output", "include-dirs", "defines", "pre-includes", "target", "rpc", "rpc-defs", "libvirt")
 
 # The kinds of warning the checker gives, for -Wno-NAME / -Werror=NAME.
@@ -202,7 +205,7 @@ def read_config(table: Mapping[str, Any], root: Path) -> Config:
         if not matches:
             raise OptionError(f"input pattern {pattern!r} matches no file")
         inputs.extend(matches)
-    output = table.get("output", ".")
+    output = table.get("output", DEFAULT_OUTPUT)
     if not isinstance(output, str):
         raise OptionError("'output' must be a string (a folder)")
     rpc, rpc_defs = table.get("rpc", False), table.get("rpc-defs", False)
