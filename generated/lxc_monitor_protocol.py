@@ -24,6 +24,13 @@ else:
     except ImportError:  # the output folder is on sys.path rather than a package
         import xdr_runtime as _rt
 
+if getattr(_rt, "API_VERSION", None) != 1:  # what this module calls must be there
+    raise ImportError(
+        f"{__name__} was generated for the xdrgen runtime API 1, but {_rt.__file__} has"
+        f" API {getattr(_rt, 'API_VERSION', 'none')}: "
+        "regenerate the module, and the runtime beside it, with one xdrgen"
+    )
+
 XdrError = _rt.XdrError
 
 # Each run of fixed-size values the codecs pack or unpack at once, named after what it holds
@@ -109,7 +116,7 @@ def _pack_virLXCMonitorExitEventMsg(v: virLXCMonitorExitEventMsg) -> bytes:
             raise _rt.Reject
         return _virLXCMonitorExitStatus_PACKED[_x1]
     except _rt.REFUSED as refused:
-        return _rt.encode_refused(v, refused)
+        return _rt.encode_refused(CODECS["virLXCMonitorExitEventMsg"], v, refused)
 
 
 def _dec_virLXCMonitorExitEventMsg(buf: bytes, pos: int) -> tuple[virLXCMonitorExitEventMsg, int]:
@@ -125,9 +132,9 @@ def _unpack_virLXCMonitorExitEventMsg(
         try:
             (_v1,) = _S_int.unpack(buf)
             return virLXCMonitorExitEventMsg(_virLXCMonitorExitStatus_MEMBERS[_v1])
-        except _rt.REFUSED:
-            pass
-    return _rt.decode_whole(_dec_virLXCMonitorExitEventMsg, buf, max_size)
+        except _rt.REFUSED as refused:
+            return _rt.decode_refused(virLXCMonitorExitEventMsg, buf, refused)
+    return _rt.decode_whole(virLXCMonitorExitEventMsg, buf, max_size)
 
 
 class virLXCMonitorInitEventMsg(_rt.Record):
@@ -145,7 +152,7 @@ def _pack_virLXCMonitorInitEventMsg(v: virLXCMonitorInitEventMsg) -> bytes:
             raise _rt.Reject
         return _S_uhyper.pack(v.initpid)
     except _rt.REFUSED as refused:
-        return _rt.encode_refused(v, refused)
+        return _rt.encode_refused(CODECS["virLXCMonitorInitEventMsg"], v, refused)
 
 
 def _dec_virLXCMonitorInitEventMsg(buf: bytes, pos: int) -> tuple[virLXCMonitorInitEventMsg, int]:
@@ -161,9 +168,9 @@ def _unpack_virLXCMonitorInitEventMsg(
         try:
             (_v1,) = _S_uhyper.unpack(buf)
             return virLXCMonitorInitEventMsg(_v1)
-        except _rt.REFUSED:
-            pass
-    return _rt.decode_whole(_dec_virLXCMonitorInitEventMsg, buf, max_size)
+        except _rt.REFUSED as refused:
+            return _rt.decode_refused(virLXCMonitorInitEventMsg, buf, refused)
+    return _rt.decode_whole(virLXCMonitorInitEventMsg, buf, max_size)
 
 
 class virLXCMonitorProcedure(enum.IntEnum):
@@ -201,7 +208,43 @@ _SHAPES: Final = {
     "virLXCMonitorInitEventMsg": ("struct", (("initpid", "unsigned hyper"),)),
     "virLXCMonitorProcedure": ("enum",),
 }
-CODECS: Final[dict[str, _rt.Codec[Any]]] = _rt.registry("lxc_monitor_protocol", globals(), _SHAPES)
+# Each type's encoder (None if it packs), decoder, packer, unpacker and class (None: none)
+_FUNCTIONS: Final[dict[str, _rt.Functions]] = {
+    "virLXCMonitorExitStatus": (
+        _enc_virLXCMonitorExitStatus,
+        _dec_virLXCMonitorExitStatus,
+        None,
+        None,
+        virLXCMonitorExitStatus,
+    ),
+    "virLXCMonitorExitEventMsg": (
+        None,
+        _dec_virLXCMonitorExitEventMsg,
+        _pack_virLXCMonitorExitEventMsg,
+        _unpack_virLXCMonitorExitEventMsg,
+        virLXCMonitorExitEventMsg,
+    ),
+    "virLXCMonitorInitEventMsg": (
+        None,
+        _dec_virLXCMonitorInitEventMsg,
+        _pack_virLXCMonitorInitEventMsg,
+        _unpack_virLXCMonitorInitEventMsg,
+        virLXCMonitorInitEventMsg,
+    ),
+    "virLXCMonitorProcedure": (
+        _enc_virLXCMonitorProcedure,
+        _dec_virLXCMonitorProcedure,
+        None,
+        None,
+        virLXCMonitorProcedure,
+    ),
+}
+CODECS: Final[dict[str, _rt.Codec[Any]]] = _rt.registry(
+    "lxc_monitor_protocol",
+    __package__,
+    _SHAPES,
+    _FUNCTIONS,
+)
 
 
 def codec(name: str) -> _rt.Codec[Any]:

@@ -17,7 +17,7 @@ from .compiler import compile_set
 from .diagnostics import Reporter, SourceCache, XdrgenError, format_diagnostic
 from .dump import to_data
 from .generator import module_name_for
-from .options import DEFAULT_OUTPUT, OptionError, WarningPolicy, add_common_options, regenerate_command, source_options
+from .options import DEFAULT_OUTPUT, RUNTIMES, OptionError, WarningPolicy, add_common_options, regenerate_command, source_options
 from .project import Project, find_pyproject, load_config, orphans, render, stale, write
 
 SUBCOMMANDS = ("decode", "encode", "help")
@@ -52,6 +52,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", metavar="DIR", help=f"folder for the generated modules, made if missing (default: {DEFAULT_OUTPUT}/, or [tool.xdrgen]'s output)")
     add_common_options(p)
     p.add_argument("--rpc", action="store_true", help="write xdr_rpc.py even if no input declares a program")
+    p.add_argument(
+        "--runtime",
+        choices=RUNTIMES,
+        help="where the modules import the runtime from: beside (xdr_runtime.py and xdr_rpc.py written into the output folder; "
+        "the default) or installed (the xdrgen-runtime distribution, shared by every generated package)",
+    )
     p.add_argument("--stdout", action="store_true", help="print the module of the one input instead of writing files")
     p.add_argument("--check", action="store_true", help="write nothing; exit 1 and print a diff if any output would change")
     p.add_argument("--dump-ast", action="store_true", help="print the syntax tree as JSON and stop")
@@ -144,6 +150,7 @@ def _project(args: argparse.Namespace) -> Project | None:
             Path(args.output or DEFAULT_OUTPUT),
             source_options(args),
             rpc=args.rpc,
+            runtime=args.runtime or RUNTIMES[0],
             regenerate=lambda path: f"regenerate with `{regenerate_command([Path(p) for p in args.inputs], args, project_root(path))}`",
         )
     pyproject = find_pyproject(Path.cwd())
@@ -160,6 +167,7 @@ def _project(args: argparse.Namespace) -> Project | None:
         rpc=args.rpc or project.rpc,
         regenerate=lambda path: f"regenerate with `{command}` ([tool.xdrgen] of pyproject.toml)",
         conventions=project.conventions,
+        runtime=args.runtime or project.runtime,
     )
 
 

@@ -23,7 +23,10 @@ TARGETS = {t.removeprefix("RPC_").lower(): t for t in RPC_TARGETS}
 # where modules go when neither -o nor 'output' names a folder: one folder of their own, never
 # loose files and an __init__.py in the current folder
 DEFAULT_OUTPUT = "generated"
-CONFIG_KEYS = ("inputs", "output", "include-dirs", "defines", "pre-includes", "target", "rpc", "rpc-defs", "libvirt")
+CONFIG_KEYS = ("inputs", "output", "include-dirs", "defines", "pre-includes", "target", "rpc", "rpc-defs", "libvirt", "runtime")
+# where generated modules import the runtime from: written beside them (the default), or the
+# installed xdrgen-runtime distribution (xdrgen.python.render.RUNTIMES)
+RUNTIMES = ("beside", "installed")
 
 # The kinds of warning the checker gives, for -Wno-NAME / -Werror=NAME.
 WARNING_CATEGORIES = {
@@ -170,6 +173,8 @@ def regenerate_command(inputs: Sequence[Path], args: argparse.Namespace, root: P
         words.append("--rpc-defs")
     if getattr(args, "rpc", False):
         words.append("--rpc")
+    if getattr(args, "runtime", None) not in (None, RUNTIMES[0]):
+        words += ["--runtime", args.runtime]
     return " ".join(shlex.quote(w) for w in words)
 
 
@@ -189,6 +194,7 @@ class Config:
     options: Options
     rpc: bool
     conventions: dict[str, Convention] = field(default_factory=dict)  # [tool.xdrgen.libvirt.<module>]
+    runtime: str = RUNTIMES[0]
 
 
 def read_config(table: Mapping[str, Any], root: Path) -> Config:
@@ -212,6 +218,9 @@ def read_config(table: Mapping[str, Any], root: Path) -> Config:
     for key, flag in (("rpc", rpc), ("rpc-defs", rpc_defs)):
         if not isinstance(flag, bool):
             raise OptionError(f"'{key}' must be true or false")
+    runtime = table.get("runtime", RUNTIMES[0])
+    if runtime not in RUNTIMES:
+        raise OptionError(f"'runtime' must be one of {', '.join(map(repr, RUNTIMES))}")
     target = table.get("target")
     if target is not None and not isinstance(target, str):
         raise OptionError(f"'target' must be a string, one of {', '.join(TARGETS)}")
@@ -227,6 +236,7 @@ def read_config(table: Mapping[str, Any], root: Path) -> Config:
         ),
         rpc=rpc,
         conventions=_config_conventions(table.get("libvirt", {})),
+        runtime=runtime,
     )
 
 
