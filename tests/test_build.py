@@ -107,7 +107,7 @@ def readme_setup_commands() -> list[str]:
     """The first two lines of README's first shell block (make and activate a venv; install
     and generate), without their comments: what a new user types first."""
     text = (ROOT / "README.md").read_text()
-    block = text.split("```sh\n", 1)[1].split("```", 1)[0]
+    block = text.split("```sh setup\n", 1)[1].split("```", 1)[0]
     return [line.split("  #", 1)[0].strip() for line in block.splitlines()[:2]]
 
 
