@@ -1,6 +1,6 @@
 """A read-only NFSv3 + MOUNT v3 server for one directory, written with the server classes
 xdrgen generates from protocols/nfs3_readonly.x (RFC 1813's definitions), as committed in
-generated/nfs3/ (`xdrgen protocols/nfs3_readonly.x -o generated/nfs3` writes them again).
+generated/ (XDRGEN_UPDATE_GOLDEN=1 python3 -m pytest tests/test_generated.py writes them again).
 Real NFS clients can list and read it, e.g. libnfs's tools:
 
     python3 examples/nfs3_server.py DIR --port 20490 &
@@ -35,8 +35,8 @@ READ_MAX = 64 * 1024
 TYPES = {stat.S_IFREG: 1, stat.S_IFDIR: 2, stat.S_IFBLK: 3, stat.S_IFCHR: 4, stat.S_IFLNK: 5, stat.S_IFSOCK: 6, stat.S_IFIFO: 7}
 
 
-# the generated modules, committed (generated/nfs3): the checkout's root is the import root
-from generated.nfs3 import nfs3_readonly as nfs3, xdr_rpc  # noqa: E402
+# the generated modules, committed in generated/: the checkout's root is the import root
+from generated import nfs3_readonly as nfs3, xdr_rpc  # noqa: E402
 
 OK = nfs3.nfsstat3.NFS3_OK
 NO_ATTRIBUTES = nfs3.post_op_attr(False)
