@@ -7,6 +7,7 @@ registered server."""
 from __future__ import annotations
 
 import asyncio
+import importlib
 import os
 import subprocess
 import sys
@@ -272,7 +273,7 @@ def test_rpcinfo_lists_pings_and_forgets_a_registered_server(typed: ModuleType, 
         return {(int(f[1]), f[2]) for f in (line.split() for line in table.splitlines()[1:]) if len(f) >= 4 and f[0] == str(PROGRAM)}
 
     v1, v2 = servers(typed)
-    rpc = sys.modules[typed.__name__.rsplit(".", 1)[0] + ".xdr_rpc"]
+    rpc = importlib.import_module(typed.__name__.rsplit(".", 1)[0] + ".xdr_rpc")
     with serving(lambda: rpc.OncServer(v1(), v2()), register=True) as server:
         assert listed() == {(V1, "tcp"), (V1, "udp"), (V2, "tcp"), (V2, "udp")}
         table = subprocess.run([RPCINFO, "-p", "127.0.0.1"], capture_output=True, text=True, timeout=30).stdout

@@ -44,7 +44,7 @@ IMPORTED_NAMES = frozenset({"enum", "TYPE_CHECKING", "Any", "Awaitable", "ClassV
     alias for alias, _ in RT.bindings()
 )
 RPC_NAMES_TABLE = "_RPC_NAMES"  # the names the module hands over to its RPC sibling on first use
-API_NAMES = frozenset({"XdrError", "CODECS", "codec", "encode", "decode", "_SHAPES", "__getattr__", RPC_NAMES_TABLE})
+API_NAMES = frozenset({"XdrError", "CODECS", "codec", "encode", "decode", "_SHAPES", "_FUNCTIONS", "__getattr__", RPC_NAMES_TABLE})
 # Builtins that generated functions call or name in annotations: a definition of the same name
 # would replace them for the whole module.
 BUILTINS_USED = frozenset(

@@ -11,6 +11,7 @@ checked by :mod:`xdrgen.options`)::
     pre-includes = []
     target = "hdr"                  # rpcgen's RPC_HDR / RPC_XDR / ... for #if
     rpc = false                     # write xdr_rpc.py even if no input needs it
+    runtime = "beside"              # or "installed": import the xdrgen-runtime distribution
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ class Project:
     # for each input, the header's "Do not edit: ..." text (how to regenerate the module)
     regenerate: Callable[[Path], str] | None = None
     conventions: dict[str, Convention] = field(default_factory=dict)  # by module name: how it follows libvirt's
+    runtime: str = "beside"  # where the modules import the runtime from (xdrgen.python.render.RUNTIMES)
 
 
 def find_pyproject(start: Path) -> Path | None:
@@ -75,7 +77,7 @@ def load_config(pyproject: Path, table: Mapping[str, Any] | None = None, where: 
         values = read_config(config, pyproject.parent)
     except OptionError as error:
         raise XdrgenError([Diagnostic("error", f"{pyproject}: {where}: {error}", None)]) from None
-    return Project(values.inputs, values.output, values.options, values.rpc, conventions=values.conventions)
+    return Project(values.inputs, values.output, values.options, values.rpc, conventions=values.conventions, runtime=values.runtime)
 
 
 def render(project: Project, sources: SourceCache, warnings: Reporter | None = None) -> dict[Path, str]:
@@ -92,13 +94,14 @@ def render(project: Project, sources: SourceCache, warnings: Reporter | None = N
         needs_rpc = needs_rpc or bool(compiled.model.programs) or convention is not None or follows_libvirt_convention(compiled.model)
         regenerate = project.regenerate(path) if project.regenerate else None
         try:
-            _add_output(outputs, project.output / f"{name}.py", generate(compiled.model, str(path), compiled.text, name, regenerate=regenerate, convention=convention), path)
+            _add_output(outputs, project.output / f"{name}.py", generate(compiled.model, str(path), compiled.text, name, regenerate=regenerate, convention=convention, runtime=project.runtime), path)
             # the typed RPC classes, beside the types (which import them on first use)
-            for companion, text in companions(compiled.model, str(path), compiled.text, name, regenerate=regenerate, convention=convention, warnings=warnings).items():
+            for companion, text in companions(compiled.model, str(path), compiled.text, name, regenerate=regenerate, convention=convention, warnings=warnings, runtime=project.runtime).items():
                 _add_output(outputs, project.output / f"{companion}.py", text, path)
         except ConventionError as error:
             raise XdrgenError([Diagnostic("error", f"{path}: [tool.xdrgen.libvirt.{name}]: {error}", None)]) from None
-    for runtime in (RUNTIME_MODULE, RPC_MODULE) if needs_rpc else (RUNTIME_MODULE,):
+    runtimes = (RUNTIME_MODULE, RPC_MODULE) if needs_rpc else (RUNTIME_MODULE,)
+    for runtime in runtimes if project.runtime == "beside" else ():  # else the installed one
         outputs[project.output / f"{runtime}.py"] = runtime_source(runtime)
     init = project.output / "__init__.py"
     if not init.exists():
