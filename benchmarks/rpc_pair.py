@@ -11,11 +11,18 @@ One call in flight on loopback TCP, for BENCH_NULL and for BENCH_NAMES (a 1,000-
 
 Each pair is timed in ROUNDS rounds of CALLS calls; it prints the median round trips/s of each
 and the Python/C time ratio (the goal for the large reply: within 4x).
+
+Then the UDP amplification of an OncServer with the default limits (issue 25 item 5): the
+largest reply a 44-byte call can get, and what a result too big for ``max_udp_reply`` gets,
+beside libtirpc's 182x (its 8,800-byte default UDP buffer, as the issue measured it).
 """
 
 from __future__ import annotations
 
+import asyncio
 import importlib
+import logging
+import socket
 import statistics
 import subprocess
 import sys
@@ -102,7 +109,7 @@ int main(int argc, char **argv) {
 SERVER_SCRIPT = """
 import asyncio, sys
 sys.path.insert(0, sys.argv[1])
-from benchgen import bench
+from rpcbenchgen import bench
 names = None
 for i in reversed(range({entries})):
     names = bench.name_node(f"name{{i:04d}}", names)
@@ -119,7 +126,7 @@ asyncio.run(main())
 
 
 def build_python(work: Path) -> object:
-    out = work / "benchgen"
+    out = work / "rpcbenchgen"
     out.mkdir()
     (out / "__init__.py").write_text("")
     for runtime in (RUNTIME_MODULE, RPC_MODULE):
@@ -129,7 +136,7 @@ def build_python(work: Path) -> object:
     for companion, text in companions(compiled.model, "bench.x", compiled.text, "bench").items():
         (out / f"{companion}.py").write_text(text)
     sys.path.insert(0, str(work))
-    return importlib.import_module("benchgen.bench")
+    return importlib.import_module("rpcbenchgen.bench")
 
 
 def build_c(work: Path) -> tuple[Path, Path] | None:
@@ -176,6 +183,35 @@ def c_rounds(client: Path, port: int, procedure: str, calls: int) -> list[float]
     return [float(line) for line in done.stdout.split()]
 
 
+LIBTIRPC_UDP_AMPLIFICATION = 182  # issue 25: a 44-byte call against libtirpc's 8,800-byte buffer
+
+
+def udp_amplification() -> None:
+    """Reply/call bytes over UDP for a handler answering ``size`` bytes, default limits."""
+    rpc = importlib.import_module("rpcbenchgen.xdr_rpc")
+    program = 0x20000777
+
+    async def reply_to(size: int) -> tuple[int, int]:
+        server = rpc.OncServer()
+        server.add(program, 1, {1: (rpc.RAW, rpc.RAW, lambda context, data: bytes(size))})
+        await server.start(tcp=False)
+        loop = asyncio.get_running_loop()
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+            sock.setblocking(False)
+            call = rpc.call_message(1, program, 1, 1, b"\0\0\0\0")
+            await loop.sock_sendto(sock, call, ("127.0.0.1", server.ports["udp"]))
+            reply = await asyncio.wait_for(loop.sock_recv(sock, 65536), 5)
+        await server.stop()
+        return len(call), len(reply)
+
+    cap = rpc.ServerLimits().max_udp_reply
+    logging.getLogger("xdr_rpc").setLevel(logging.ERROR)  # the refused reply is logged: expected here
+    print(f"\nUDP amplification (reply/call bytes), default max_udp_reply = {cap}; libtirpc: {LIBTIRPC_UDP_AMPLIFICATION}x")
+    for size, what in ((cap - 24, "the largest result that fits"), (65424, "a 65,424-byte result (1,487x before the cap)")):
+        call, reply = asyncio.run(reply_to(size))
+        print(f"  {what:46} {call}-byte call -> {reply:5}-byte reply: {reply / call:6.1f}x")
+
+
 def main() -> None:
     with tempfile.TemporaryDirectory(prefix="xdrgen-rpc-bench-") as folder:
         work = Path(folder)
@@ -198,6 +234,7 @@ def main() -> None:
                 if process is not None:
                     process.terminate()
                     process.wait(10)
+        udp_amplification()
 
 
 if __name__ == "__main__":

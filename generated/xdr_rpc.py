@@ -28,7 +28,7 @@ import socket
 import struct
 import time
 from dataclasses import dataclass, field
-from typing import Any, AsyncIterator, Awaitable, Callable, ClassVar, Iterator, Mapping, NoReturn, Protocol, Self, Sequence, TypeAlias, TypeVar, Union
+from typing import Any, AsyncIterator, Awaitable, Callable, ClassVar, Iterable, Iterator, Mapping, NoReturn, Protocol, Self, Sequence, TypeAlias, TypeVar, Union
 
 from typing import TYPE_CHECKING
 
@@ -79,10 +79,14 @@ class ConnectFailed(RpcError, ConnectionError):
     """The connection could not be made (refused, reset during a burst, no such socket)."""
 
 
-async def _open_tcp(host: str, port: int) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
-    """A TCP connection for an asyncio client; ConnectFailed names where it could not go."""
+async def _open_tcp(host: str, port: int, timeout: float | None = None) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    """A TCP connection for an asyncio client, within ``timeout`` seconds; ConnectFailed
+    names where it could not go."""
     try:
-        return await asyncio.open_connection(host, port)
+        async with asyncio.timeout(timeout):
+            return await asyncio.open_connection(host, port)
+    except TimeoutError:
+        raise ConnectFailed(f"cannot connect to {host}:{port}: no answer within {timeout} s") from None
     except OSError as error:
         raise ConnectFailed(f"cannot connect to {host}:{port}: {error}") from None
 
@@ -153,17 +157,37 @@ class ServerLimits:
     - ``idle_timeout``: seconds a connection may send nothing while no call of it is running;
     - ``message_deadline``: seconds to finish a message once its first byte came, and to take
       a reply off our hands (a slow-loris or a reader that never reads is dropped);
-    - ``max_connections``: above it, the connection idle the longest is closed to make room
-      (libtirpc does the same); when every connection is busy the newcomer is closed at once.
-      The cap is lowered to what the file descriptor limit leaves (``RLIMIT_NOFILE`` - 64);
+    - ``max_connections``: above it, a connection is closed to make room: first the one
+      stalled the longest inside a message, among the addresses holding more than
+      ``max_stalled_per_peer`` such connections (idle clients are spared while there are
+      such half-messages not yet stalled long enough); then the one idle the longest
+      (libtirpc closes the idlest). A connection with a call in progress (being read, running, or its
+      reply unsent, short of a stall) or accepted less than ``accept_grace`` seconds ago is
+      never closed for a newcomer: the newcomer waits in the listen backlog until one leaves
+      or becomes evictable. The cap is lowered to what the file descriptor limit leaves
+      (``RLIMIT_NOFILE`` - 64);
+    - ``accept_grace``: seconds a new connection has to send its first call (a burst of
+      clients is not evicted before its calls are read), and without a byte after which a
+      started message counts as stalled;
+    - ``max_stalled_per_peer``: stalled half-messages one peer address may keep open under
+      the cap before its own are the first closed (``None``: a quarter of the cap);
     - ``backlog``: the listen backlog, sized for bursts of connects;
     - ``max_message``: largest frame (libvirt) or record (ONC), checked before reading it;
       ``None`` means the framing's own default (16 MiB, 4 MiB);
-    - ``max_buffered``: bytes of unfinished and unanswered messages of all clients together;
-      a reader waits for room (within its message deadline), so many big messages at once
-      cost at most this much;
+    - ``max_buffered``: bytes of unfinished and unanswered messages and of replies not yet
+      sent, of all clients together. It is charged as bytes arrive (a header announcing a
+      size reserves nothing) and as replies are made; a reader waits for room (within its
+      message deadline). A connection whose unsent replies exceed its share
+      (``max_buffered / max_connections``, at least 64 KiB) is not read and runs no call
+      until they drain, and is dropped at its deadline. Whatever clients do, memory stays
+      within ``max_buffered`` plus ``CONNECTION_OVERHEAD`` per connection (plus, per
+      connection, the replies of calls that were already running together when its share
+      filled up: at most ``max_calls_in_flight``);
     - ``max_fragments``: fragments in one ONC record (zero-length ones cost a header each);
     - ``max_datagram``: largest UDP datagram looked at;
+    - ``max_udp_reply``: largest UDP reply sent (libtirpc's default buffer, 8,800 bytes:
+      a 44-byte call cannot be turned into more than 200x its size); a bigger one is
+      answered with SYSTEM_ERR, as rpcgen's servers do when the reply does not fit;
     - ``max_calls_in_flight``: calls of one connection running at once (reading waits);
     - ``max_datagrams_in_flight``: UDP calls running at once (more are dropped: UDP clients
       retransmit);
@@ -175,11 +199,14 @@ class ServerLimits:
     idle_timeout: float | None = 120.0
     message_deadline: float | None = 30.0
     max_connections: int = 1024
+    accept_grace: float = 2.0
+    max_stalled_per_peer: int | None = None
     backlog: int = 1024
     max_message: int | None = None
     max_buffered: int = 256 * 1024 * 1024
     max_fragments: int = 8192
     max_datagram: int = 65536
+    max_udp_reply: int = 8800
     max_calls_in_flight: int = 64
     max_datagrams_in_flight: int = 256
     stop_grace: float = 10.0
@@ -219,21 +246,36 @@ def _descriptors_for_clients() -> int:
     return (1 << 30) if soft == resource.RLIM_INFINITY else max(soft - 64, 1)
 
 
+# What one stream connection may hold beyond what ``max_buffered`` charges: asyncio's read
+# buffer (paused above 2 x STREAM_LIMIT, plus the one recv of up to 256 KiB that crossed it),
+# the READ_CHUNK being charged, and the transport's write buffer below its 64 KiB high-water
+# mark once a reply's charge is released.
+STREAM_LIMIT = 64 * 1024
+READ_CHUNK = 64 * 1024
+CONNECTION_OVERHEAD = 2 * STREAM_LIMIT + 256 * 1024 + READ_CHUNK + 64 * 1024
+
+
 class _Tracked:
     """What the limits need to know about one stream connection."""
 
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, limits: ServerLimits):
         self.reader, self.writer = reader, writer
         self.peer: Any = writer.get_extra_info("peername")
-        self.last_active = self.started = asyncio.get_running_loop().time()
+        self.last_active = self.started = self._accepted_at = asyncio.get_running_loop().time()
         self.in_message = False
         self.reserved = 0  # bytes of the message being read, counted against max_buffered
+        self._unsent = 0  # bytes of replies written but not yet taken by the peer, counted too
         self.calls: set[asyncio.Task[None]] = set()
         self.slots = asyncio.Semaphore(limits.max_calls_in_flight)
 
     @property
     def idle(self) -> bool:
-        return not self.in_message and not self.calls
+        return not self.in_message and not self.calls and not self._unsent
+
+    @property
+    def _peer_host(self) -> Any:
+        """The peer's address without its port: what ``max_stalled_per_peer`` counts by."""
+        return self.peer[0] if isinstance(self.peer, tuple) and self.peer else self.peer
 
     def abort(self) -> None:
         """Drop the connection now: the read loop wakes with end of file."""
@@ -277,9 +319,8 @@ class _StreamServer:
         self._freed = asyncio.Event()
 
     async def _reserve(self, client: _Tracked, count: int) -> None:
-        """Room for ``count`` more bytes of this client's message (waits while others hold it)."""
-        if count > self.limits.max_buffered:
-            raise RpcError(f"message larger than the server's buffer limit of {self.limits.max_buffered} bytes")
+        """Charge ``count`` bytes that arrived for this client's message, waiting while the
+        budget is full (the bytes are already here: at most a READ_CHUNK per connection)."""
         while self.buffered + count > self.limits.max_buffered:
             self._freed.clear()
             await self._freed.wait()
@@ -292,23 +333,73 @@ class _StreamServer:
             self._freed.set()
 
     @property
+    def _reply_share(self) -> int:
+        """Unsent reply bytes one connection may hold before it is neither read nor served."""
+        return max(self.limits.max_buffered // max(self.max_connections, 1), 64 * 1024)
+
+    async def _wait_for_replies_to_drain(self, client: _Tracked) -> None:
+        """Wait while this client's unsent replies exceed its share, or the budget is
+        spent (the caller bounds the wait by the message deadline)."""
+        share = self._reply_share
+        while client._unsent > share or (client._unsent and self.buffered >= self.limits.max_buffered):
+            self._freed.clear()
+            await self._freed.wait()
+
+    async def _send(self, client: _Tracked, reply: bytes) -> None:
+        """Write a reply; its bytes count against ``max_buffered`` until the peer took them
+        (down to the transport's high-water mark), within the message deadline."""
+        size = len(reply)
+        self.buffered += size
+        client._unsent += size
+        try:
+            client.writer.write(reply)
+            del reply
+            async with asyncio.timeout(self.limits.message_deadline):
+                await client.writer.drain()
+        finally:
+            client._unsent -= size
+            self._release(size)
+
+    @property
     def connection_count(self) -> int:
         return len(self._clients)
 
     def _make_room(self) -> bool:
-        """Whether one more client fits under the cap, closing the connection idle the
-        longest if that is what it takes; False when every connection is busy."""
+        """Whether one more client fits under the cap, closing a connection if that is what
+        it takes (see ``ServerLimits.max_connections``); False when none may be closed now."""
         if len(self._clients) + self._starting < self.max_connections:
             return True
-        idle = [c for c in self._clients if c.idle]
-        if not idle:
+        victim, why = self._evictable()
+        if victim is None:
             return False
-        oldest = min(idle, key=lambda c: c.last_active)
         self.stats["evicted"] += 1
-        self.errors.report("evicted", f"connection cap of {self.max_connections} reached: closing the longest idle client {oldest.peer!r}")
-        oldest.abort()
-        self._clients.pop(oldest, None)
+        self.errors.report("evicted", f"connection cap of {self.max_connections} reached: closing {why} {victim.peer!r}")
+        victim.abort()
+        self._clients.pop(victim, None)
         return True
+
+    def _evictable(self) -> tuple[_Tracked | None, str]:
+        """The connection to close for a newcomer: the longest stalled half-message of an
+        address over its share; else, unless such half-messages are about to count as
+        stalled, the longest idle; never one accepted within the grace."""
+        now = asyncio.get_running_loop().time()
+        grace = self.limits.accept_grace
+        halves = [c for c in self._clients if c.in_message and not c.calls]
+        share = self.limits.max_stalled_per_peer
+        share = max(self.max_connections // 4, 1) if share is None else share
+        per_host: dict[Any, int] = {}
+        for c in halves:
+            per_host[c._peer_host] = per_host.get(c._peer_host, 0) + 1
+        over = [c for c in halves if per_host[c._peer_host] > share]
+        stalled = [c for c in over if now - c._accepted_at >= grace and now - c.last_active >= grace]
+        if stalled:
+            return min(stalled, key=lambda c: c.last_active), "the longest stalled half-message of an address over its share"
+        if over:
+            return None, ""  # they will be the ones to go: spare the idle clients meanwhile
+        idle = [c for c in self._clients if c.idle and now - c._accepted_at >= grace]
+        if idle:
+            return min(idle, key=lambda c: c.last_active), "the longest idle client"
+        return None, ""
 
     async def _listen(self, sock: socket.socket) -> Listener:
         """Serve clients from a listening socket. Accepting is ours, not asyncio's: a socket
@@ -337,9 +428,12 @@ class _StreamServer:
                 self.errors.report("accept", f"accept() failed: {error}")
                 await asyncio.sleep(0.1)
                 continue
-            if self._stopping or not self._make_room():
+            while not self._stopping and not self._make_room():
+                # every slot busy or new: the newcomer waits for one (the backlog holds the
+                # others); a slot frees when a connection ends or one becomes evictable
+                await asyncio.sleep(0.05)
+            if self._stopping:
                 self.stats["refused"] += 1
-                self.errors.report("refused", f"connection cap of {self.max_connections} reached with every client busy: refusing one")
                 accepted.close()  # refused politely: an orderly close before reading anything
                 continue
             self._starting += 1
@@ -351,9 +445,9 @@ class _StreamServer:
     async def _start_client(self, accepted: socket.socket, unix: bool) -> None:
         try:
             if unix:
-                reader, writer = await asyncio.open_unix_connection(sock=accepted)
+                reader, writer = await asyncio.open_unix_connection(sock=accepted, limit=STREAM_LIMIT)
             else:
-                reader, writer = await asyncio.open_connection(sock=accepted)
+                reader, writer = await asyncio.open_connection(sock=accepted, limit=STREAM_LIMIT)
         except OSError:
             accepted.close()
             return
@@ -376,9 +470,10 @@ class _StreamServer:
             expired = False
             try:
                 async with asyncio.timeout_at(when):
-                    if not first:
-                        await self._reserve(client, count)
-                    data = await client.reader.readexactly(count)
+                    if first:
+                        data = await client.reader.readexactly(count)
+                    else:
+                        data = await self._read_charged(client, count)
             except asyncio.IncompleteReadError as error:
                 closed = len(error.partial)  # keep the count, not the bytes
             except TimeoutError:
@@ -397,6 +492,25 @@ class _StreamServer:
                 client.in_message, client.started = True, client.last_active
             return data
 
+    async def _read_charged(self, client: _Tracked, count: int) -> bytes:
+        """``count`` bytes of a message, charged to ``max_buffered`` a READ_CHUNK at a time
+        as they arrive (a header alone reserves nothing; asyncio's read buffer stays small)."""
+        if count > self.limits.max_buffered:
+            raise RpcError(f"message larger than the server's buffer limit of {self.limits.max_buffered} bytes")
+        # one growing bytearray, not a list of chunks: a big message is then one allocation,
+        # given back to the system when freed instead of fragmenting the heap
+        gathered = bytearray()
+        while len(gathered) < count:
+            chunk = await client.reader.read(min(count - len(gathered), READ_CHUNK))
+            if not chunk:
+                raise ConnectionClosed(f"connection closed inside a message ({len(gathered)} of {count} bytes)", mid_message=True)
+            await self._reserve(client, len(chunk))
+            client.last_active = asyncio.get_running_loop().time()  # progress: not stalled
+            if len(chunk) == count:
+                return chunk
+            gathered += chunk
+        return bytes(gathered)
+
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         client = self._make_client(reader, writer)
         task = asyncio.current_task()
@@ -406,6 +520,8 @@ class _StreamServer:
         try:
             await self._connected(client)
             while not self._stopping:
+                if client._unsent:
+                    await self._replies_drained(client)
                 message = await self._read_message(client)
                 held, client.reserved, client.in_message = client.reserved, 0, False
                 await client.slots.acquire()
@@ -425,6 +541,15 @@ class _StreamServer:
             self._release(client.reserved)
             client.reserved = 0
             await self._finish(client)
+
+    async def _replies_drained(self, client: _Tracked) -> None:
+        """Read no more of a client whose unsent replies exceed its share until they drain;
+        one that does not read them within the message deadline is dropped."""
+        try:
+            async with asyncio.timeout(self.limits.message_deadline):
+                await self._wait_for_replies_to_drain(client)
+        except TimeoutError:
+            raise Timeout(f"did not read its replies within {self.limits.message_deadline} s", "deadline") from None
 
     async def _finish(self, client: _Tracked) -> None:
         """Answer the calls already received (within the stop grace), then close."""
@@ -451,14 +576,15 @@ class _StreamServer:
         try:
             self.stats["calls"] += 1
             try:
+                if client._unsent:  # a peer not reading its replies gets no more made
+                    async with asyncio.timeout(self.limits.message_deadline):
+                        await self._wait_for_replies_to_drain(client)
                 reply = await self._reply_to(client, message)
             finally:
                 del message
                 self._release(held)
             if reply is not None and not client.writer.is_closing():
-                client.writer.write(reply)
-                async with asyncio.timeout(self.limits.message_deadline):
-                    await client.writer.drain()
+                await self._send(client, reply)
         except TimeoutError:
             self.errors.report("deadline", f"{client.peer!r}: dropped, did not read its reply within {self.limits.message_deadline} s")
             client.abort()
@@ -1342,7 +1468,12 @@ async def read_record(reader: asyncio.StreamReader, max_size: int = RECORD_MAX, 
 
 class OncClient(_ClosesAsync):
     """An asyncio ONC RPC client over TCP: concurrent calls matched by xid, a timeout per
-    call. Replies nobody waits for (late ones) are skipped and counted in ``counters``."""
+    call covering both sending it and waiting for its reply. Replies nobody waits for (late
+    ones) are skipped and counted in ``counters``. A call the server does not take within
+    its timeout gives the connection up (part of its record may be on the wire);
+    ``close()`` waits at most ``CLOSE_TIMEOUT`` for unsent bytes, then drops them."""
+
+    CLOSE_TIMEOUT = 1.0
 
     def __init__(
         self,
@@ -1368,8 +1499,21 @@ class OncClient(_ClosesAsync):
         self._task = asyncio.ensure_future(self._read_loop())
 
     @classmethod
-    async def connect(cls, host: str, port: int, program: int, version: int, **options: Any) -> OncClient:
-        reader, writer = await _open_tcp(host, port)
+    async def connect(cls, host: str, port: int, program: int, version: int, *, timeout: float | None = 30.0, **options: Any) -> OncClient:
+        """Connect within ``timeout`` seconds (ConnectFailed otherwise)."""
+        reader, writer = await _open_tcp(host, port, timeout)
+        return cls(reader, writer, program, version, **options)
+
+    @classmethod
+    async def connect_unix(cls, path: str, program: int, version: int, *, timeout: float | None = 30.0, **options: Any) -> OncClient:
+        """Connect to a UNIX socket (record marking, as over TCP) within ``timeout`` seconds."""
+        try:
+            async with asyncio.timeout(timeout):
+                reader, writer = await asyncio.open_unix_connection(path)
+        except TimeoutError:
+            raise ConnectFailed(f"cannot connect to {path}: no answer within {timeout} s") from None
+        except OSError as error:
+            raise ConnectFailed(f"cannot connect to {path}: {error}") from None
         return cls(reader, writer, program, version, **options)
 
     async def call(self, procedure: int, arguments: bytes = b"", *, timeout: float | None = 30.0, version: int | None = None) -> bytes:
@@ -1379,18 +1523,33 @@ class OncClient(_ClosesAsync):
             raise ConnectionClosed(f"connection is closed ({self.failure})")
         self.xid = (self.xid + 1) & 0xFFFFFFFF
         xid = self.xid
-        future: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        when = None if timeout is None else loop.time() + timeout
+        future: asyncio.Future[bytes] = loop.create_future()
         self.pending[xid] = future
         try:
             message = call_message(xid, self.program, version or self.version, procedure, arguments, self.credentials)
             self.writer.write(record(message))
-            await self.writer.drain()
+            del message
             try:
-                return await asyncio.wait_for(future, timeout)
+                async with asyncio.timeout_at(when):
+                    await self.writer.drain()
+            except TimeoutError:
+                self._give_up(ConnectionClosed(f"the server took no call for {timeout} s: connection given up", mid_message=True))
+                raise CallTimeout(f"procedure {procedure} not sent within {timeout} s") from None
+            try:
+                async with asyncio.timeout_at(when):
+                    return await future
             except TimeoutError:
                 raise CallTimeout(f"no reply to procedure {procedure} within {timeout} s") from None
         finally:
             self.pending.pop(xid, None)
+
+    def _give_up(self, failure: RpcError) -> None:
+        """Drop the connection now (unsent bytes too): later calls fail at once."""
+        if self.failure is None:
+            self.failure = failure
+        self.writer.transport.abort()
 
     async def call_decoded(self, procedure: int, arguments: bytes, result: _DecodesFrom | None, *, timeout: float | None = 30.0) -> Any:
         """``call``, with the result decoded by the codec ``result`` (see ``decode_result``)."""
@@ -1402,7 +1561,12 @@ class OncClient(_ClosesAsync):
             yield value
 
     async def close(self) -> None:
-        await close_stream(self.writer)
+        self.writer.close()
+        try:
+            async with asyncio.timeout(self.CLOSE_TIMEOUT):
+                await self.writer.wait_closed()
+        except (OSError, TimeoutError):
+            self.writer.transport.abort()  # a server that does not read: drop what it did not take
         await asyncio.gather(self._task, return_exceptions=True)
 
     async def _read_loop(self) -> None:
@@ -1424,15 +1588,16 @@ class OncClient(_ClosesAsync):
         except (RpcError, OSError) as error:
             failure = error
         finally:
-            self.failure = failure
+            self.failure = self.failure or failure
             for future in self.pending.values():
                 if not future.done():
                     future.set_exception(failure)
 
 
 class BlockingOncClient(_Closes):
-    """The same calls without asyncio, over TCP (record marking) or UDP (one datagram per
-    message, retransmitted until ``timeout``). A TCP call that fails half way (a timeout in
+    """The same calls without asyncio, over TCP (record marking), a UNIX socket (``unix``:
+    ``host`` is its path; record marking too) or UDP (one datagram per message,
+    retransmitted until ``timeout``). A TCP call that fails half way (a timeout in
     the middle of a reply, a broken record) closes the connection; the next call opens a new
     one, so the stream is never read out of step. UDP datagrams that are not a reply to the
     call (junk, late replies) are skipped and counted in ``counters``."""
@@ -1445,6 +1610,7 @@ class BlockingOncClient(_Closes):
         version: int,
         *,
         udp: bool = False,
+        unix: bool = False,
         credentials: Credentials = Credentials(),
         timeout: float = 10.0,
         max_size: int = RECORD_MAX,
@@ -1452,7 +1618,7 @@ class BlockingOncClient(_Closes):
         strict_results: bool = False,
     ):
         self.host, self.port = host, port
-        self.program, self.version, self.udp = program, version, udp
+        self.program, self.version, self.udp, self.unix = program, version, udp, unix
         self.credentials, self.timeout = credentials, timeout
         self.max_size, self.max_fragments = max_size, max_fragments
         self.strict_results = strict_results
@@ -1467,10 +1633,19 @@ class BlockingOncClient(_Closes):
             if self.udp:
                 sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
                 sock.connect((self.host, self.port))
+            elif self.unix:
+                sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                try:
+                    sock.settimeout(self.timeout)
+                    sock.connect(self.host)
+                except OSError:
+                    sock.close()
+                    raise
             else:
                 sock = socket.create_connection((self.host, self.port), self.timeout)
         except OSError as error:
-            raise ConnectFailed(f"cannot connect to {self.host}:{self.port}: {error}") from None
+            where = self.host if self.unix else f"{self.host}:{self.port}"
+            raise ConnectFailed(f"cannot connect to {where}: {error}") from None
         self.sock = sock
         return sock
 
@@ -1485,13 +1660,14 @@ class BlockingOncClient(_Closes):
             self.reconnects += 1
             sock = self._connect()
         try:
-            sock.settimeout(max(deadline - time.monotonic(), 0.001))
+            sock.settimeout(_left(deadline))
             sock.sendall(record(message))
             while True:
                 reply = self._read_record(sock, deadline)
                 if len(reply) >= 4 and _U32.unpack_from(reply)[0] == self.xid:
                     return parse_reply(reply)[1]
                 self.counters.unknown_replies += 1  # a late answer to an earlier call
+                _left(deadline)  # replies to others, back to back, do not extend the wait
         except (TimeoutError, socket.timeout):
             self._drop()
             raise CallTimeout(f"no reply to procedure {procedure} within {self.timeout} s") from None
@@ -1563,7 +1739,7 @@ class BlockingOncClient(_Closes):
         chunks: list[bytes] = []
         got = 0
         while got < count:
-            sock.settimeout(max(deadline - time.monotonic(), 0.001))
+            sock.settimeout(_left(deadline))
             chunk = sock.recv(min(count - got, 1 << 20))
             if not chunk:
                 raise ConnectionClosed("connection closed inside a record", mid_message=True)
@@ -1575,9 +1751,21 @@ class BlockingOncClient(_Closes):
         self._drop()
 
 
+def _left(deadline: float) -> float:
+    """Seconds left until ``deadline`` (a socket timeout), or TimeoutError once it passed."""
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise TimeoutError("deadline passed")
+    return left
+
+
 # ---- finding a program's port (RFC 1833) ------------------------------------------------------
 
 PMAP_PROGRAM, PMAP_PORT = 100000, 111
+# rpcbind's local socket: what is set through it is owned by the caller's uid (from the
+# socket's peer credentials), and rpcbind refuses to unset it for anybody else but root;
+# over TCP or UDP the owner is "unknown" and anybody may unset it
+RPCBIND_SOCKET = "/run/rpcbind.sock"
 PMAPPROC_GETPORT, RPCBPROC_GETADDR = 3, 3
 
 
@@ -1607,24 +1795,28 @@ def _port_from_uaddr(results: bytes, program: int, version: int) -> int:
 
 def lookup_port(host: str, program: int, version: int, *, udp: bool = False, timeout: float = 10.0, rpcbind_port: int = PMAP_PORT) -> int:
     """The port ``program`` ``version`` listens on at ``host`` (TCP, or UDP): portmap v2
-    GETPORT, falling back to rpcbind v4 then v3 GETADDR where only those answer. Raises
-    ConnectFailed when it is not registered."""
-    for version_asked, procedure, arguments, port_of in _lookups(program, version, udp):
-        try:
-            with BlockingOncClient(host, rpcbind_port, PMAP_PROGRAM, version_asked, timeout=timeout) as rpcbind:
+    GETPORT, falling back to rpcbind v4 then v3 GETADDR where only those answer, on one
+    connection, all within ``timeout``. Raises ConnectFailed when it is not registered."""
+    deadline = time.monotonic() + timeout
+    with BlockingOncClient(host, rpcbind_port, PMAP_PROGRAM, 2, timeout=timeout) as rpcbind:
+        for version_asked, procedure, arguments, port_of in _lookups(program, version, udp):
+            rpcbind.version, rpcbind.timeout = version_asked, max(deadline - time.monotonic(), 0.001)
+            try:
                 return port_of(rpcbind.call(procedure, arguments), program, version)
-        except AcceptError:
-            continue  # this rpcbind does not speak that version
+            except AcceptError:
+                continue  # this rpcbind does not speak that version
     raise ConnectFailed(f"no portmapper version on {host}:{rpcbind_port} answered")
 
 
 async def lookup_port_async(host: str, program: int, version: int, *, udp: bool = False, timeout: float = 10.0, rpcbind_port: int = PMAP_PORT) -> int:
     """``lookup_port`` on asyncio."""
-    client = await OncClient.connect(host, rpcbind_port, PMAP_PROGRAM, 2)
+    deadline = time.monotonic() + timeout
+    client = await OncClient.connect(host, rpcbind_port, PMAP_PROGRAM, 2, timeout=timeout)
     try:
         for version_asked, procedure, arguments, port_of in _lookups(program, version, udp):
+            left = max(deadline - time.monotonic(), 0.001)
             try:
-                return port_of(await client.call(procedure, arguments, timeout=timeout, version=version_asked), program, version)
+                return port_of(await client.call(procedure, arguments, timeout=left, version=version_asked), program, version)
             except AcceptError:
                 continue
     finally:
@@ -1657,7 +1849,7 @@ class CallContext:
     credentials: Credentials
     auth_sys: AuthSys | None
     address: Any
-    transport: str  # "tcp" or "udp"
+    transport: str  # "tcp", "udp" or "unix"
 
 
 current_call: contextvars.ContextVar[CallContext] = contextvars.ContextVar("current_call")
@@ -1680,6 +1872,16 @@ class RawBytes:
 
 
 RAW = RawBytes()
+
+
+class Results:
+    """Several results in one reply, each encoded with the procedure's result codec one
+    after the other: what a handler returns for a procedure whose reply is a stream
+    (ypserv's YPPROC_ALL sends ``ypresp_all`` values until one says ``more = FALSE``);
+    clients read it with ``stream`` / ``call_stream``."""
+
+    def __init__(self, values: Iterable[Any]):
+        self.values = values
 
 # a procedure of a program version: (argument codec or codecs, result codec, handler)
 ProcedureEntry = tuple[Any, Any, Handler]
@@ -1736,9 +1938,10 @@ class _UdpEndpoint(asyncio.DatagramProtocol):
             self.server.errors.report("bad message", f"{addr!r}: datagram dropped, {error}")
             return
         if reply is not None and self.transport is not None and not self.transport.is_closing():
-            if len(reply) > UDP_MAX:
-                self.server.errors.report("handler error", f"{addr!r}: reply of {len(reply)} bytes does not fit a datagram")
-                return
+            cap = min(self.server.limits.max_udp_reply, UDP_MAX)
+            if len(reply) > cap:
+                self.server.errors.report("reply too big", f"{addr!r}: reply of {len(reply)} bytes exceeds the UDP cap of {cap}: answered SYSTEM_ERR")
+                reply = _accepted(_U32.unpack_from(reply)[0], SYSTEM_ERR)
             self.transport.sendto(reply, addr)
 
 
@@ -1774,6 +1977,7 @@ class OncServer(_StreamServer):
         self.host = "127.0.0.1"  # the address listened on, for registration
         self._udp: tuple[asyncio.DatagramTransport, _UdpEndpoint] | None = None
         self._registered: list[tuple[int, int, str, int]] = []
+        self.rpcbind_socket = RPCBIND_SOCKET
         for service in services:
             self.add_service(service)
 
@@ -1804,11 +2008,15 @@ class OncServer(_StreamServer):
             raise KeyError(f"no procedure {sorted(map(str, unknown))} in version {held.name}")
         self.add(program.number, held.number, entries)
 
-    async def start(self, host: str = "127.0.0.1", port: int = 0, tcp: bool = True, udp: bool = True, register: bool = False) -> None:
+    async def start(self, host: str = "127.0.0.1", port: int = 0, tcp: bool = True, udp: bool = True, register: bool = False, unix: str | None = None) -> None:
         """Listen (returns once listening); ``ports`` then holds the port of each transport.
-        With ``register`` every program version is registered with the local rpcbind."""
+        ``unix`` also listens on a UNIX socket at that path (record marking, as over TCP;
+        not registered). With ``register`` every program version is registered with the
+        local rpcbind."""
         self._stopping = False
         loop = asyncio.get_running_loop()
+        if unix is not None:
+            await self._listen(_unix_listener(unix, self.limits.backlog))
         if tcp:
             listener = await self._listen(_tcp_listener(host, port, self.limits.backlog))
             self.host, self.ports["tcp"] = listener.sockets[0].getsockname()[:2]
@@ -1841,7 +2049,9 @@ class OncServer(_StreamServer):
     async def register(self, rpcbind_host: str = "127.0.0.1") -> None:
         """Register every program version held on every transport listening (``start`` does
         it with ``register=True``); earlier registrations of the same versions are unset
-        first, as rpcgen's servers do."""
+        first, as rpcgen's servers do. A local rpcbind is spoken to over its UNIX socket
+        (``rpcbind_socket``) when it has one, so the registrations are owned by this
+        process's user and no other user can unset them."""
         entries = [(program, version, transport, port) for program, versions in self.programs.items() for version in versions for transport, port in self.ports.items()]
         await self._rpcbind(rpcbind_host, entries, unset_first=True)
         self._registered = entries
@@ -1851,8 +2061,18 @@ class OncServer(_StreamServer):
         entries, self._registered = self._registered, []
         await self._rpcbind(rpcbind_host, entries, set_=False)
 
+    async def _rpcbind_client(self, host: str) -> OncClient:
+        """rpcbind's local socket when it is there and the rpcbind is local (as libtirpc's
+        servers register), else TCP port 111."""
+        if host in ("127.0.0.1", "::1", "localhost") and os.path.exists(self.rpcbind_socket):
+            try:
+                return await OncClient.connect_unix(self.rpcbind_socket, PMAP_PROGRAM, 4, timeout=10)
+            except ConnectFailed:
+                pass  # a socket left behind by an rpcbind that is gone: try the port
+        return await OncClient.connect(host, PMAP_PORT, PMAP_PROGRAM, 4, timeout=10)
+
     async def _rpcbind(self, host: str, entries: list[tuple[int, int, str, int]], *, set_: bool = True, unset_first: bool = False) -> None:
-        rpcbind = await OncClient.connect(host, PMAP_PORT, PMAP_PROGRAM, 4)
+        rpcbind = await self._rpcbind_client(host)
         try:
             # UNSET drops a program version on every transport at once: all of them first
             if unset_first or not set_:
@@ -1884,7 +2104,7 @@ class OncServer(_StreamServer):
                 return b"".join(parts)
 
     async def _reply_to(self, client: _Tracked, message: bytes) -> bytes | None:
-        reply = await self._process(message, client.peer, "tcp")
+        reply = await self._process(message, client.peer, "tcp" if isinstance(client.peer, tuple) else "unix")
         return record(reply) if reply is not None else None
 
     async def _process(self, message: bytes, address: Any, transport: str) -> bytes | None:
@@ -1944,7 +2164,10 @@ class OncServer(_StreamServer):
         current_call.set(context)
         try:
             result = await _maybe_await(handler(context, *arguments))
-            payload = result_codec.encode(result) if result_codec is not None else b""
+            if isinstance(result, Results) and result_codec is not None:
+                payload = b"".join(result_codec.encode(value) for value in result.values)
+            else:
+                payload = result_codec.encode(result) if result_codec is not None else b""
         except Exception as error:
             self.errors.report("handler error", f"program {program} version {version} procedure {procedure} raised {type(error).__name__}: {error}", level=logging.ERROR, exc_info=error)
             return _accepted(xid, SYSTEM_ERR)
@@ -2008,18 +2231,19 @@ def _streamed_call(cls: Any, key: int | str, arguments: tuple[Any, ...]) -> tupl
 
 
 class ProgramClient(_Closes):
-    """A blocking client of one program version, over TCP or UDP (``udp=True``). With no
+    """A blocking client of one program version, over TCP, UDP (``udp=True``) or a UNIX
+    socket (``unix=True``: ``host`` is its path). With no
     ``port`` the portmapper/rpcbind on ``host`` is asked (GETPORT, then GETADDR). A context
     manager; ``close()`` drops the connection."""
 
     _xdr_program: _rt.Program  # set by the generated class, with _xdr_version
     _xdr_version: int
 
-    def __init__(self, host: str, port: int | None = None, *, udp: bool = False, credentials: Credentials | None = None, timeout: float = 30.0) -> None:
+    def __init__(self, host: str, port: int | None = None, *, udp: bool = False, unix: bool = False, credentials: Credentials | None = None, timeout: float = 30.0) -> None:
         program, version = self._xdr_program.number, self._xdr_version
-        if port is None:
+        if port is None and not unix:
             port = lookup_port(host, program, version, udp=udp, timeout=min(timeout, 10.0))
-        self._xdr_client = BlockingOncClient(host, port, program, version, udp=udp, credentials=credentials or Credentials(), timeout=timeout)
+        self._xdr_client = BlockingOncClient(host, port or 0, program, version, udp=udp, unix=unix, credentials=credentials or Credentials(), timeout=timeout)
         self._xdr_procedures_by_number = _procedures_of(type(self))
 
     def call(self, procedure: int | str, *arguments: Any) -> Any:
@@ -2059,11 +2283,16 @@ class AsyncProgramClient(_ClosesAsync):
         self._xdr_procedures_by_number = _procedures_of(type(self))
 
     @classmethod
-    async def connect(cls, host: str, port: int | None = None, *, credentials: Credentials | None = None, timeout: float = 30.0) -> Self:
+    async def connect(cls, host: str, port: int | None = None, *, unix: bool = False, credentials: Credentials | None = None, timeout: float = 30.0) -> Self:
+        """Connect to ``host`` and ``port`` (asked of rpcbind when None), or with ``unix``
+        to the UNIX socket at the path ``host``."""
         program, version = cls._xdr_program.number, cls._xdr_version
+        if unix:
+            client = await OncClient.connect_unix(host, program, version, timeout=timeout, credentials=credentials or Credentials())
+            return cls(client, timeout)
         if port is None:
             port = await lookup_port_async(host, program, version, timeout=min(timeout, 10.0))
-        client = await OncClient.connect(host, port, program, version, credentials=credentials or Credentials())
+        client = await OncClient.connect(host, port, program, version, timeout=timeout, credentials=credentials or Credentials())
         return cls(client, timeout)
 
     async def call(self, procedure: int | str, *arguments: Any) -> Any:
@@ -2112,13 +2341,14 @@ class ProgramServer:
     def ports(self) -> dict[str, int]:
         return dict(self._xdr_server.ports) if self._xdr_server is not None else {}
 
-    async def start(self, host: str = "127.0.0.1", port: int = 0, tcp: bool = True, udp: bool = True, register: bool = False) -> None:
-        """Listen (returns once listening); with ``register`` the version is registered with
-        the local rpcbind on every transport."""
+    async def start(self, host: str = "127.0.0.1", port: int = 0, tcp: bool = True, udp: bool = True, register: bool = False, unix: str | None = None) -> None:
+        """Listen (returns once listening); ``unix`` also listens on a UNIX socket at that
+        path; with ``register`` the version is registered with the local rpcbind on every
+        transport but the UNIX socket."""
         if self._xdr_server is not None:
             raise RuntimeError("the server is running already")
         server = OncServer(self, **self._xdr_options)
-        await server.start(host, port, tcp, udp, register)
+        await server.start(host, port, tcp, udp, register, unix)
         self._xdr_server = server
 
     async def stop(self) -> None:
