@@ -95,7 +95,7 @@ def test_calls_replies_and_error_replies(tmp_path: Path) -> None:
         assert [r.initpid for r in results] == list(range(2, 51))  # matched by serial
         with pytest.raises(rpc.RemoteError, match="pid 0 is not a process"):
             await client.call(1, lxc.virLXCMonitorInitEventMsg(0))
-        with pytest.raises(rpc.RemoteError, match="unknown procedure 9"):
+        with pytest.raises(rpc.RemoteError, match="unknown procedure: 9"):
             await client.call(9)
         await client.close()
         listener.close()
@@ -155,11 +155,13 @@ def test_server_survives_bad_clients(tmp_path: Path) -> None:
         assert (await client.call(1, lxc.virLXCMonitorInitEventMsg(41))).initpid == 42
         await client.close()
         deadline = time.monotonic() + 5
-        while sum(server.errors.counts.values()) < 3 and time.monotonic() < deadline:
+        kinds = ("bad message", "closed mid-message", "ignored frame")
+        while any(kind not in server.errors.counts for kind in kinds) and time.monotonic() < deadline:
             await asyncio.sleep(0.01)
         # kinds only: the server keeps counts, never the failed clients' exceptions or bytes
-        # (the fourth client's ERROR reply may meet a closed socket: "socket error")
-        assert server.errors.counts["bad message"] == 2 and server.errors.counts["closed mid-message"] == 1
+        # (the fourth client's ERROR reply may meet a closed socket: "socket error"); a
+        # MESSAGE from a client is dropped and the connection kept, as libvirtd does
+        assert [server.errors.counts[kind] for kind in kinds] == [1, 1, 1]
         listener.close()
 
     run(scenario())
@@ -281,7 +283,7 @@ def test_a_failed_call_is_answered_with_a_virnetmessageerror(tmp_path: Path, vir
         assert [(b.code, b.domain, b.level, b.message) for b in bodies] == [
             (39, 7, 2, "pid 0 is not a process"),  # VIR_ERR_RPC, VIR_FROM_RPC, VIR_ERR_ERROR
             (1, 7, 2, "internal error in procedure 2"),  # VIR_ERR_INTERNAL_ERROR
-            (39, 7, 2, "unknown procedure 9 of program 0x20000077"),
+            (39, 7, 2, "unknown procedure: 9"),  # libvirtd's words
         ]
         writer.close()
         client = await rpc.Client.connect_unix(path, PROGRAM, VERSION, procedures={2: (INIT, INIT)})

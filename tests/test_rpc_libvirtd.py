@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import importlib
 import os
+import socket
+import struct
 import subprocess
 import time
 from pathlib import Path
@@ -165,3 +167,68 @@ def test_typed_client_calls_and_lifecycle_events(libvirtd: Path, remote: ModuleT
             await client.connect_close()
 
     asyncio.run(asyncio.wait_for(scenario(), 60))
+
+
+# ---- the typed server next to libvirtd: the same bytes for the same frames ------------------
+
+KEEPALIVE_PROGRAM = 0x6B656570  # virkeepaliveprotocol.x
+
+
+def raw_frame(program: int, version: int, procedure: int, kind: int, serial: int, status: int, payload: bytes = b"") -> bytes:
+    """A frame laid out by hand (virnetprotocol.x), so header fields may be anything."""
+    return struct.pack(">IIIiIIi", 28 + len(payload), program, version, procedure, kind, serial, status) + payload
+
+
+def exchange(path: str, frames: list[bytes], count: int) -> list[bytes]:
+    """Send ``frames`` on one fresh connection; the first ``count`` frames that come back
+    (each frame's bytes), in serial order: libvirtd answers calls from a pool of workers."""
+    received: list[bytes] = []
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        sock.settimeout(20)
+        sock.connect(path)
+        sock.sendall(b"".join(frames))
+        stream = sock.makefile("rb")
+        while len(received) < count:
+            length_word = stream.read(4)
+            assert len(length_word) == 4, f"connection closed after {received}"
+            received.append(length_word + stream.read(struct.unpack(">I", length_word)[0] - 4))
+    return sorted(received, key=lambda frame: frame[20:24])
+
+
+def test_broken_headers_are_refused_as_libvirtd_refuses_them(libvirtd: Path, remote: ModuleType, tmp_path: Path) -> None:
+    """A CALL of another version, with a status other than OK, of an unknown program or
+    procedure, and frames a client may not send (REPLY, MESSAGE, STREAM of no stream, an unknown
+    type): libvirtd's answers, byte for byte, from the typed server; the connection stays up."""
+    rpc = importlib.import_module(remote.__name__.rsplit(".", 1)[0] + ".xdr_rpc")
+    program = remote.REMOTE_PROGRAM
+    frames = [
+        raw_frame(program, 2, 157, 0, 1, 0),  # version 2
+        raw_frame(program, 1, 157, 0, 2, 1),  # status ERROR
+        raw_frame(program, 1, 157, 0, 3, 2, b"\0" * 8),  # status CONTINUE, with a payload
+        raw_frame(program, 1, 157, 0, 4, 7),  # no such status
+        raw_frame(0x12345678, 1, 1, 0, 5, 0),  # unknown program
+        raw_frame(KEEPALIVE_PROGRAM, 1, 1, 0, 6, 0),  # the keepalive program takes no calls
+        raw_frame(program, 1, 99999, 0, 7, 0),  # unknown procedure
+        raw_frame(program, 2, 99999, 0, 8, 1),  # the version is looked at first, then the status
+        raw_frame(program, 1, 99999, 0, 9, 1),
+        raw_frame(program, 1, 157, 1, 10, 0),  # REPLY from a client: dropped
+        raw_frame(program, 1, 157, 2, 11, 0),  # MESSAGE: dropped
+        raw_frame(program, 1, 157, 3, 12, 2, b"data"),  # STREAM of no stream: dropped
+        raw_frame(program, 1, 157, 3, 13, 1),
+        raw_frame(program, 1, 157, 5, 14, 0),  # REPLY_WITH_FDS
+        raw_frame(program, 1, 157, 9, 15, 0),  # no such type
+        raw_frame(program, 2, 157, 0, 16, 0),  # the connection is still up
+    ]
+    expected = exchange(str(libvirtd), frames, 10)  # one reply per refused call, none for the dropped frames
+    assert [struct.unpack(">I", reply[20:24])[0] for reply in expected] == [1, 2, 3, 4, 5, 6, 7, 8, 9, 16]
+
+    async def scenario() -> list[bytes]:
+        server = remote.REMOTE_Server()
+        await server.serve_unix(str(tmp_path / "typed.sock"))
+        got = await asyncio.to_thread(exchange, str(tmp_path / "typed.sock"), frames, 10)
+        await server.stop()
+        assert server.errors.counts["refused call"] == 9 and server.errors.counts["ignored frame"] == 6
+        return got
+
+    assert asyncio.run(asyncio.wait_for(scenario(), 60)) == expected
+    assert rpc.MessageError.decode(expected[0][28:]).message == "Cannot find program 536903814 version 2"

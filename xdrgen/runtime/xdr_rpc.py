@@ -877,7 +877,13 @@ class Server(_StreamServer):
     ``virNetMessageError``: an ``RpcError``'s message is sent, any other exception is logged
     and answered "internal error" (no traceback leaves the server). ``await accept()`` gives
     the next client that connects; ``on_connect(connection)`` is called for each. Limits come
-    from ``limits`` (``ServerLimits``); counters in ``stats`` and ``errors.counts``."""
+    from ``limits`` (``ServerLimits``); counters in ``stats`` and ``errors.counts``.
+
+    Headers are checked as libvirtd checks them: a CALL of another program or version, or with
+    a status other than OK, is answered with libvirtd's VIR_ERR_RPC error ("Cannot find
+    program P version V", "Unexpected message status N") and counted as "refused call"; frames
+    a client does not send (REPLY, MESSAGE, unknown types) are read, dropped and counted as
+    "ignored frame"; the connection goes on."""
 
     def __init__(
         self,
@@ -935,22 +941,41 @@ class Server(_StreamServer):
             except Exception:
                 log.exception("on_connect raised")
 
-    async def _read_message(self, client: _Tracked) -> tuple[Header, bytes]:
-        first = await self._read_exactly(client, 4, True)
-        _check_frame_length(_U32.unpack(first)[0], self.max_size)
-        fixed = first + await self._read_exactly(client, HEADER.size - 4, False)
-        header, length = _frame_header(fixed, self.max_size)
-        if header.type != MessageType.CALL:  # before reading the payload: a bad frame costs 28 bytes
-            raise RpcError(f"unexpected {header.type.name} frame from a client")
-        return header, await self._read_exactly(client, length, False) if length else b""
+    async def _read_message(self, client: _Tracked) -> tuple[Header, bytes, str | None]:
+        """The next CALL, with the reason it is refused (None: it is served). Other frames are
+        handled here, in the order they came, as libvirtd does: frames a client may not send
+        (REPLY, MESSAGE of our program, unknown types) and stream data of no stream are read
+        and dropped; a CALL_WITH_FDS (no descriptors over our sockets) drops the client."""
+        while True:
+            first = await self._read_exactly(client, 4, True)
+            _check_frame_length(_U32.unpack(first)[0], self.max_size)
+            fixed = first + await self._read_exactly(client, HEADER.size - 4, False)
+            length, program, version, procedure, kind, serial, status = HEADER.unpack(fixed)
+            if kind == MessageType.CALL_WITH_FDS:  # before reading the payload: it costs 28 bytes
+                raise RpcError("CALL_WITH_FDS frame: no file descriptors pass on this connection")
+            body = await self._read_exactly(client, length - HEADER.size, False) if length > HEADER.size else b""
+            if kind == MessageType.CALL:
+                refusal = None
+                if program != self.program or version != self.version:
+                    refusal = f"Cannot find program {program} version {version}"
+                elif status != Status.OK:
+                    refusal = f"Unexpected message status {status}"
+                return Header(program, version, procedure, MessageType.CALL, serial, Status.OK), body, refusal
+            del body
+            self._release(client.reserved)
+            client.reserved, client.in_message = 0, False
+            self.errors.report("ignored frame", f"{client.peer!r}: ignored a frame of type {kind} (program {program:#x}, serial {serial})", level=logging.DEBUG)
 
-    async def _reply_to(self, client: _Tracked, message: tuple[Header, bytes]) -> bytes:
-        header, body = message
+    async def _reply_to(self, client: _Tracked, message: tuple[Header, bytes, str | None]) -> bytes:
+        header, body, refusal = message
         status = Status.ERROR
         try:
+            if refusal is not None:
+                self.errors.report("refused call", f"{client.peer!r}: {refusal}")
+                raise RemoteError(_rpc_error(refusal))
             entry = self.handlers.get(header.procedure)
-            if header.program != self.program or entry is None:
-                raise RpcError(f"unknown procedure {header.procedure} of program {header.program:#x}")
+            if entry is None:
+                raise RemoteError(_rpc_error(f"unknown procedure: {header.procedure}"))
             handler, arg_codec, result_codec = entry
             try:
                 arguments = [arg_codec.decode(body)] if arg_codec is not None else []
@@ -977,6 +1002,12 @@ def _error_payload(error: Any) -> bytes:
         return error
     text = str(error)
     return MessageError(VIR_ERR_RPC, message=text, str1=text).encode()
+
+
+def _rpc_error(text: str) -> MessageError:
+    """A VIR_ERR_RPC error as libvirtd raises its own: ``virReportError(VIR_ERR_RPC, "%s", text)``
+    keeps the format in str1, the text in str2, and -1 in int1 and int2."""
+    return MessageError(VIR_ERR_RPC, VIR_FROM_RPC, text, VIR_ERR_ERROR, None, "%s", text, None, -1, -1)
 
 
 # ---- typed libvirt classes ------------------------------------------------------------------
