@@ -874,8 +874,9 @@ class Server(_StreamServer):
     """A libvirt-framing server. Calls go to ``handlers[procedure] = (handler, argument codec,
     result codec)`` as ``handler(connection, *arguments)`` (plain or async); the return value
     is the reply. A handler that raises is answered with an ERROR reply holding a
-    ``virNetMessageError``: an ``RpcError``'s message is sent, any other exception is logged
-    and answered "internal error" (no traceback leaves the server). ``await accept()`` gives
+    ``virNetMessageError``: a ``RemoteError``'s error unchanged (a ``MessageError``, or the
+    generated ``remote_error`` a typed client raised), an ``RpcError``'s message, and any
+    other exception is logged and answered "internal error" (no traceback leaves the server). ``await accept()`` gives
     the next client that connects; ``on_connect(connection)`` is called for each. Limits come
     from ``limits`` (``ServerLimits``); counters in ``stats`` and ``errors.counts``.
 
@@ -996,10 +997,16 @@ class Server(_StreamServer):
 
 
 def _error_payload(error: Any) -> bytes:
+    """The body of an ERROR reply for a ``RemoteError``'s ``error``, unchanged: a ``MessageError``,
+    a value of a generated module (``remote_error`` or ``virNetMessageError``, as a typed
+    client raised it: the same XDR), or the bytes of one."""
     if isinstance(error, MessageError):
         return error.encode()
-    if isinstance(error, bytes):
-        return error
+    if isinstance(error, (bytes, bytearray)):
+        return bytes(error)
+    to_xdr = getattr(error, "to_xdr", None)
+    if to_xdr is not None:
+        return bytes(to_xdr())
     text = str(error)
     return MessageError(VIR_ERR_RPC, message=text, str1=text).encode()
 

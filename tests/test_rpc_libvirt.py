@@ -304,6 +304,34 @@ def test_message_error_round_trips_through_libvirts_codec(virnet: Any) -> None:
     assert rpc.MessageError.decode(virnet.encode("virNetMessageError", decoded)) == full
 
 
+def test_a_received_error_raised_again_passes_through_unchanged(tmp_path: Path, virnet: Any) -> None:
+    """A handler re-raising the RemoteError a libvirt client got (its error a value of
+    virnetprotocol.x's virNetMessageError, every optional field set) answers with exactly
+    that error's bytes; a MessageError built by hand likewise."""
+    received = virnet.decode("virNetMessageError", rpc.MessageError(42, 10, "Domain not found", 2, ("d", b"u" * 16, 7), "a", "b", "c", -1, 5, ("n", b"v" * 16)).encode())
+    built = rpc.MessageError(55, 20, "Requested operation is not valid", 2, None, "x", None, None, 3, 4)
+
+    async def reraise(connection: Any, message: Any) -> Any:
+        raise rpc.RemoteError(received if message.initpid == 1 else built)
+
+    async def scenario() -> list[bytes]:
+        path = str(tmp_path / "pass.sock")
+        server = rpc.Server(PROGRAM, VERSION, handlers={1: (reraise, INIT, INIT)})
+        await server.serve_unix(path)
+        reader, writer = await asyncio.open_unix_connection(path)
+        bodies = []
+        for pid in (1, 2):
+            writer.write(rpc.frame(rpc.Header(PROGRAM, VERSION, 1, rpc.MessageType.CALL, pid, rpc.Status.OK), INIT.encode(lxc.virLXCMonitorInitEventMsg(pid))))
+            header, body = await rpc.read_frame(reader)
+            assert header.status == rpc.Status.ERROR
+            bodies.append(body)
+        writer.close()
+        await server.stop()
+        return bodies
+
+    assert run(scenario()) == [virnet.encode("virNetMessageError", received), built.encode()]
+
+
 def test_a_burst_of_unix_connects_beyond_the_old_backlog(tmp_path: Path) -> None:
     async def scenario() -> None:
         server, path = serve(tmp_path)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 import os
+import re
 import socket
 import struct
 import subprocess
@@ -232,3 +233,102 @@ def test_broken_headers_are_refused_as_libvirtd_refuses_them(libvirtd: Path, rem
 
     assert asyncio.run(asyncio.wait_for(scenario(), 60)) == expected
     assert rpc.MessageError.decode(expected[0][28:]).message == "Cannot find program 536903814 version 2"
+
+
+# ---- virsh through a typed proxy: libvirtd's answers, errors and events, unchanged -----------
+
+
+def typed_proxy(remote: ModuleType, upstream: Path) -> Any:
+    """A REMOTE_Server forwarding every call of each client to a REMOTE_Client of its own
+    connected to ``upstream``, and that client's events back: a handler raises the
+    RemoteError the typed client received."""
+
+    class Proxy(remote.REMOTE_Server):  # type: ignore[name-defined,misc]
+        def __init__(self) -> None:
+            super().__init__(on_connect=self.open_upstream)
+            self.upstreams: dict[Any, Any] = {}
+            for spec in self.CALLS:
+                self.handlers[spec.number] = (self.forwarder(spec.number), *self.handlers[spec.number][1:])
+
+        async def open_upstream(self, connection: Any) -> None:
+            client = await remote.REMOTE_Client.connect_unix(str(upstream))
+            for spec in client.EVENTS:
+                client.client.on_event(spec.number, lambda value, spec=spec: connection.send_event(spec.number, value, spec.message))
+            self.upstreams[connection] = client
+
+        def forwarder(self, number: int) -> Any:
+            async def forward(connection: Any, *arguments: Any) -> Any:
+                return await self.upstreams[connection].client.call(number, *arguments)
+
+            return forward
+
+    return Proxy()
+
+
+def run_virsh(socket_path: Path | str, *args: str) -> tuple[int, str, str]:
+    """virsh's exit status, output and errors; the test driver's CPU time is the clock's."""
+    uri = f"test+unix:///default?socket={socket_path}"
+    done = subprocess.run([VIRSH, "-c", uri, *args], capture_output=True, text=True, timeout=60)
+    return done.returncode, re.sub(r"(CPU time:\s+)\S+", r"\1-", done.stdout), done.stderr
+
+
+VIRSH_COMMANDS = [
+    ("list", "--all"),
+    ("dominfo", "test"),
+    ("domstate", "--reason", "test"),
+    ("dumpxml", "test"),
+    ("domjobinfo", "test"),  # VIR_ERR_NO_SUPPORT from the test driver: virsh's fallback tests the code
+    ("dominfo", "no-such-domain"),
+    ("suspend", "test"),
+    ("destroy test; domstate test; start test; domstate test; suspend test; resume test; domstate test",),
+    ("undefine", "test"),  # a running domain: an error carrying the domain
+    ("net-list", "--all"),
+    ("net-info", "no-such-net"),
+    ("pool-list", "--all"),
+    ("vol-list", "default-pool"),
+    ("nodeinfo",),
+    ("version",),
+    ("hostname",),
+    ("capabilities",),
+    ("define", "/no/such/file.xml"),
+]
+
+
+def test_virsh_cannot_tell_a_typed_proxy_from_libvirtd(libvirtd: Path, remote: ModuleType, tmp_path: Path) -> None:
+    """virsh's output, errors and exit status through the proxy are libvirtd's own, for
+    listings, lifecycle commands and errors (the errors pass through intact: code, domain,
+    message and fields); a lifecycle event reaches `virsh event` through the proxy."""
+    proxy_path = tmp_path / "proxy.sock"
+
+    async def scenario() -> None:
+        proxy = typed_proxy(remote, libvirtd)
+        await proxy.serve_unix(str(proxy_path))
+        for command in VIRSH_COMMANDS:
+            direct = await asyncio.to_thread(run_virsh, libvirtd, *command)
+            through = await asyncio.to_thread(run_virsh, proxy_path, *command)
+            assert through == direct, command
+        assert "error: failed to get domain 'no-such-domain'" in (await asyncio.to_thread(run_virsh, proxy_path, "dominfo", "no-such-domain"))[2]
+        # an event through the proxy: virsh waits for two lifecycle events while another virsh
+        # (also through the proxy, the test driver's state being shared) destroys and starts
+        uri = f"test+unix:///default?socket={proxy_path}"
+        watcher = await asyncio.create_subprocess_exec(
+            VIRSH, "-c", uri, "event", "--domain", "test", "--event", "lifecycle", "--loop",
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
+        )
+        assert watcher.stdout is not None
+        try:
+            deadline = time.monotonic() + 20
+            while not proxy.connections and time.monotonic() < deadline:
+                await asyncio.sleep(0.05)
+            await asyncio.sleep(1.0)  # its callback registered (virsh says nothing when it is)
+            assert (await asyncio.to_thread(run_virsh, proxy_path, "destroy test; start test"))[0] == 0
+            lines = [(await asyncio.wait_for(watcher.stdout.readline(), 20)).decode().strip() for _ in range(2)]
+        finally:
+            watcher.terminate()
+            await watcher.wait()
+        assert lines == ["event 'lifecycle' for domain 'test': Stopped Destroyed", "event 'lifecycle' for domain 'test': Started Booted"]
+        for client in proxy.upstreams.values():
+            await client.close()
+        await proxy.stop()
+
+    asyncio.run(asyncio.wait_for(scenario(), 240))
