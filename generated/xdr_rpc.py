@@ -109,6 +109,14 @@ class RemoteError(RpcError):
         self.error = error
 
 
+class KeepaliveTimeout(ConnectionClosed):
+    """The peer left our keepalive PINGs unanswered (libvirt's keepalive count): the
+    connection was closed."""
+
+    def __init__(self, message: str):
+        super().__init__(message, mid_message=True)
+
+
 class StreamedReply(RpcError):
     """A plain call got a reply holding several results (ypserv's YPPROC_ALL streams them);
     read such replies with ``call_stream``."""
@@ -605,6 +613,70 @@ async def close_stream(writer: asyncio.StreamWriter) -> None:
         pass
 
 
+# ---- keepalive (libvirt's virkeepaliveprotocol.x) --------------------------------------------
+
+KEEPALIVE_PROGRAM, KEEPALIVE_VERSION = 0x6B656570, 1
+KEEPALIVE_PING, KEEPALIVE_PONG = 1, 2  # MESSAGE frames with no payload
+VIR_DRV_FEATURE_PROGRAM_KEEPALIVE = 10  # what CONNECT_SUPPORTS_FEATURE asks before pinging
+
+
+def keepalive_frame(procedure: int) -> bytes:
+    """A PING or PONG: a MESSAGE of the keepalive program, serial 0, no payload."""
+    return frame(Header(KEEPALIVE_PROGRAM, KEEPALIVE_VERSION, procedure, MessageType.MESSAGE, 0, Status.OK), b"")
+
+
+def is_ping(program: int, version: int, procedure: int, kind: int) -> bool:
+    """Whether a frame is a PING to answer: libvirtd answers whatever its status or payload,
+    and drops other versions and procedures."""
+    return (program, version, procedure, kind) == (KEEPALIVE_PROGRAM, KEEPALIVE_VERSION, KEEPALIVE_PING, MessageType.MESSAGE)
+
+
+class Keepalive:
+    """When to PING a peer and when to give up on it, as libvirt's virkeepalive.c decides
+    (libvirtd's ``keepalive_interval`` / ``keepalive_count``): once the peer has sent nothing
+    for ``interval`` seconds a PING goes out, and another each ``interval`` while it stays
+    silent; after ``count`` unanswered PINGs the connection is dead. Any frame from the peer
+    counts as an answer. No I/O here: ``check(now, last_received)`` says what to do and how
+    long until the next check."""
+
+    def __init__(self, interval: float, count: int, now: float):
+        if interval <= 0 or count < 0:
+            raise ValueError(f"keepalive interval {interval} must be > 0 and count {count} >= 0")
+        self.interval, self.count = interval, count
+        self.last_received = now
+        self.unanswered = 0
+        self.pings_sent = 0
+
+    def check(self, now: float, last_received: float) -> tuple[str | None, float]:
+        """("ping", delay), ("dead", 0) or (None, delay): the action due at ``now``, and the
+        seconds until the next check."""
+        if last_received > self.last_received:
+            self.last_received, self.unanswered = last_received, 0
+        silent = now - self.last_received
+        if silent < self.interval:
+            return None, self.interval - silent
+        if self.unanswered >= self.count:
+            return "dead", 0.0
+        self.unanswered += 1
+        self.pings_sent += 1
+        return "ping", self.interval
+
+    def why_dead(self) -> str:
+        return f"no answer to {self.unanswered} keepalive pings in {self.interval * (self.unanswered + 1):g} s"
+
+
+async def _run_keepalive(state: Keepalive, last_received: Callable[[], float], send: Callable[[bytes], None]) -> None:
+    """PING on ``state``'s schedule through ``send``; returns when the peer is dead."""
+    loop = asyncio.get_running_loop()
+    while True:
+        action, delay = state.check(loop.time(), last_received())
+        if action == "dead":
+            return
+        if action == "ping":
+            send(keepalive_frame(KEEPALIVE_PING))
+        await asyncio.sleep(delay)
+
+
 # virNetMessageError, from virnetprotocol.x; the numbers are virerror.h's
 VIR_ERR_INTERNAL_ERROR, VIR_ERR_RPC = 1, 39
 VIR_FROM_RPC = 7
@@ -724,6 +796,10 @@ class Client(_ClosesAsync):
     ``other_programs``; an exception in an event callback is logged and counted in
     ``callback_errors``, and the reader goes on. ``closed`` resolves when the connection ends:
     to None for a clean close, else to the failure.
+
+    Keepalive: a PING from the server is answered with a PONG (``pings_received`` counts
+    them); ``start_keepalive(interval, count)`` PINGs a silent server and closes the
+    connection (``KeepaliveTimeout``) after ``count`` unanswered PINGs.
     """
 
     def __init__(
@@ -750,6 +826,11 @@ class Client(_ClosesAsync):
         self.unknown_replies = 0
         self.other_programs = 0
         self.callback_errors = 0
+        self.pings_received = 0
+        self.last_received = asyncio.get_running_loop().time()
+        self.keepalive: Keepalive | None = None
+        self._keepalive_task: asyncio.Future[None] | None = None
+        self._dead: KeepaliveTimeout | None = None
         self.closed: asyncio.Future[BaseException | None] = asyncio.get_running_loop().create_future()
         self._task = asyncio.ensure_future(self._read_loop())
 
@@ -768,6 +849,21 @@ class Client(_ClosesAsync):
 
     def on_event(self, procedure: int, handler: EventHandler) -> None:
         self.handlers.setdefault(procedure, []).append(handler)
+
+    def start_keepalive(self, interval: float = 5.0, count: int = 5) -> None:
+        """PING the server whenever it was silent for ``interval`` seconds; close after
+        ``count`` PINGs without an answer (libvirt's client defaults: 5 and 5). A server that
+        does not know the keepalive program drops PINGs: ask it first (libvirt clients call
+        CONNECT_SUPPORTS_FEATURE with ``VIR_DRV_FEATURE_PROGRAM_KEEPALIVE``)."""
+        if self._keepalive_task is not None:
+            self._keepalive_task.cancel()
+        self.keepalive = Keepalive(interval, count, asyncio.get_running_loop().time())
+        self._keepalive_task = asyncio.ensure_future(self._keep_alive(self.keepalive))
+
+    async def _keep_alive(self, state: Keepalive) -> None:
+        await _run_keepalive(state, lambda: self.last_received, self.writer.write)
+        self._dead = KeepaliveTimeout(f"connection closed: {state.why_dead()}")
+        self.writer.transport.abort()
 
     async def call(self, procedure: int, *arguments: Any, timeout: float | None = 30.0) -> Any:
         if self.closed.done():
@@ -792,15 +888,24 @@ class Client(_ClosesAsync):
         return result_codec.decode(body) if result_codec is not None else None
 
     async def close(self) -> None:
+        if self._keepalive_task is not None:
+            self._keepalive_task.cancel()
         await close_stream(self.writer)
         await asyncio.gather(self._task, return_exceptions=True)
 
     async def _read_loop(self) -> None:
         failure: BaseException | None = None
+        loop = asyncio.get_running_loop()
         try:
             while True:
                 header, body = await read_frame(self.reader, self.max_size)
-                if header.program != self.program:
+                self.last_received = loop.time()
+                if is_ping(header.program, header.version, header.procedure, header.type):
+                    self.pings_received += 1
+                    self.writer.write(keepalive_frame(KEEPALIVE_PONG))
+                elif header.program == KEEPALIVE_PROGRAM:
+                    pass  # a PONG: its coming is all that counts
+                elif header.program != self.program:
                     self.other_programs += 1  # libvirt multiplexes programs (keepalive) on a connection
                 elif header.type == MessageType.MESSAGE:
                     await self._dispatch_event(header, body)
@@ -821,6 +926,9 @@ class Client(_ClosesAsync):
             failure = error
             raise
         finally:
+            failure = self._dead or failure
+            if self._keepalive_task is not None:
+                self._keepalive_task.cancel()
             for future in self.pending.values():
                 if not future.done():
                     future.set_exception(failure or ConnectionClosed("connection closed"))
@@ -846,11 +954,36 @@ def _decode_error(body: bytes) -> Any:
 
 
 class ServerConnection(_Tracked):
-    """The server's side of one client: send events, answer calls, close after flushing."""
+    """The server's side of one client: send events, answer calls, close after flushing,
+    PING the client (``start_keepalive``)."""
 
     def __init__(self, server: Server, reader: asyncio.StreamReader, writer: asyncio.StreamWriter):
         super().__init__(reader, writer, server.limits)
         self.server = server
+        self.pings_received = 0
+        self.keepalive: Keepalive | None = None
+        self._keepalive_task: asyncio.Future[None] | None = None
+
+    def start_keepalive(self, interval: float | None = None, count: int | None = None) -> None:
+        """PING the client whenever it was silent for ``interval`` seconds and drop it after
+        ``count`` unanswered PINGs (default: the server's ``keepalive_interval`` and
+        ``keepalive_count``, libvirtd's 5 and 5). libvirtd starts this when the client asks
+        CONNECT_SUPPORTS_FEATURE about ``VIR_DRV_FEATURE_PROGRAM_KEEPALIVE``."""
+        interval = interval if interval is not None else self.server.keepalive_interval
+        if interval is None or self._keepalive_task is not None:
+            return
+        count = count if count is not None else self.server.keepalive_count
+        self.keepalive = Keepalive(interval, count, asyncio.get_running_loop().time())
+        self._keepalive_task = asyncio.ensure_future(self._keep_alive(self.keepalive))
+
+    async def _keep_alive(self, state: Keepalive) -> None:
+        await _run_keepalive(state, lambda: self.last_active, self.writer.write)
+        self.server.errors.report("keepalive", f"{self.peer!r}: dropped, {state.why_dead()}")
+        self.abort()
+
+    def _stop_keepalive(self) -> None:
+        if self._keepalive_task is not None:
+            self._keepalive_task.cancel()
 
     async def send_event(self, procedure: int, value: Any = None, codec: Any = None) -> None:
         """Queue an event and wait until it is handed to the socket (drained)."""
@@ -884,7 +1017,11 @@ class Server(_StreamServer):
     a status other than OK, is answered with libvirtd's VIR_ERR_RPC error ("Cannot find
     program P version V", "Unexpected message status N") and counted as "refused call"; frames
     a client does not send (REPLY, MESSAGE, unknown types) are read, dropped and counted as
-    "ignored frame"; the connection goes on."""
+    "ignored frame"; the connection goes on.
+
+    Keepalive: a client's PING is always answered with a PONG; ``connection.start_keepalive()``
+    PINGs a client on the server's ``keepalive_interval`` (None: never) and drops it after
+    ``keepalive_count`` unanswered ones (counted as "keepalive")."""
 
     def __init__(
         self,
@@ -895,9 +1032,12 @@ class Server(_StreamServer):
         max_size: int | None = None,
         limits: ServerLimits | None = None,
         on_connect: Callable[[ServerConnection], Any] | None = None,
+        keepalive_interval: float | None = 5.0,
+        keepalive_count: int = 5,
     ):
         super().__init__(limits, log)
         self.program, self.version = program, version
+        self.keepalive_interval, self.keepalive_count = keepalive_interval, keepalive_count
         self.handlers = handlers or {}
         self.max_size = max_size or self.limits.max_message or MESSAGE_MAX
         self.on_connect = on_connect
@@ -929,6 +1069,10 @@ class Server(_StreamServer):
 
     def _make_client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> _Tracked:
         return ServerConnection(self, reader, writer)
+
+    async def _disconnected(self, client: _Tracked) -> None:
+        assert isinstance(client, ServerConnection)
+        client._stop_keepalive()
 
     async def _connected(self, client: _Tracked) -> None:
         assert isinstance(client, ServerConnection)
@@ -965,7 +1109,12 @@ class Server(_StreamServer):
             del body
             self._release(client.reserved)
             client.reserved, client.in_message = 0, False
-            self.errors.report("ignored frame", f"{client.peer!r}: ignored a frame of type {kind} (program {program:#x}, serial {serial})", level=logging.DEBUG)
+            if is_ping(program, version, procedure, kind):
+                assert isinstance(client, ServerConnection)
+                client.pings_received += 1
+                client.writer.write(keepalive_frame(KEEPALIVE_PONG))
+            elif (program, version, kind) != (KEEPALIVE_PROGRAM, KEEPALIVE_VERSION, MessageType.MESSAGE):  # a PONG needs nothing
+                self.errors.report("ignored frame", f"{client.peer!r}: ignored a frame of type {kind} (program {program:#x}, serial {serial})", level=logging.DEBUG)
 
     async def _reply_to(self, client: _Tracked, message: tuple[Header, bytes, str | None]) -> bytes:
         header, body, refusal = message
@@ -1122,6 +1271,16 @@ class TypedClient(_ClosesAsync):
     async def _call(self, procedure: int, *arguments: Any) -> Any:
         return await self.client.call(procedure, *arguments, timeout=self.timeout)
 
+    async def start_keepalive(self, interval: float = 5.0, count: int = 5) -> bool:
+        """PING the server as libvirt's clients do (``Client.start_keepalive``), once it said
+        it supports keepalive when the protocol has ``connect_supports_feature`` (the remote
+        protocol); False, and no PINGs, when it does not."""
+        ask = getattr(self, "connect_supports_feature", None)
+        if ask is not None and not getattr(await ask(VIR_DRV_FEATURE_PROGRAM_KEEPALIVE), "supported", 0):
+            return False
+        self.client.start_keepalive(interval, count)
+        return True
+
     def _on_event(self, procedure: int, callback: Callable[..., Awaitable[None] | None], payload: bool) -> None:
         if payload:
             self.client.on_event(procedure, callback)
@@ -1136,7 +1295,13 @@ class TypedServer(Server):
     a ``virNetMessageError`` VIR_ERR_NO_SUPPORT; a method that raises ``RemoteError`` is
     answered with its error, ``RpcError`` with its message, anything else "internal error"
     (and logged). Connections are of the class's ``CONNECTION`` (with its typed event
-    senders). Listening, limits and stopping are ``Server``'s."""
+    senders). Listening, limits, keepalive and stopping are ``Server``'s.
+
+    Keepalive is advertised as libvirtd does: a ``connect_supports_feature`` procedure (the
+    remote protocol's CONNECT_SUPPORTS_FEATURE) asked about
+    ``VIR_DRV_FEATURE_PROGRAM_KEEPALIVE`` answers 1 and starts PINGing that client (when the
+    server has a ``keepalive_interval``; PINGs are answered either way); other features go
+    to the method."""
 
     PROGRAM: ClassVar[int]
     VERSION: ClassVar[int]
@@ -1149,13 +1314,20 @@ class TypedServer(Server):
         max_size: int | None = None,
         limits: ServerLimits | None = None,
         on_connect: Callable[[ServerConnection], Any] | None = None,
+        keepalive_interval: float | None = 5.0,
+        keepalive_count: int = 5,
     ):
-        super().__init__(self.PROGRAM, self.VERSION, max_size=max_size, limits=limits, on_connect=on_connect)
+        super().__init__(
+            self.PROGRAM, self.VERSION, max_size=max_size, limits=limits, on_connect=on_connect,
+            keepalive_interval=keepalive_interval, keepalive_count=keepalive_count,
+        )  # fmt: skip
         for spec in self.CALLS:
             self.handlers[spec.number] = (self._handler(spec), _argument_codec(spec.arguments), spec.result)
 
     def _handler(self, spec: CallSpec) -> Handler:
         method = getattr(self, spec.method)
+        if spec.method == "connect_supports_feature" and spec.fields == ("feature",) and spec.result is not None:
+            method = self._keepalive_feature(method, spec.result)
         if spec.fields is not None:
             fields = spec.fields
 
@@ -1166,6 +1338,18 @@ class TypedServer(Server):
         if len(spec.arguments) > 1:
             return lambda connection, values: method(connection, *values)
         return method  # type: ignore[no-any-return]
+
+    def _keepalive_feature(self, method: Handler, result: Any) -> Handler:
+        """CONNECT_SUPPORTS_FEATURE with keepalive answered as libvirtd answers it."""
+        supported = result.decode(_U32.pack(1))  # remote_connect_supports_feature_ret: one int
+
+        def supports_feature(connection: ServerConnection, feature: int) -> Any:
+            if feature == VIR_DRV_FEATURE_PROGRAM_KEEPALIVE:  # PINGs are answered even when we send none
+                connection.start_keepalive()
+                return supported
+            return method(connection, feature)
+
+        return supports_feature
 
     def _unsupported(self, method: str) -> NoReturn:
         """What a procedure method not overridden does: libvirtd's answer for a driver

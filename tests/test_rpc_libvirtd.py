@@ -51,6 +51,8 @@ def libvirtd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     config.write_text(
         f'unix_sock_dir = "{home}"\nauth_unix_rw = "none"\nauth_unix_ro = "none"\n'
         'listen_tls = 0\nlisten_tcp = 0\nlog_outputs = "3:stderr"\n'
+        # clients that ask for keepalive are PINGed each second and dropped after 2 silent ones
+        "keepalive_interval = 1\nkeepalive_count = 2\n"
     )
     env = {**os.environ, "LIBVIRT_DRIVER_DIR": str(drivers)}
     daemon = subprocess.Popen(
@@ -332,3 +334,82 @@ def test_virsh_cannot_tell_a_typed_proxy_from_libvirtd(libvirtd: Path, remote: M
         await proxy.stop()
 
     asyncio.run(asyncio.wait_for(scenario(), 240))
+
+
+# ---- keepalive ---------------------------------------------------------------------------------
+
+
+def keepalive_server(remote: ModuleType) -> Any:
+    """The least a server needs for `virsh event`: no auth, open/close, event callbacks."""
+
+    class Events(remote.REMOTE_Server):  # type: ignore[name-defined,misc]
+        def auth_list(self, connection: Any) -> Any:
+            return remote.remote_auth_list_ret([0])  # REMOTE_AUTH_NONE
+
+        def connect_supports_feature(self, connection: Any, feature: int) -> Any:
+            return remote.remote_connect_supports_feature_ret(int(feature == 14))  # REMOTE_EVENT_CALLBACK
+
+        def connect_open(self, connection: Any, name: str, flags: int) -> None:
+            return None
+
+        def connect_close(self, connection: Any) -> None:
+            return None
+
+        def connect_domain_event_callback_register_any(self, connection: Any, eventID: int, dom: Any) -> Any:
+            return remote.remote_connect_domain_event_callback_register_any_ret(1)
+
+        def connect_domain_event_callback_deregister_any(self, connection: Any, callbackID: int) -> None:
+            return None
+
+    return Events
+
+
+def test_virsh_keepalive_against_a_typed_server(libvirtd: Path, remote: ModuleType, tmp_path: Path) -> None:
+    """`virsh -k 1 -K 2` waits 4 s for events: with a server that PINGs nobody virsh PINGs it
+    each second (and would give up after 2 unanswered), with one that PINGs every 0.3 s virsh
+    answers those; either way virsh ends as it ends against libvirtd (which also asks)."""
+    command = ("-k", "1", "-K", "2", "event", "--event", "lifecycle", "--loop", "--timeout", "4")
+
+    def virsh_keepalive(path: Path | str) -> tuple[int, str, str]:
+        done = subprocess.run([VIRSH, "-c", f"test+unix:///default?socket={path}", *command], capture_output=True, text=True, timeout=60)
+        return done.returncode, done.stdout, done.stderr
+
+    expected = virsh_keepalive(libvirtd)
+    assert "event loop timed out" in expected[1]
+
+    async def scenario(interval: float | None) -> Any:
+        server = keepalive_server(remote)(keepalive_interval=interval, keepalive_count=2)
+        connections: list[Any] = []
+        server.on_connect = connections.append
+        await server.serve_unix(str(tmp_path / "ka.sock"))
+        assert await asyncio.to_thread(virsh_keepalive, tmp_path / "ka.sock") == expected
+        await server.stop()
+        assert "keepalive" not in server.errors.counts
+        (connection,) = connections
+        return connection
+
+    silent = asyncio.run(asyncio.wait_for(scenario(None), 60))
+    assert silent.keepalive is None and silent.pings_received >= 3  # virsh's, each answered
+    pinging = asyncio.run(asyncio.wait_for(scenario(0.3), 60))
+    assert pinging.keepalive is not None and pinging.keepalive.pings_sent >= 8 and pinging.keepalive.unanswered <= 1
+
+
+def test_typed_client_keepalive_with_libvirtd(libvirtd: Path, remote: ModuleType) -> None:
+    """libvirtd (keepalive_interval 1, count 2) PINGs a client that asked about the keepalive
+    feature: the typed client answers, so it is still connected seconds later; its own PINGs
+    (start_keepalive) are answered by libvirtd's PONGs."""
+
+    async def scenario() -> None:
+        async with await remote.REMOTE_Client.connect_unix(str(libvirtd)) as client:
+            await client.connect_open("test:///default", 0)
+            assert (await client.connect_supports_feature(10)).supported == 1  # VIR_DRV_FEATURE_PROGRAM_KEEPALIVE
+            await asyncio.sleep(3.5)  # silent: without PONGs libvirtd drops us after 3 s
+            assert client.client.pings_received >= 2 and not client.closed.done()
+            assert (await client.connect_get_hostname()).hostname
+            assert await client.start_keepalive(0.2, 2)
+            await asyncio.sleep(1.5)
+            state = client.client.keepalive
+            assert state.pings_sent >= 5 and state.unanswered <= 1 and not client.closed.done()
+            await client.connect_close()
+
+    asyncio.run(asyncio.wait_for(scenario(), 60))

@@ -38,15 +38,19 @@ RPC_ALIAS = "_rpc"  # and to the runtime
 CLASS_SUFFIXES = ("_Client", "_Server", "_Connection")
 # Attributes of the runtime classes the generated ones subclass: a method must not replace one.
 # tests/test_rpc_libvirt_typed.py checks these against the runtime.
-CLIENT_ATTRIBUTES = frozenset({"client", "timeout", "client_options", "connect_unix", "connect_tcp", "closed", "close"})
+CLIENT_ATTRIBUTES = frozenset({"client", "timeout", "client_options", "connect_unix", "connect_tcp", "closed", "close", "start_keepalive"})
 SERVER_ATTRIBUTES = frozenset(
     {
         "program", "version", "handlers", "max_size", "on_connect", "limits", "stats", "errors", "buffered",
         "max_connections", "connections", "connection_count", "serve_unix", "serve_tcp", "accept", "stop",
+        "keepalive_interval", "keepalive_count",
     }
 )  # fmt: skip
 CONNECTION_ATTRIBUTES = frozenset(
-    {"server", "reader", "writer", "peer", "last_active", "started", "in_message", "reserved", "calls", "slots", "send_event", "close", "idle", "abort"}
+    {
+        "server", "reader", "writer", "peer", "last_active", "started", "in_message", "reserved", "calls", "slots",
+        "send_event", "close", "idle", "abort", "keepalive", "start_keepalive", "pings_received",
+    }
 )
 # the parameters and locals the generated method bodies use besides the procedure's own
 BODY_NAMES = frozenset({"self", "connection", "callback", "result", "message", MODULE_ALIAS, RPC_ALIAS})
