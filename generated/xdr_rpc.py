@@ -32,6 +32,8 @@ from typing import Any, AsyncIterator, Awaitable, Callable, ClassVar, Iterator, 
 
 from typing import TYPE_CHECKING
 
+from typing import AsyncIterable, BinaryIO, Iterable  # libvirt streams' data
+
 if TYPE_CHECKING:
     from . import xdr_runtime as _rt
 else:
@@ -54,6 +56,7 @@ class MessageType(enum.IntEnum):
     STREAM = 3
     CALL_WITH_FDS = 4
     REPLY_WITH_FDS = 5
+    STREAM_HOLE = 6  # libvirt 3.4+: a hole in a sparse stream
 
 
 class Status(enum.IntEnum):
@@ -677,6 +680,143 @@ async def _run_keepalive(state: Keepalive, last_received: Callable[[], float], s
         await asyncio.sleep(delay)
 
 
+# ---- streams (virnetprotocol.x's VIR_NET_STREAM and VIR_NET_STREAM_HOLE) -----------------------
+# A stream belongs to a call and shares its serial. After the call's REPLY, data goes as STREAM
+# frames with status CONTINUE; the sender of data ends it with an empty CONTINUE (server) or a
+# STREAM OK (client, "finish"), which the server confirms with an empty STREAM OK. Either side
+# aborts: the client with an empty STREAM ERROR (confirmed with STREAM OK), the server with a
+# STREAM ERROR holding a virNetMessageError (or a REPLY ERROR once the client finished).
+
+STREAM_CHUNK = 262120  # VIR_NET_MESSAGE_LEGACY_PAYLOAD_MAX: the most data libvirtd puts in one frame
+STREAM_BUFFER = 4 * STREAM_CHUNK  # incoming bytes of one stream held before the reader waits
+_HOLE = struct.Struct(">qI")  # virNetStreamHole: hyper length, unsigned int flags
+
+
+@dataclass(frozen=True)
+class StreamHole:
+    """A hole in a sparse stream (a VIR_NET_STREAM_HOLE frame): ``length`` bytes not sent."""
+
+    length: int
+    flags: int = 0
+
+
+class StreamAborted(RpcError):
+    """The other side aborted the stream."""
+
+
+# what a stream's data may be given as: all the bytes, a binary file, or chunks (and holes)
+StreamData: TypeAlias = Union[bytes, bytearray, memoryview, BinaryIO, Iterable[Union[bytes, StreamHole]], AsyncIterable[Union[bytes, StreamHole]]]
+StreamChunk: TypeAlias = Union[bytes, StreamHole]
+
+
+async def stream_chunks(data: StreamData) -> AsyncIterator[StreamChunk]:
+    """``data`` as chunks of at most STREAM_CHUNK bytes (holes as they come)."""
+    if isinstance(data, (bytes, bytearray, memoryview)):
+        view = memoryview(data)
+        for start in range(0, len(view), STREAM_CHUNK):
+            yield bytes(view[start : start + STREAM_CHUNK])
+        return
+    if hasattr(data, "read"):
+        while block := data.read(STREAM_CHUNK):
+            yield bytes(block)
+        return
+    if hasattr(data, "__aiter__"):
+        async for item in data:
+            for piece in _split(item):
+                yield piece
+        return
+    for item in data:
+        for piece in _split(item):
+            yield piece
+
+
+def _split(item: Any) -> Iterator[StreamChunk]:
+    if isinstance(item, StreamHole):
+        yield item
+        return
+    if not isinstance(item, (bytes, bytearray, memoryview)):
+        raise TypeError(f"stream data must be bytes or StreamHole, not {type(item).__name__}")
+    view = memoryview(item)
+    for start in range(0, len(view), STREAM_CHUNK):
+        yield bytes(view[start : start + STREAM_CHUNK])
+
+
+def stream_frame(program: int, version: int, procedure: int, serial: int, item: StreamChunk | None, status: Status = Status.CONTINUE) -> bytes:
+    """A STREAM frame carrying ``item`` (None: no payload), or a STREAM_HOLE frame."""
+    if isinstance(item, StreamHole):
+        return frame(Header(program, version, procedure, MessageType.STREAM_HOLE, serial, Status.CONTINUE), _HOLE.pack(item.length, item.flags))
+    return frame(Header(program, version, procedure, MessageType.STREAM, serial, status), item or b"")
+
+
+def _decode_hole(body: bytes) -> StreamHole:
+    if len(body) != _HOLE.size:
+        raise _rt.XdrError(f"a stream hole is {_HOLE.size} bytes, not {len(body)}", path="xdr_rpc.StreamHole")
+    length, flags = _HOLE.unpack(body)
+    if length < 0:
+        raise _rt.XdrError(f"a stream hole of negative length {length}", path="xdr_rpc.StreamHole")
+    return StreamHole(length, flags)
+
+
+class StreamInbox:
+    """The incoming half of a stream: the connection's reader ``put``s data chunks and holes
+    in order, the consumer takes them with ``async for``. Once ``limit`` bytes are held (plus
+    the frame that crossed it) ``put`` waits for the consumer, so the reader stops reading the
+    socket and a fast sender is held back by the transport, never by our memory."""
+
+    def __init__(self, limit: int = STREAM_BUFFER):
+        self.limit = limit
+        self.held = 0
+        self.ended = False
+        self.error: BaseException | None = None
+        self._items: asyncio.Queue[StreamChunk] = asyncio.Queue()
+        self._changed = asyncio.Event()
+
+    @property
+    def closed(self) -> bool:
+        return self.ended or self.error is not None
+
+    async def put(self, item: StreamChunk) -> None:
+        """Hold ``item`` once there is room (items of a closed inbox are dropped)."""
+        while self.held >= self.limit and not self.closed:
+            self._changed.clear()
+            await self._changed.wait()
+        if self.closed:
+            return
+        self._items.put_nowait(item)
+        self.held += len(item) if isinstance(item, bytes) else 0
+        self._changed.set()
+
+    def end(self) -> None:
+        """No more data: the consumer gets what is held, then the end."""
+        self.ended = True
+        self._changed.set()
+
+    def fail(self, error: BaseException) -> None:
+        """Drop what is held; the consumer gets ``error``."""
+        if not self.ended and self.error is None:
+            self.error = error
+            while not self._items.empty():
+                self._items.get_nowait()
+            self.held = 0
+        self._changed.set()
+
+    def __aiter__(self) -> StreamInbox:
+        return self
+
+    async def __anext__(self) -> StreamChunk:
+        while self._items.empty():
+            if self.error is not None:
+                raise self.error
+            if self.ended:
+                raise StopAsyncIteration
+            self._changed.clear()
+            await self._changed.wait()
+        item = self._items.get_nowait()
+        self.held -= len(item) if isinstance(item, bytes) else 0
+        self._changed.set()
+        return item
+
+
 # virNetMessageError, from virnetprotocol.x; the numbers are virerror.h's
 VIR_ERR_INTERNAL_ERROR, VIR_ERR_RPC = 1, 39
 VIR_FROM_RPC = 7
@@ -827,6 +967,7 @@ class Client(_ClosesAsync):
         self.other_programs = 0
         self.callback_errors = 0
         self.pings_received = 0
+        self.streams: dict[int, Stream] = {}  # by the serial of their call
         self.last_received = asyncio.get_running_loop().time()
         self.keepalive: Keepalive | None = None
         self._keepalive_task: asyncio.Future[None] | None = None
@@ -866,6 +1007,32 @@ class Client(_ClosesAsync):
         self.writer.transport.abort()
 
     async def call(self, procedure: int, *arguments: Any, timeout: float | None = 30.0) -> Any:
+        result, _ = await self._call(procedure, arguments, timeout, False)
+        return result
+
+    async def call_reading(self, procedure: int, *arguments: Any, timeout: float | None = 30.0) -> tuple[Any, Stream]:
+        """Call a procedure whose data comes back as a stream (libvirt's ``@readstream``):
+        its result and the ``Stream`` to read with ``async for``."""
+        result, stream = await self._call(procedure, arguments, timeout, True)
+        assert stream is not None
+        return result, stream
+
+    async def call_writing(self, procedure: int, *arguments: Any, data: StreamData, timeout: float | None = 30.0) -> Any:
+        """Call a procedure that takes a stream of data (libvirt's ``@writestream``): send
+        ``data`` once the call is accepted, finish the stream and return the result when the
+        server confirmed it. A failure of ``data`` itself aborts the stream."""
+        result, stream = await self._call(procedure, arguments, timeout, True)
+        assert stream is not None
+        try:
+            async for item in stream_chunks(data):
+                await stream.send(item)
+        except BaseException:
+            await stream.abort()
+            raise
+        await stream.finish()
+        return result
+
+    async def _call(self, procedure: int, arguments: tuple[Any, ...], timeout: float | None, streams: bool) -> tuple[Any, Stream | None]:
         if self.closed.done():
             raise ConnectionClosed("connection is closed")
         arg_codec, result_codec = self.procedures.get(procedure, (None, None))
@@ -874,6 +1041,10 @@ class Client(_ClosesAsync):
         serial = self.serial
         future: asyncio.Future[tuple[Header, bytes]] = asyncio.get_running_loop().create_future()
         self.pending[serial] = future
+        # registered before the call goes: its data may follow the reply in the same read
+        stream = Stream(self, procedure, serial) if streams else None
+        if stream is not None:
+            self.streams[serial] = stream
         try:
             self.writer.write(frame(Header(self.program, self.version, procedure, MessageType.CALL, serial, Status.OK), payload))
             await self.writer.drain()
@@ -881,15 +1052,23 @@ class Client(_ClosesAsync):
                 header, body = await asyncio.wait_for(future, timeout)
             except TimeoutError:
                 raise CallTimeout(f"no reply to procedure {procedure} within {timeout} s") from None
+            if header.status == Status.ERROR:
+                raise self._remote_error(body)
+        except BaseException:
+            self.streams.pop(serial, None)
+            raise
         finally:
             self.pending.pop(serial, None)
-        if header.status == Status.ERROR:
-            raise RemoteError(self.error_codec.decode(body) if self.error_codec is not None else _decode_error(body))
-        return result_codec.decode(body) if result_codec is not None else None
+        return (result_codec.decode(body) if result_codec is not None else None), stream
+
+    def _remote_error(self, body: bytes) -> RemoteError:
+        return RemoteError(self.error_codec.decode(body) if self.error_codec is not None else _decode_error(body))
 
     async def close(self) -> None:
         if self._keepalive_task is not None:
             self._keepalive_task.cancel()
+        for stream in list(self.streams.values()):  # the reader may wait for room in one
+            stream._failed(ConnectionClosed("the client closed the connection"))
         await close_stream(self.writer)
         await asyncio.gather(self._task, return_exceptions=True)
 
@@ -909,9 +1088,17 @@ class Client(_ClosesAsync):
                     self.other_programs += 1  # libvirt multiplexes programs (keepalive) on a connection
                 elif header.type == MessageType.MESSAGE:
                     await self._dispatch_event(header, body)
+                elif header.type in (MessageType.STREAM, MessageType.STREAM_HOLE):
+                    stream = self.streams.get(header.serial)
+                    if stream is None:
+                        self.unknown_replies += 1  # data of a stream we gave up
+                    else:
+                        await stream._received(header, body)
                 elif header.type in (MessageType.REPLY, MessageType.REPLY_WITH_FDS):
                     future = self.pending.get(header.serial)
-                    if future is None or future.done():
+                    if future is None and header.serial in self.streams:  # the stream's own end, failed
+                        self.streams[header.serial]._failed(self._remote_error(body) if header.status == Status.ERROR else ConnectionClosed("stream ended"))
+                    elif future is None or future.done():
                         self.unknown_replies += 1  # a call that timed out or was cancelled
                         log.debug("skipped a reply with unknown serial %d", header.serial)
                     else:
@@ -932,6 +1119,8 @@ class Client(_ClosesAsync):
             for future in self.pending.values():
                 if not future.done():
                     future.set_exception(failure or ConnectionClosed("connection closed"))
+            for stream in list(self.streams.values()):
+                stream._failed(failure or ConnectionClosed("connection closed inside a stream", mid_message=True))
             if not self.closed.done():
                 self.closed.set_result(failure)
 
@@ -944,6 +1133,101 @@ class Client(_ClosesAsync):
             except Exception:
                 self.callback_errors += 1
                 log.exception("event callback for procedure %d raised; the connection goes on", header.procedure)
+
+
+class Stream:
+    """The client's side of one call's stream (libvirt's virStream over the remote protocol).
+
+    Read it with ``async for chunk in stream`` (``bytes``, or a ``StreamHole`` where a sparse
+    stream skips); at its end the stream is finished with the server (STREAM OK, confirmed) and
+    the loop ends; a server error raises ``RemoteError``. ``send(chunk)`` writes (a write
+    stream; bidirectional ones such as consoles too), ``finish()`` ends a stream we wrote,
+    ``abort()`` ends one either way and leaves the connection usable. Incoming data waits in a
+    ``StreamInbox``: a reader that does not keep up stops the connection's reading, so a fast
+    server is held back by the socket, not by our memory.
+    """
+
+    def __init__(self, client: Client, procedure: int, serial: int):
+        self.client, self.procedure, self.serial = client, procedure, serial
+        self.inbox = StreamInbox()
+        self.done = False
+        self._confirmed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    def __aiter__(self) -> Stream:
+        return self
+
+    async def __anext__(self) -> StreamChunk:
+        try:
+            return await self.inbox.__anext__()
+        except StopAsyncIteration:
+            await self.finish()
+            raise
+
+    async def read_all(self) -> bytes:
+        """All the data (holes as zeros)."""
+        parts = [bytes(item.length) if isinstance(item, StreamHole) else item async for item in self]
+        return b"".join(parts)
+
+    async def send(self, item: StreamChunk) -> None:
+        """Send one chunk (at most ``STREAM_CHUNK`` bytes) or hole; waits while the socket's
+        buffer is full. Raises the server's error if it already failed the stream."""
+        if self.inbox.error is not None:
+            raise self.inbox.error
+        if self.done:
+            raise RpcError("the stream is finished")
+        client = self.client
+        client.writer.write(stream_frame(client.program, client.version, self.procedure, self.serial, item))
+        await client.writer.drain()
+
+    async def finish(self) -> None:
+        """End the stream (STREAM OK) and wait for the server to confirm it."""
+        await self._close(Status.OK)
+
+    async def abort(self) -> None:
+        """Abort the stream (an empty STREAM ERROR); data still in flight is dropped."""
+        self.inbox.fail(StreamAborted("the stream was aborted"))
+        try:
+            await self._close(Status.ERROR)
+        except (RpcError, OSError):
+            pass  # the server confirmed with an error, or went away: aborted either way
+
+    async def _close(self, status: Status) -> None:
+        if not self.done:
+            self.done = True
+            if not self._confirmed.done():
+                client = self.client
+                client.writer.write(stream_frame(client.program, client.version, self.procedure, self.serial, None, status))
+                await client.writer.drain()
+        try:
+            await self._confirmed
+        finally:
+            self.client.streams.pop(self.serial, None)
+
+    async def _received(self, header: Header, body: bytes) -> None:
+        """A frame of this stream, from the connection's reader."""
+        if header.type == MessageType.STREAM_HOLE:
+            await self.inbox.put(_decode_hole(body))
+        elif header.status == Status.CONTINUE:
+            if body:
+                await self.inbox.put(body)
+            else:
+                self.inbox.end()  # the server's end of data; our finish follows
+        elif header.status == Status.OK:
+            self.inbox.end()
+            if not self._confirmed.done():
+                self._confirmed.set_result(None)
+        else:
+            self._failed(self.client._remote_error(body))
+
+    def _failed(self, error: BaseException) -> None:
+        """The server ended the stream with an error (or the connection ended): nothing more
+        comes for it."""
+        self.done = True
+        self.client.streams.pop(self.serial, None)
+        self.inbox.fail(error)
+        if not self._confirmed.done():
+            self._confirmed.set_exception(error)
+            self._confirmed.exception()  # retrieved: nobody may wait for it
 
 
 def _decode_error(body: bytes) -> Any:
@@ -963,6 +1247,7 @@ class ServerConnection(_Tracked):
         self.pings_received = 0
         self.keepalive: Keepalive | None = None
         self._keepalive_task: asyncio.Future[None] | None = None
+        self._streams: dict[int, _ServerStream] = {}  # by the serial of their call
 
     def start_keepalive(self, interval: float | None = None, count: int | None = None) -> None:
         """PING the client whenever it was silent for ``interval`` seconds and drop it after
@@ -1038,6 +1323,7 @@ class Server(_StreamServer):
         super().__init__(limits, log)
         self.program, self.version = program, version
         self.keepalive_interval, self.keepalive_count = keepalive_interval, keepalive_count
+        self.stream_procedures: dict[int, str] = {}  # procedure -> "read" or "write" (libvirt's @readstream / @writestream)
         self.handlers = handlers or {}
         self.max_size = max_size or self.limits.max_message or MESSAGE_MAX
         self.on_connect = on_connect
@@ -1088,9 +1374,21 @@ class Server(_StreamServer):
 
     async def _read_message(self, client: _Tracked) -> tuple[Header, bytes, str | None]:
         """The next CALL, with the reason it is refused (None: it is served). Other frames are
-        handled here, in the order they came, as libvirtd does: frames a client may not send
-        (REPLY, MESSAGE of our program, unknown types) and stream data of no stream are read
-        and dropped; a CALL_WITH_FDS (no descriptors over our sockets) drops the client."""
+        handled here, in the order they came, as libvirtd does: a stream's frames go to it,
+        PINGs are answered; frames a client may not send (REPLY, MESSAGE of our program,
+        unknown types) and stream data of no stream are read and dropped; a CALL_WITH_FDS (no
+        descriptors over our sockets) drops the client."""
+        assert isinstance(client, ServerConnection)
+        try:
+            return await self._next_call(client)
+        except BaseException:
+            for stream in client._streams.values():  # the client is gone: so are its streams
+                stream.inbox.fail(ConnectionClosed("connection closed inside a stream", mid_message=True))
+                stream.aborted = True
+                stream.ended.set()
+            raise
+
+    async def _next_call(self, client: ServerConnection) -> tuple[Header, bytes, str | None]:
         while True:
             first = await self._read_exactly(client, 4, True)
             _check_frame_length(_U32.unpack(first)[0], self.max_size)
@@ -1106,19 +1404,23 @@ class Server(_StreamServer):
                 elif status != Status.OK:
                     refusal = f"Unexpected message status {status}"
                 return Header(program, version, procedure, MessageType.CALL, serial, Status.OK), body, refusal
-            del body
-            self._release(client.reserved)
+            self._release(client.reserved)  # a stream's inbox holds its data under its own bound
             client.reserved, client.in_message = 0, False
+            stream = client._streams.get(serial) if kind in (MessageType.STREAM, MessageType.STREAM_HOLE) else None
+            if stream is not None and (program, version, procedure) == (self.program, self.version, stream.call.procedure):
+                await stream.received(kind, status, body)
+                continue
+            del body
             if is_ping(program, version, procedure, kind):
-                assert isinstance(client, ServerConnection)
                 client.pings_received += 1
                 client.writer.write(keepalive_frame(KEEPALIVE_PONG))
             elif (program, version, kind) != (KEEPALIVE_PROGRAM, KEEPALIVE_VERSION, MessageType.MESSAGE):  # a PONG needs nothing
                 self.errors.report("ignored frame", f"{client.peer!r}: ignored a frame of type {kind} (program {program:#x}, serial {serial})", level=logging.DEBUG)
 
-    async def _reply_to(self, client: _Tracked, message: tuple[Header, bytes, str | None]) -> bytes:
+    async def _reply_to(self, client: _Tracked, message: tuple[Header, bytes, str | None]) -> bytes | None:
         header, body, refusal = message
-        status = Status.ERROR
+        assert isinstance(client, ServerConnection)
+        status, stream = Status.ERROR, None
         try:
             if refusal is not None:
                 self.errors.report("refused call", f"{client.peer!r}: {refusal}")
@@ -1131,18 +1433,140 @@ class Server(_StreamServer):
                 arguments = [arg_codec.decode(body)] if arg_codec is not None else []
             except ValueError as error:  # XdrError, from whichever runtime the codec was written with
                 raise RpcError(f"bad arguments for procedure {header.procedure}: {error}") from None
+            direction = self.stream_procedures.get(header.procedure)
+            if direction is not None:
+                stream = client._streams[header.serial] = _ServerStream(client, header, direction)
+                if direction == "write":
+                    arguments.append(IncomingStream(stream, result_codec is None))
             result = await _maybe_await(handler(client, *arguments))
+            chunks = None
+            if direction == "read":
+                result, chunks = result
             payload = result_codec.encode(result) if result_codec is not None else b""
             status = Status.OK
-        except RemoteError as error:
-            payload = _error_payload(error.error)
-        except RpcError as error:
-            payload = MessageError(VIR_ERR_RPC, message=str(error), str1=str(error)).encode()
         except Exception as error:
-            self.errors.report("handler error", f"procedure {header.procedure} raised {type(error).__name__}: {error}", level=logging.ERROR, exc_info=error)
-            text = f"internal error in procedure {header.procedure}"  # the details stay in the log
-            payload = MessageError(VIR_ERR_INTERNAL_ERROR, message=text, str1=text).encode()
-        return frame(Header(header.program, header.version, header.procedure, MessageType.REPLY, header.serial, status), payload)
+            payload = self._error_body(header, error)
+        reply = frame(Header(header.program, header.version, header.procedure, MessageType.REPLY, header.serial, status), payload)
+        if stream is None:
+            return reply
+        try:
+            if stream.replied and status == Status.ERROR:  # a write stream that failed half way
+                await stream.write(reply, reply=True)
+            elif status == Status.ERROR:
+                return reply
+            else:
+                if not stream.replied:
+                    await stream.write(reply, reply=True)
+                await stream.serve(chunks, self)
+            return None
+        finally:
+            client._streams.pop(header.serial, None)
+            stream.inbox.fail(StreamAborted("the stream is closed"))
+
+    def _error_body(self, header: Header, error: Exception) -> bytes:
+        """A ``virNetMessageError`` for what a handler raised."""
+        if isinstance(error, RemoteError):
+            return _error_payload(error.error)
+        if isinstance(error, RpcError):
+            return MessageError(VIR_ERR_RPC, message=str(error), str1=str(error)).encode()
+        self.errors.report("handler error", f"procedure {header.procedure} raised {type(error).__name__}: {error}", level=logging.ERROR, exc_info=error)
+        text = f"internal error in procedure {header.procedure}"  # the details stay in the log
+        return MessageError(VIR_ERR_INTERNAL_ERROR, message=text, str1=text).encode()
+
+
+class _ServerStream:
+    """The server's side of one call's stream: what the client sent for it (data of a write
+    stream in ``inbox``; its finish or abort) and the sending of a read stream's data."""
+
+    def __init__(self, connection: ServerConnection, call: Header, direction: str):
+        self.connection, self.call, self.direction = connection, call, direction
+        self.inbox = StreamInbox()
+        self.replied = False
+        self.ended = asyncio.Event()  # the client finished (STREAM OK) or aborted (STREAM ERROR)
+        self.aborted = False
+
+    def _frame(self, item: StreamChunk | None, status: Status = Status.CONTINUE) -> bytes:
+        return stream_frame(self.call.program, self.call.version, self.call.procedure, self.call.serial, item, status)
+
+    async def write(self, data: bytes, *, reply: bool = False) -> None:
+        """Hand ``data`` (the call's ``reply``, or a STREAM frame) to the socket; a client that
+        does not read it within the message deadline is dropped (TimeoutError, as for a reply)."""
+        writer = self.connection.writer
+        self.replied = self.replied or reply
+        writer.write(data)
+        async with asyncio.timeout(self.connection.server.limits.message_deadline):
+            await writer.drain()
+
+    async def received(self, kind: int, status: int, body: bytes) -> None:
+        """A STREAM or STREAM_HOLE frame of this stream from the client (the reader waits
+        here while a write stream's inbox is full, within the message deadline)."""
+        if status == Status.CONTINUE:
+            if self.direction != "write" or self.inbox.closed or (not body and kind == MessageType.STREAM):
+                return  # data a read stream has no use for, or after the handler stopped reading
+            item: StreamChunk = _decode_hole(body) if kind == MessageType.STREAM_HOLE else body
+            try:
+                async with asyncio.timeout(self.connection.server.limits.message_deadline):
+                    await self.inbox.put(item)
+            except TimeoutError:
+                self.inbox.fail(Timeout("the stream's data was not read in time", "deadline"))
+        elif status == Status.OK:
+            self.inbox.end()
+            self.ended.set()
+        else:
+            self.aborted = True
+            self.inbox.fail(StreamAborted("the client aborted the stream"))
+            self.ended.set()
+
+    async def serve(self, chunks: Any, server: Server) -> None:
+        """After the call's REPLY: send a read stream's ``chunks``, then wait for the client's
+        finish (or abort) and confirm it with an empty STREAM OK, as libvirtd does."""
+        if self.direction == "read":
+            try:
+                async for item in stream_chunks(chunks):
+                    if self.ended.is_set():
+                        break  # aborted by the client: stop sending
+                    await self.write(self._frame(item))
+            except (TimeoutError, OSError):
+                raise
+            except Exception as error:
+                await self.write(self._frame(server._error_body(self.call, error), Status.ERROR))  # libvirtd's stream error
+                return
+            if not self.ended.is_set():
+                await self.write(self._frame(None))  # the end of data: an empty CONTINUE
+        self.inbox.fail(StreamAborted("the handler stopped reading"))  # data still coming is dropped
+        try:
+            async with asyncio.timeout(server.limits.idle_timeout):
+                await self.ended.wait()
+        except TimeoutError:
+            server.errors.report("stream", f"{self.connection.peer!r}: stream {self.call.serial} never finished by the client")
+            return
+        await self.write(self._frame(None, Status.OK))
+
+
+class IncomingStream:
+    """What a ``@writestream`` handler gets as its last argument: the client's data, read with
+    ``async for chunk in data`` (``bytes`` chunks, ``StreamHole`` for holes of a sparse
+    stream). Reading it first sends the call's (empty) REPLY, which tells the client to start
+    sending; if the client aborts, reading raises ``StreamAborted``."""
+
+    def __init__(self, stream: _ServerStream, void: bool):
+        self._stream, self._void = stream, void
+
+    def __aiter__(self) -> IncomingStream:
+        return self
+
+    async def __anext__(self) -> StreamChunk:
+        stream = self._stream
+        if not stream.replied:
+            if not self._void:
+                raise RpcError(f"procedure {stream.call.procedure} has a result: its stream cannot be read before the handler returns it")
+            call = stream.call
+            await stream.write(frame(Header(call.program, call.version, call.procedure, MessageType.REPLY, call.serial, Status.OK), b""), reply=True)
+        return await stream.inbox.__anext__()
+
+    async def read_all(self) -> bytes:
+        """All the data (holes as zeros)."""
+        return b"".join([bytes(item.length) if isinstance(item, StreamHole) else item async for item in self])
 
 
 def _error_payload(error: Any) -> bytes:
@@ -1180,13 +1604,15 @@ class CallSpec:
     """One call procedure of a typed class: its number, the method that makes or serves it,
     the codecs of its argument types (several are concatenated on the wire), of its result
     (None: void), and, when its one argument is a struct whose fields are the method's
-    parameters, the names of those fields."""
+    parameters, the names of those fields; ``stream`` is "read" or "write" for a procedure
+    with a stream (libvirt's ``@readstream`` / ``@writestream``, from the client's view)."""
 
     number: int
     method: str
     arguments: tuple[Any, ...] = ()
     result: Any = None
     fields: tuple[str, ...] | None = None
+    stream: str | None = None
 
 
 @dataclass(frozen=True)
@@ -1271,6 +1697,12 @@ class TypedClient(_ClosesAsync):
     async def _call(self, procedure: int, *arguments: Any) -> Any:
         return await self.client.call(procedure, *arguments, timeout=self.timeout)
 
+    async def _call_reading(self, procedure: int, *arguments: Any) -> tuple[Any, Stream]:
+        return await self.client.call_reading(procedure, *arguments, timeout=self.timeout)
+
+    async def _call_writing(self, procedure: int, *arguments: Any, data: StreamData) -> Any:
+        return await self.client.call_writing(procedure, *arguments, data=data, timeout=self.timeout)
+
     async def start_keepalive(self, interval: float = 5.0, count: int = 5) -> bool:
         """PING the server as libvirt's clients do (``Client.start_keepalive``), once it said
         it supports keepalive when the protocol has ``connect_supports_feature`` (the remote
@@ -1323,6 +1755,8 @@ class TypedServer(Server):
         )  # fmt: skip
         for spec in self.CALLS:
             self.handlers[spec.number] = (self._handler(spec), _argument_codec(spec.arguments), spec.result)
+            if spec.stream is not None:
+                self.stream_procedures[spec.number] = spec.stream
 
     def _handler(self, spec: CallSpec) -> Handler:
         method = getattr(self, spec.method)
@@ -1331,12 +1765,12 @@ class TypedServer(Server):
         if spec.fields is not None:
             fields = spec.fields
 
-            def spread(connection: ServerConnection, value: Any) -> Any:
-                return method(connection, *[getattr(value, name) for name in fields])
+            def spread(connection: ServerConnection, value: Any, *stream: IncomingStream) -> Any:
+                return method(connection, *[getattr(value, name) for name in fields], *stream)
 
             return spread
         if len(spec.arguments) > 1:
-            return lambda connection, values: method(connection, *values)
+            return lambda connection, values, *stream: method(connection, *values, *stream)
         return method  # type: ignore[no-any-return]
 
     def _keepalive_feature(self, method: Handler, result: Any) -> Handler:

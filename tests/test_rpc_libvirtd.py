@@ -413,3 +413,29 @@ def test_typed_client_keepalive_with_libvirtd(libvirtd: Path, remote: ModuleType
             await client.connect_close()
 
     asyncio.run(asyncio.wait_for(scenario(), 60))
+
+
+# ---- streams ----------------------------------------------------------------------------------
+
+
+def test_typed_client_screenshot_is_virshs(libvirtd: Path, remote: ModuleType, tmp_path: Path) -> None:
+    """DOMAIN_SCREENSHOT (@readstream) from libvirtd's test driver: the typed client's bytes
+    are `virsh screenshot`'s; an aborted screenshot leaves the connection usable."""
+    shot = tmp_path / "virsh.png"
+    virsh(libvirtd, "screenshot", "test", str(shot))
+
+    async def scenario() -> None:
+        async with await remote.REMOTE_Client.connect_unix(str(libvirtd)) as client:
+            await client.connect_open("test:///default", 0)
+            domain = (await client.domain_lookup_by_name("test")).dom
+            result, stream = await client.domain_screenshot(domain, 0, 0)
+            assert result.mime == "image/png"
+            assert b"".join([chunk async for chunk in stream]) == shot.read_bytes()
+            _, stream = await client.domain_screenshot(domain, 0, 0)
+            await stream.abort()
+            assert (await client.connect_get_hostname()).hostname and client.client.streams == {}
+            _, stream = await client.domain_screenshot(domain, 0, 0)
+            assert await stream.read_all() == shot.read_bytes()
+            await client.connect_close()
+
+    asyncio.run(asyncio.wait_for(scenario(), 60))
