@@ -7,7 +7,8 @@ typed server xdrgen generates from libvirt's remote_protocol.x (protocols/remote
 It has one domain, ``demo`` (running; ``list``, ``dominfo``, ``domstate``, ``dumpxml``,
 ``start``/``destroy``/``shutdown`` with lifecycle events for ``virsh event``), a storage pool
 ``demo-pool`` holding a volume ``disk0`` kept in memory (``vol-upload`` / ``vol-download``,
-libvirt streams both ways), ``screenshot`` of ``demo`` serving FILE's bytes, and keepalive.
+libvirt streams both ways), ``screenshot`` of ``demo`` serving FILE's bytes, a console echoing
+what is typed (DOMAIN_OPEN_CONSOLE, a stream both ways), and keepalive.
 """
 
 from __future__ import annotations
@@ -195,6 +196,18 @@ class Daemon(r.REMOTE_Server):  # type: ignore[name-defined,misc]
     def domain_screenshot(self, connection: Any, dom: Any, screen: int, flags: int) -> Any:
         self.found(dom.name)
         return r.remote_domain_screenshot_ret("image/png"), self.screenshot
+
+    def domain_open_console(self, connection: Any, dom: Any, dev_name: str | None, flags: int) -> Any:
+        """A console that prompts, then echoes what is typed, as a terminal does."""
+        self.found(dom.name)
+        keyboard = connection.incoming()
+
+        async def screen() -> Any:
+            yield b"demo login: "
+            async for keys in keyboard:
+                yield keys
+
+        return None, screen()
 
     # -- the pool and its volume
     def storage_pool_lookup_by_name(self, connection: Any, name: str) -> Any:

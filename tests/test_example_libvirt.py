@@ -99,3 +99,35 @@ def test_screenshot_through_a_stream(daemon: tuple[Path, bytes], tmp_path: Path)
     sock, screenshot = daemon
     assert "with type of image/png" in virsh(sock, "screenshot", "demo", str(tmp_path / "shot.png"))
     assert (tmp_path / "shot.png").read_bytes() == screenshot
+
+
+def test_console_carries_bytes_both_ways(daemon: tuple[Path, bytes]) -> None:
+    """DOMAIN_OPEN_CONSOLE between the typed client and the example's typed server: the
+    console's prompt comes down the stream, keystrokes go up it and are echoed back."""
+    import asyncio
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("libvirt_daemon_example", EXAMPLE)
+    assert spec is not None and spec.loader is not None
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)  # generates remote_protocol.x's classes for this process
+    remote = example.r
+    sock, _ = daemon
+
+    async def scenario() -> None:
+        async with await remote.REMOTE_Client.connect_unix(str(sock)) as client:
+            await client.connect_open("test:///default", 0)
+            domain = (await client.domain_lookup_by_name("demo")).dom
+            result, console = await client.domain_open_console(domain, None, 0)
+            assert result is None and await console.__anext__() == b"demo login: "
+            for keys in (b"root\n", b"\x04", bytes(range(256))):
+                await console.send(keys)
+                echoed = b""
+                while len(echoed) < len(keys):
+                    echoed += await console.__anext__()
+                assert echoed == keys
+            await console.finish()
+            assert client.client.streams == {} and (await client.connect_get_hostname()).hostname == "demo-host"
+            await client.connect_close()
+
+    asyncio.run(asyncio.wait_for(scenario(), 60))

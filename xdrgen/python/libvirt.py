@@ -52,7 +52,7 @@ SERVER_ATTRIBUTES = frozenset(
 CONNECTION_ATTRIBUTES = frozenset(
     {
         "server", "reader", "writer", "peer", "last_active", "started", "in_message", "reserved", "calls", "slots",
-        "send_event", "close", "idle", "abort", "keepalive", "start_keepalive", "pings_received",
+        "send_event", "close", "idle", "abort", "keepalive", "start_keepalive", "pings_received", "incoming",
     }
 )
 # the parameters and locals the generated method bodies use besides the procedure's own

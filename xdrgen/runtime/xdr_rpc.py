@@ -1042,7 +1042,7 @@ class Client(_ClosesAsync):
         future: asyncio.Future[tuple[Header, bytes]] = asyncio.get_running_loop().create_future()
         self.pending[serial] = future
         # registered before the call goes: its data may follow the reply in the same read
-        stream = Stream(self, procedure, serial) if streams else None
+        stream = Stream(self, procedure, serial, timeout) if streams else None
         if stream is not None:
             self.streams[serial] = stream
         try:
@@ -1147,8 +1147,9 @@ class Stream:
     server is held back by the socket, not by our memory.
     """
 
-    def __init__(self, client: Client, procedure: int, serial: int):
+    def __init__(self, client: Client, procedure: int, serial: int, timeout: float | None = 30.0):
         self.client, self.procedure, self.serial = client, procedure, serial
+        self.timeout = timeout  # for the server's confirmation of our finish or abort
         self.inbox = StreamInbox()
         self.done = False
         self._confirmed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -1199,7 +1200,9 @@ class Stream:
                 client.writer.write(stream_frame(client.program, client.version, self.procedure, self.serial, None, status))
                 await client.writer.drain()
         try:
-            await self._confirmed
+            await asyncio.wait_for(asyncio.shield(self._confirmed), self.timeout)
+        except TimeoutError:
+            raise CallTimeout(f"the server did not confirm the end of stream {self.serial} within {self.timeout} s") from None
         finally:
             self.client.streams.pop(self.serial, None)
 
@@ -1269,6 +1272,16 @@ class ServerConnection(_Tracked):
     def _stop_keepalive(self) -> None:
         if self._keepalive_task is not None:
             self._keepalive_task.cancel()
+
+    def incoming(self) -> IncomingStream:
+        """Inside a ``@readstream`` handler: what the client sends on that stream (a console's
+        keystrokes: libvirt's consoles and channels go both ways). Data a read stream's handler
+        did not ask for is dropped."""
+        stream = self._streams.get(_current_serial.get(-1))
+        if stream is None:
+            raise RpcError("incoming() is for the handler of a procedure with a stream")
+        stream.wants_input = True
+        return IncomingStream(stream, True)
 
     async def send_event(self, procedure: int, value: Any = None, codec: Any = None) -> None:
         """Queue an event and wait until it is handed to the socket (drained)."""
@@ -1436,6 +1449,7 @@ class Server(_StreamServer):
             direction = self.stream_procedures.get(header.procedure)
             if direction is not None:
                 stream = client._streams[header.serial] = _ServerStream(client, header, direction)
+                _current_serial.set(header.serial)  # for connection.incoming(); each call runs in its own task
                 if direction == "write":
                     arguments.append(IncomingStream(stream, result_codec is None))
             result = await _maybe_await(handler(client, *arguments))
@@ -1474,6 +1488,9 @@ class Server(_StreamServer):
         return MessageError(VIR_ERR_INTERNAL_ERROR, message=text, str1=text).encode()
 
 
+_current_serial: contextvars.ContextVar[int] = contextvars.ContextVar("_current_serial")  # the call a handler serves
+
+
 class _ServerStream:
     """The server's side of one call's stream: what the client sent for it (data of a write
     stream in ``inbox``; its finish or abort) and the sending of a read stream's data."""
@@ -1482,6 +1499,7 @@ class _ServerStream:
         self.connection, self.call, self.direction = connection, call, direction
         self.inbox = StreamInbox()
         self.replied = False
+        self.wants_input = direction == "write"  # a read stream's handler may ask (a console)
         self.ended = asyncio.Event()  # the client finished (STREAM OK) or aborted (STREAM ERROR)
         self.aborted = False
 
@@ -1501,8 +1519,8 @@ class _ServerStream:
         """A STREAM or STREAM_HOLE frame of this stream from the client (the reader waits
         here while a write stream's inbox is full, within the message deadline)."""
         if status == Status.CONTINUE:
-            if self.direction != "write" or self.inbox.closed or (not body and kind == MessageType.STREAM):
-                return  # data a read stream has no use for, or after the handler stopped reading
+            if not self.wants_input or self.inbox.closed or (not body and kind == MessageType.STREAM):
+                return  # data nobody asked for, or after the handler stopped reading
             item: StreamChunk = _decode_hole(body) if kind == MessageType.STREAM_HOLE else body
             try:
                 async with asyncio.timeout(self.connection.server.limits.message_deadline):
