@@ -243,7 +243,8 @@ def test_broken_headers_are_refused_as_libvirtd_refuses_them(libvirtd: Path, rem
 def typed_proxy(remote: ModuleType, upstream: Path) -> Any:
     """A REMOTE_Server forwarding every call of each client to a REMOTE_Client of its own
     connected to ``upstream``, and that client's events back: a handler raises the
-    RemoteError the typed client received."""
+    RemoteError the typed client received; a read stream's handler returns the upstream's
+    Stream as its chunks, a write stream's hands its incoming data on."""
 
     class Proxy(remote.REMOTE_Server):  # type: ignore[name-defined,misc]
         def __init__(self) -> None:
@@ -260,7 +261,13 @@ def typed_proxy(remote: ModuleType, upstream: Path) -> Any:
 
         def forwarder(self, number: int) -> Any:
             async def forward(connection: Any, *arguments: Any) -> Any:
-                return await self.upstreams[connection].client.call(number, *arguments)
+                client = self.upstreams[connection].client
+                if self.stream_procedures.get(number) == "read":  # (result, the upstream's Stream as chunks)
+                    return await client.call_reading(number, *arguments)
+                if self.stream_procedures.get(number) == "write":
+                    *arguments, data = arguments
+                    return await client.call_writing(number, *arguments, data=data)
+                return await client.call(number, *arguments)
 
             return forward
 
@@ -293,13 +300,15 @@ VIRSH_COMMANDS = [
     ("hostname",),
     ("capabilities",),
     ("define", "/no/such/file.xml"),
+    ("vol-upload", "--pool", "default-pool", "no-such-vol", "/dev/null"),
 ]
 
 
 def test_virsh_cannot_tell_a_typed_proxy_from_libvirtd(libvirtd: Path, remote: ModuleType, tmp_path: Path) -> None:
     """virsh's output, errors and exit status through the proxy are libvirtd's own, for
     listings, lifecycle commands and errors (the errors pass through intact: code, domain,
-    message and fields); a lifecycle event reaches `virsh event` through the proxy."""
+    message and fields); a lifecycle event reaches `virsh event` through the proxy, and
+    `virsh screenshot` gets libvirtd's bytes through it (a stream relayed)."""
     proxy_path = tmp_path / "proxy.sock"
 
     async def scenario() -> None:
@@ -310,6 +319,10 @@ def test_virsh_cannot_tell_a_typed_proxy_from_libvirtd(libvirtd: Path, remote: M
             through = await asyncio.to_thread(run_virsh, proxy_path, *command)
             assert through == direct, command
         assert "error: failed to get domain 'no-such-domain'" in (await asyncio.to_thread(run_virsh, proxy_path, "dominfo", "no-such-domain"))[2]
+        # a stream through the proxy: libvirtd's screenshot, relayed chunk by chunk
+        for where, name in ((libvirtd, "direct.png"), (proxy_path, "proxied.png")):
+            assert (await asyncio.to_thread(run_virsh, where, "screenshot", "test", str(tmp_path / name)))[0] == 0
+        assert (tmp_path / "proxied.png").read_bytes() == (tmp_path / "direct.png").read_bytes()
         # an event through the proxy: virsh waits for two lifecycle events while another virsh
         # (also through the proxy, the test driver's state being shared) destroys and starts
         uri = f"test+unix:///default?socket={proxy_path}"
