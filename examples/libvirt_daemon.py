@@ -57,6 +57,7 @@ RUNNING, SHUT_OFF = 1, 5
 STARTED, STOPPED = 2, 5  # lifecycle events; their details: BOOTED, DESTROYED / SHUTDOWN
 BOOTED, DESTROYED, SHUTDOWN = 0, 1, 0
 EVENT_LIFECYCLE, FEATURE_EVENT_CALLBACK = 0, 14
+SPARSE_STREAM = 1  # VIR_STORAGE_VOL_DOWNLOAD_SPARSE_STREAM
 MEMORY_KIB = 1024 * 1024
 DISK_SIZE = 16 * 1024 * 1024
 
@@ -244,7 +245,14 @@ class Daemon(r.REMOTE_Server):  # type: ignore[name-defined,misc]
 
     def storage_vol_download(self, connection: Any, vol: Any, offset: int, length: int, flags: int) -> Any:
         start, end = self.span(offset, length)
-        return None, (bytes(self.disk[position : min(position + xdr_rpc.STREAM_CHUNK, end)]) for position in range(start, end, xdr_rpc.STREAM_CHUNK))
+        sparse = flags & SPARSE_STREAM  # the client takes holes: zeros are not sent
+
+        def chunks() -> Any:
+            for position in range(start, end, xdr_rpc.STREAM_CHUNK):
+                chunk = bytes(self.disk[position : min(position + xdr_rpc.STREAM_CHUNK, end)])
+                yield xdr_rpc.StreamHole(len(chunk)) if sparse and chunk.count(0) == len(chunk) else chunk
+
+        return None, chunks()
 
 
 async def main() -> None:

@@ -95,6 +95,28 @@ def test_volume_upload_and_download_through_streams(daemon: tuple[Path, bytes], 
     assert len(whole) == 16 * 1024 * 1024 and whole.startswith(data) and not any(whole[len(data) :])
 
 
+def test_sparse_volume_transfers_with_holes(daemon: tuple[Path, bytes], tmp_path: Path) -> None:
+    """`vol-upload --sparse` sends the file's holes as VIR_NET_STREAM_HOLE frames (the server
+    zeroes them: the noise uploaded first is gone), `vol-download --sparse` gets them back as
+    holes (virsh writes a sparse file)."""
+    sock, _ = daemon
+    (tmp_path / "noise.img").write_bytes(os.urandom(16 * 1024 * 1024))
+    virsh(sock, "vol-upload", "--pool", "demo-pool", "disk0", str(tmp_path / "noise.img"))
+    sparse = tmp_path / "sparse.img"
+    with open(sparse, "wb") as file:
+        file.truncate(8 * 1024 * 1024)
+        file.write(b"HEAD")
+        file.seek(5_000_000)
+        file.write(os.urandom(100_000))
+    virsh(sock, "vol-upload", "--sparse", "--pool", "demo-pool", "disk0", str(sparse), "--length", str(8 * 1024 * 1024))
+    virsh(sock, "vol-download", "--pool", "demo-pool", "disk0", str(tmp_path / "dense.img"), "--length", str(8 * 1024 * 1024))
+    assert (tmp_path / "dense.img").read_bytes() == sparse.read_bytes()
+    virsh(sock, "vol-download", "--sparse", "--pool", "demo-pool", "disk0", str(tmp_path / "holes.img"), "--length", str(8 * 1024 * 1024))
+    assert (tmp_path / "holes.img").read_bytes() == sparse.read_bytes()
+    assert os.stat(tmp_path / "holes.img").st_blocks * 512 < 2 * 1024 * 1024  # the holes stayed holes
+    assert os.stat(tmp_path / "dense.img").st_blocks * 512 >= 8 * 1024 * 1024
+
+
 def test_screenshot_through_a_stream(daemon: tuple[Path, bytes], tmp_path: Path) -> None:
     sock, screenshot = daemon
     assert "with type of image/png" in virsh(sock, "screenshot", "demo", str(tmp_path / "shot.png"))
