@@ -757,6 +757,10 @@ def _decode_hole(body: bytes) -> StreamHole:
     return StreamHole(length, flags)
 
 
+async def _read_all(chunks: AsyncIterator[StreamChunk]) -> bytes:
+    return b"".join([bytes(item.length) if isinstance(item, StreamHole) else item async for item in chunks])
+
+
 class StreamInbox:
     """The incoming half of a stream: the connection's reader ``put``s data chunks and holes
     in order, the consumer takes them with ``async for``. Once ``limit`` bytes are held (plus
@@ -1166,8 +1170,7 @@ class Stream:
 
     async def read_all(self) -> bytes:
         """All the data (holes as zeros)."""
-        parts = [bytes(item.length) if isinstance(item, StreamHole) else item async for item in self]
-        return b"".join(parts)
+        return await _read_all(self)
 
     async def send(self, item: StreamChunk) -> None:
         """Send one chunk (at most ``STREAM_CHUNK`` bytes) or hole; waits while the socket's
@@ -1307,8 +1310,8 @@ class Server(_StreamServer):
     is the reply. A handler that raises is answered with an ERROR reply holding a
     ``virNetMessageError``: a ``RemoteError``'s error unchanged (a ``MessageError``, or the
     generated ``remote_error`` a typed client raised), an ``RpcError``'s message, and any
-    other exception is logged and answered "internal error" (no traceback leaves the server). ``await accept()`` gives
-    the next client that connects; ``on_connect(connection)`` is called for each. Limits come
+    other exception is logged and answered "internal error" (no traceback leaves the
+    server). ``await accept()`` gives the next client that connects; ``on_connect(connection)`` is called for each. Limits come
     from ``limits`` (``ServerLimits``); counters in ``stats`` and ``errors.counts``.
 
     Headers are checked as libvirtd checks them: a CALL of another program or version, or with
@@ -1584,7 +1587,7 @@ class IncomingStream:
 
     async def read_all(self) -> bytes:
         """All the data (holes as zeros)."""
-        return b"".join([bytes(item.length) if isinstance(item, StreamHole) else item async for item in self])
+        return await _read_all(self)
 
 
 def _error_payload(error: Any) -> bytes:
