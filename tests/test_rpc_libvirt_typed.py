@@ -729,3 +729,29 @@ def test_hostile_stream_frames_cost_bounded_memory(demo: ModuleType, rpc: Module
         await server.stop()
 
     run(scenario())
+
+
+def test_an_abort_is_confirmed_with_stream_ok_as_libvirtd_does(demo: ModuleType, rpc: ModuleType, tmp_path: Path) -> None:
+    """On the wire: a client aborting a write stream (an empty STREAM ERROR) gets an empty
+    STREAM OK back (libvirtd's daemonStreamHandleAbort), and the connection goes on."""
+    path = str(tmp_path / "abort.sock")
+
+    async def scenario() -> None:
+        server = demo_server(demo, rpc)()
+        await server.serve_unix(path)
+        reader, writer = await asyncio.open_unix_connection(path)
+        writer.write(rpc.frame(rpc.Header(0x20000099, 3, 14, rpc.MessageType.CALL, 9, rpc.Status.OK), demo.demo_load_args("x").to_xdr()))
+        reply, _ = await rpc.read_frame(reader)  # sent once the handler reads: go ahead
+        assert (reply.type, reply.serial, reply.status) == (rpc.MessageType.REPLY, 9, rpc.Status.OK)
+        writer.write(rpc.stream_frame(0x20000099, 3, 14, 9, b"half of it"))
+        writer.write(rpc.stream_frame(0x20000099, 3, 14, 9, None, rpc.Status.ERROR))
+        confirm, body = await rpc.read_frame(reader)
+        assert (confirm.type, confirm.serial, confirm.status, body) == (rpc.MessageType.STREAM, 9, rpc.Status.OK, b"")
+        assert "handler error" not in server.errors.counts  # the handler saw StreamAborted: not a bug
+        writer.write(rpc.frame(rpc.Header(0x20000099, 3, 1, rpc.MessageType.CALL, 10, rpc.Status.OK), demo.demo_add_args(1, 1, 1).to_xdr()))
+        answer, body = await rpc.read_frame(reader)
+        assert (answer.serial, answer.status, demo.decode("demo_add_ret", body).sum) == (10, rpc.Status.OK, 3)
+        writer.close()
+        await server.stop()
+
+    run(scenario())

@@ -1436,7 +1436,7 @@ class Server(_StreamServer):
     async def _reply_to(self, client: _Tracked, message: tuple[Header, bytes, str | None]) -> bytes | None:
         header, body, refusal = message
         assert isinstance(client, ServerConnection)
-        status, stream = Status.ERROR, None
+        status, stream, chunks = Status.ERROR, None, None
         try:
             if refusal is not None:
                 self.errors.report("refused call", f"{client.peer!r}: {refusal}")
@@ -1456,7 +1456,6 @@ class Server(_StreamServer):
                 if direction == "write":
                     arguments.append(IncomingStream(stream, result_codec is None))
             result = await _maybe_await(handler(client, *arguments))
-            chunks = None
             if direction == "read":
                 result, chunks = result
             payload = result_codec.encode(result) if result_codec is not None else b""
@@ -1467,14 +1466,14 @@ class Server(_StreamServer):
         if stream is None:
             return reply
         try:
-            if stream.replied and status == Status.ERROR:  # a write stream that failed half way
-                await stream.write(reply, reply=True)
-            elif status == Status.ERROR:
+            if status == Status.ERROR and not stream.replied:
                 return reply
-            else:
-                if not stream.replied:
-                    await stream.write(reply, reply=True)
-                await stream.serve(chunks, self)
+            if status == Status.ERROR and not stream.aborted:  # a write stream failed half way: libvirtd's REPLY ERROR
+                await stream.write(reply, reply=True)
+                return None
+            if not stream.replied:
+                await stream.write(reply, reply=True)
+            await stream.serve(chunks, self)  # an aborted one: its confirmation
             return None
         finally:
             client._streams.pop(header.serial, None)
@@ -1550,8 +1549,9 @@ class _ServerStream:
             except (TimeoutError, OSError):
                 raise
             except Exception as error:
-                await self.write(self._frame(server._error_body(self.call, error), Status.ERROR))  # libvirtd's stream error
-                return
+                if not self.ended.is_set():  # else the client aborted: it gets its confirmation
+                    await self.write(self._frame(server._error_body(self.call, error), Status.ERROR))  # libvirtd's stream error
+                    return
             if not self.ended.is_set():
                 await self.write(self._frame(None))  # the end of data: an empty CONTINUE
         self.inbox.fail(StreamAborted("the handler stopped reading"))  # data still coming is dropped
@@ -1748,7 +1748,10 @@ class TypedServer(Server):
     a ``virNetMessageError`` VIR_ERR_NO_SUPPORT; a method that raises ``RemoteError`` is
     answered with its error, ``RpcError`` with its message, anything else "internal error"
     (and logged). Connections are of the class's ``CONNECTION`` (with its typed event
-    senders). Listening, limits, keepalive and stopping are ``Server``'s.
+    senders). Listening, limits, keepalive and stopping are ``Server``'s. A procedure with a
+    stream (``CallSpec.stream``) is served as ``Server.stream_procedures`` says: a "read" one
+    returns ``(result, chunks)``, a "write" one gets the client's data (``IncomingStream``)
+    as its last argument.
 
     Keepalive is advertised as libvirtd does: a ``connect_supports_feature`` procedure (the
     remote protocol's CONNECT_SUPPORTS_FEATURE) asked about
