@@ -707,6 +707,11 @@ if __name__ == "__main__":
 
         libvirt_stream.main()
         sys.exit()
+    if sys.argv[1:2] == ["checker"]:  # `run.py checker`: the front end on hostile-size inputs
+        import checker
+
+        checker.main()
+        sys.exit()
     if sys.argv[1:2] == ["rpc"]:  # `run.py rpc`: typed client/server round trips against rpcgen's C pair
         import rpc_pair
 
@@ -720,6 +725,9 @@ if __name__ == "__main__":
     codec_table()
     allocation()
     generator_split()
+    import checker
+
+    checker.main()
     print()
     import output
 

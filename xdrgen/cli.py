@@ -218,7 +218,10 @@ def _dump(project: Project, sources: SourceCache, *, model: bool) -> int:
             trees[str(path)] = to_data(next(u.model for u in units if u.path.resolve() == path.resolve()))
         else:
             o = project.options
-            trees[str(path)] = to_data(parse_file(path, include_dirs=o.include_dirs, defines=o.defines, target=o.target, sources=sources, pre_includes=o.pre_includes))
+            roots = None if o.include_anywhere else ()
+            trees[str(path)] = to_data(
+                parse_file(path, include_dirs=o.include_dirs, defines=o.defines, target=o.target, sources=sources, pre_includes=o.pre_includes, include_roots=roots)
+            )
     document = next(iter(trees.values())) if len(trees) == 1 else trees
     print(json.dumps(document, indent=2), flush=True)
     return 0

@@ -64,7 +64,11 @@ def compile_set(paths: Sequence[str | Path], options: Options | None = None, sou
         """Enter a file (the first tree read of it); False if it is there already."""
         return files.setdefault(Path(spec.file).resolve(), (spec, is_input))[0] is spec
 
-    parse = functools.partial(parse_file, include_dirs=options.include_dirs, defines=options.defines, target=options.target, sources=sources)
+    # every input's folder is an include root for the whole set (None: --include-anywhere)
+    roots = None if options.include_anywhere else [Path(p).parent for p in paths]
+    parse = functools.partial(
+        parse_file, include_dirs=options.include_dirs, defines=options.defines, target=options.target, sources=sources, include_roots=roots
+    )
     pending: list[A.Include] = []
     for path in paths:
         spec = parse(path, pre_includes=options.pre_includes)
@@ -97,17 +101,22 @@ def _imported_modules(module: M.Module) -> list[M.Module]:
 
 
 def _name_modules(compiled: list[Compiled]) -> None:
-    """Each file's module name (its stem, made an identifier): two files of one name, or a
-    name the output folder or the generated code already uses, are errors."""
+    """Each file's module name: its stem made an identifier, renamed by the naming rule where it
+    would be a keyword, a dunder, or a module the generated code imports (``logging.x`` ->
+    ``logging_``, with a warning). Two files of one name are an error; a module's name is never
+    another's RPC sibling (``<module>_rpc``)."""
     taken: dict[str, Path] = {}
     problems = []
     for c in compiled:
         name = naming.module_name_for(c.path)
-        if name in naming.RESERVED_MODULE_NAMES:
-            problems.append(Diagnostic("error", f"{c.path}: its module would be called {name}, a name xdrgen's output uses itself; rename the file", None))
-        elif name in taken:
-            problems.append(Diagnostic("error", f"{c.path} and {taken[name]} would both be module {name}; rename one of them", None))
+        plain = naming.identifier_for(c.path)
+        if name in taken or naming.rpc_module_for(name) in taken:
+            problems.append(Diagnostic("error", f"{c.path} and {taken.get(name) or taken[naming.rpc_module_for(name)]} would both be module {name}; rename one of them", None))
+        elif name != plain:
+            why = naming.clash(plain, naming.MODULE_FILE)
+            c.reporter.warning(A.Location(c.specification.file, 1, 1), f"the module of this file would be called '{plain}', which {why}; it is written as '{name}.py'", "shadow")
         taken.setdefault(name, c.path)
+        taken.setdefault(naming.rpc_module_for(name), c.path)
         c.model.name = name
     if problems:
         raise XdrgenError(problems)

@@ -44,6 +44,7 @@ class Options:
     include_dirs: Sequence[str | Path] = ()
     defines: dict[str, str] = field(default_factory=dict)
     pre_includes: Sequence[str | Path] = ()
+    include_anywhere: bool = False  # #include may read files outside the inputs' and -I folders
     target: str | None = None  # "RPC_HDR" ...; None is rpcgen's default (RPC_HDR)
     rpc_defs: bool = False  # names left undefined may come from xdrgen's RPC definitions (RFC 5531)
 
@@ -130,6 +131,9 @@ def add_common_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("-I", dest="include_dirs", action="append", default=[], metavar="DIR", help="search DIR for #include files")
     p.add_argument("-D", dest="defines", action="append", default=[], metavar="NAME[=VALUE]", help="define a macro, as cpp does (an integer value becomes a constant; NAME alone is 1)")
     p.add_argument("--include", dest="pre_includes", action="append", default=[], metavar="FILE.x", help="read FILE.x first, as if #included at the top")
+    p.add_argument(
+        "--include-anywhere", action="store_true", help="let #include read files outside the inputs' folders and the -I folders (refused by default: a .x file is untrusted input)"
+    )
     p.add_argument("--rpc-defs", action="store_true", help="take names the files leave undefined from RFC 5531's RPC definitions (AUTH_SYS, authsys_parms, rpc_msg, netobj ...), shipped with xdrgen")
     p.add_argument("--target", metavar="|".join(TARGETS), help="which of rpcgen's RPC_HDR/RPC_XDR/... is defined for #if (default: hdr)")
     p.add_argument("-W", dest="warning_options", action="append", default=[], metavar="error|no-KIND|error=KIND", help=f"-Werror: warnings are errors; -Wno-KIND silences one kind ({', '.join(WARNING_CATEGORIES)})")
@@ -143,6 +147,7 @@ def source_options(args: argparse.Namespace, base: Options | None = None) -> Opt
         include_dirs=[*base.include_dirs, *args.include_dirs],
         defines={**base.defines, **dict(parse_define(item) for item in args.defines)},
         pre_includes=[*base.pre_includes, *args.pre_includes],
+        include_anywhere=base.include_anywhere or args.include_anywhere,
         target=parse_target(args.target) if args.target else base.target,
         rpc_defs=base.rpc_defs or args.rpc_defs,
     )

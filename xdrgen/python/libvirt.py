@@ -136,9 +136,9 @@ def method_docstring(text: str) -> str:
 
 
 def _free(name: str, taken: set[str] | frozenset[str]) -> str:
-    while keyword.iskeyword(name) or name in taken:
-        name += "_"
-    return name
+    """``name``, renamed by the naming rule where it is a keyword, has underscores Python gives
+    a meaning, or is ``taken`` in its class or module."""
+    return naming.python_name(name, naming.PARAMETER, taken)[0]
 
 
 class LibvirtViewBuilder:

@@ -21,7 +21,7 @@ from ..layout import format_like_black
 from .code import Block, If, Statement, lines, text
 from .imports import imports, public_names, reaches, rpc_class_names
 from .libvirt import LibvirtView, LibvirtViewBuilder
-from .text import commented, docstring, literal, oneline, pystr
+from .text import comment_lines, comment_text, commented, docstring, docstring_text, literal, oneline, pystr
 from .views import EnumView, StructView, TypedefView, UnionView, ViewBuilder
 
 
@@ -67,7 +67,7 @@ def environment() -> jinja2.Environment:
     )
     env.globals["RT"] = naming.RT
     env.filters.update(
-        pyrepr=literal, pystr=pystr, oneline=oneline, docstring=docstring, commented=commented, statements=_statements, headers=_headers
+        pyrepr=literal, pystr=pystr, oneline=oneline, docstring=docstring, commented=commented, comment=comment_text, doctext=docstring_text, statements=_statements, headers=_headers
     )
     return env
 
@@ -171,7 +171,7 @@ def generate(
             module_name=module_name,
             blocks=blocks,
             programs=programs,
-            passthrough=[line.rstrip() for part in module.passthrough for line in part.split("\n")],
+            passthrough=[line for part in module.passthrough for line in comment_lines(part)],
             exports=renderer.exports(list(lazy), taken.exported),
             imports=taken,
             runtime_constants=[(alias, name) for alias, name in naming.RT.bindings() if re.search(rf"\b{alias}\b", types_code)],
@@ -281,7 +281,7 @@ def _by_module(module: M.Module, module_name: str, names: set[str]) -> list[tupl
 
 def _module_docstring(module: M.Module, source_name: str, module_name: str) -> str:
     what = "XDR types and RPC programs" if module.programs else "XDR types"
-    lines = [f"{what} of {source_name}."]
+    lines = [f"{what} of {docstring_text(source_name)}."]
     if module.comment:
         lines += ["", docstring(module.comment, indent=0)]
     lines += [

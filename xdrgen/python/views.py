@@ -357,9 +357,7 @@ _ANNOTATION_BUILTINS = {"int", "float", "bool", "bytes", "str", "list", "None"}
 
 def _free(name: str, taken: set[str]) -> str:
     """``name``, with trailing underscores until no module-level name has it."""
-    while name in taken:
-        name += "_"
-    return name
+    return naming.python_name(name, naming.PARAMETER, taken)[0]
 
 
 def _codec_ref(expr: M.TypeExpr) -> str:
