@@ -702,6 +702,11 @@ if __name__ == "__main__":
         from load import main
 
         sys.exit(main(sys.argv[2:]))
+    if sys.argv[1:2] == ["stream"]:  # `run.py stream`: a 64 MiB libvirt stream each way, next to virsh
+        import libvirt_stream
+
+        libvirt_stream.main()
+        sys.exit()
     if sys.argv[1:2] == ["checker"]:  # `run.py checker`: the front end on hostile-size inputs
         import checker
 
