@@ -16,6 +16,7 @@ from pathlib import Path
 
 RUNTIME_MODULE = "xdr_runtime"  # the codecs' helpers, written beside the generated modules
 RPC_MODULE = "xdr_rpc"  # RPC framing, clients and servers, written beside them when needed
+GSS_MODULE = "rpcsec_gss"  # RPCSEC_GSS for xdr_rpc's clients and servers, written beside xdr_rpc
 RUNTIME_ALIAS = "_rt"  # how a generated module refers to its runtime
 
 
@@ -70,7 +71,7 @@ CLASS_NAMES = frozenset({"to_xdr", "from_xdr", "int", "float", "bool", "bytes", 
 CLASS_PRIVATE_PREFIX = "_xdr_"  # attributes of the runtime's Record classes
 
 # Module names the output folder already uses, or that the generated code imports.
-RESERVED_MODULE_NAMES = frozenset({RUNTIME_MODULE, RPC_MODULE, "enum", "typing", "dataclasses", "struct", "operator", "asyncio", "socket"})
+RESERVED_MODULE_NAMES = frozenset({RUNTIME_MODULE, RPC_MODULE, GSS_MODULE, "enum", "typing", "dataclasses", "struct", "operator", "asyncio", "socket"})
 
 
 # What the RPC classes have besides their procedure methods (the runtime's ProgramClient,
