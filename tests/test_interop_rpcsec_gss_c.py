@@ -1,0 +1,192 @@
+"""RPCSEC_GSS against libtirpc (the C reference), in a throwaway Kerberos realm: the rpcgen C
+client of tests/test_interop_rpc_c.py, given an ``rpc_gss_seccreate`` context, calls every
+procedure of the typed Python server under krb5, krb5i and krb5p (the server's policy demands
+that service, and the handlers see the C client's principal); the typed Python client calls
+every procedure of the rpcgen C server, which ``rpc_gss_set_svc_name`` makes accept
+RPCSEC_GSS and which refuses any other flavour (AUTH_TOOWEAK) and reports the principal and
+service ``rpc_gss_getcred`` gives it."""
+
+from __future__ import annotations
+
+import importlib
+import re
+import subprocess
+from pathlib import Path
+from types import ModuleType
+from typing import Any, Iterator
+
+import pytest
+from conftest import requires_c_reference
+from krb5_realm import REALM, Realm, running_realm
+from peers import Daemon, rpcbind  # noqa: F401  (rpcbind: a fixture, the rpcbind on port 111, reused or started)
+from test_interop_rpc_c import CLIENT_MAIN, EXPECTED_CLIENT_OUTPUT, SERVER_MAIN, _gcc, _rpcgen
+from typed_peer import PROGRAM, TYPED_X, V1, call_every_procedure, load_typed, servers, serving
+
+pytestmark = requires_c_reference
+
+SERVICES = {"krb5": "rpcsec_gss_svc_none", "krb5i": "rpcsec_gss_svc_integrity", "krb5p": "rpcsec_gss_svc_privacy"}
+
+SECURE_CLIENT = r"""
+#include <rpc/rpcsec_gss.h>
+
+/* argv[3]: krb5, krb5i or krb5p: an RPCSEC_GSS context with the server's svc@localhost */
+static int secure(CLIENT *clnt, const char *service) {
+    rpc_gss_service_t wanted = strcmp(service, "krb5p") == 0 ? rpcsec_gss_svc_privacy
+        : strcmp(service, "krb5i") == 0 ? rpcsec_gss_svc_integrity : rpcsec_gss_svc_none;
+    rpc_gss_options_ret_t ret;
+    memset(&ret, 0, sizeof ret);
+    AUTH *auth = rpc_gss_seccreate(clnt, "svc@localhost", "kerberos_v5", wanted, NULL, NULL, &ret);
+    if (auth == NULL) {
+        rpc_gss_error_t error;
+        rpc_gss_get_error(&error);
+        fprintf(stderr, "rpc_gss_seccreate: rpc error %d, system error %d, major %u, minor %u\n", error.rpc_gss_error, error.system_error, ret.major_status, ret.minor_status);
+        return 0;
+    }
+    auth_destroy(clnt->cl_auth);
+    clnt->cl_auth = auth;
+    return 1;
+}
+
+int main(int argc"""
+
+GSS_SERVER_CHECKS = r"""
+#include <rpc/rpcsec_gss.h>
+
+/* every call must come over RPCSEC_GSS; ECHO of "who" answers "<principal> <service>" */
+static int gss_only(struct svc_req *r) {
+    if (r->rq_cred.oa_flavor != RPCSEC_GSS) { svcerr_weakauth(r->rq_xprt); return 0; }
+    return 1;
+}
+"""
+
+
+def _gss_client_main() -> str:
+    main = CLIENT_MAIN.replace("int main(int argc", SECURE_CLIENT, 1)
+    # after each clnt_create's check: the RPCSEC_GSS context
+    return re.sub(r'(\n    if \(clnt == NULL\) \{ clnt_pcreateerror\("[^"]*"\); return 1; \})', r'\1\n    if (!secure(clnt, argv[3])) return 1;', main)
+
+
+def _gss_server_main() -> str:
+    main = SERVER_MAIN.replace('#include "typed.h"\n', '#include "typed.h"\n' + GSS_SERVER_CHECKS, 1)
+    echo = "typed_name *typed_echo_1_svc(typed_name text, struct svc_req *r) {\n"
+    main = main.replace(
+        echo,
+        echo
+        + """    if (!gss_only(r)) return NULL;
+    if (strcmp(text, "who") == 0) {
+        static char who[TYPED_NAME_MAX + 1]; static typed_name answer;
+        rpc_gss_rawcred_t *raw;
+        if (!rpc_gss_getcred(r, &raw, NULL, NULL)) { svcerr_systemerr(r->rq_xprt); return NULL; }
+        snprintf(who, sizeof who, "%.*s %d", (int)raw->client_principal->len, raw->client_principal->name, (int)raw->service);
+        answer = who; return &answer;
+    }
+""",
+        1,
+    )
+    add = "int *typed_add_1_svc(int a, int b, struct svc_req *r) { "
+    main = main.replace(add, add + "if (!gss_only(r)) return NULL; ", 1)
+    register = "    printf(\"ports %d %d\\n\", port_of(tcp), port_of(udp));"
+    accept = """    if (!rpc_gss_set_svc_name("svc@localhost", "kerberos_v5", 0, TYPED_PROG, TYPED_V1)) { fprintf(stderr, "rpc_gss_set_svc_name failed\\n"); return 1; }
+"""
+    return main.replace(register, accept + register, 1)
+
+
+@pytest.fixture(scope="module")
+def realm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Realm]:
+    with running_realm(tmp_path_factory.mktemp("realm")) as realm, realm.activate():
+        yield realm
+
+
+@pytest.fixture(scope="module")
+def c_programs(tmp_path_factory: pytest.TempPathFactory, realm: Realm) -> tuple[Path, Path]:
+    """The rpcgen -N C client and server with RPCSEC_GSS (rpc_gss_seccreate / rpc_gss_set_svc_name)."""
+    work = tmp_path_factory.mktemp("rpcgen-gss")
+    source = work / "typed.x"
+    source.write_text(TYPED_X.read_text())
+    _rpcgen(["-N", "-h"], source, work / "typed.h")
+    _rpcgen(["-N", "-c"], source, work / "typed_xdr.c")
+    _rpcgen(["-N", "-l"], source, work / "typed_clnt.c")
+    _rpcgen(["-N", "-m"], source, work / "typed_svc.c")
+    (work / "client_main.c").write_text(_gss_client_main())
+    (work / "server_main.c").write_text(_gss_server_main())
+    _gcc(work / "client", [work / "client_main.c", work / "typed_clnt.c", work / "typed_xdr.c"])
+    _gcc(work / "server", [work / "server_main.c", work / "typed_svc.c", work / "typed_xdr.c"])
+    return work / "client", work / "server"
+
+
+@pytest.fixture(scope="module")
+def typed(generated_package: Any) -> ModuleType:
+    return load_typed(generated_package)
+
+
+def _sibling(typed: ModuleType, name: str) -> ModuleType:
+    return importlib.import_module(typed.__name__.rsplit(".", 1)[0] + "." + name)
+
+
+@pytest.mark.parametrize("transport", ["tcp", "udp"])
+@pytest.mark.parametrize("service", list(SERVICES))
+def test_libtirpc_gss_client_calls_every_procedure_of_the_python_server(
+    c_programs: tuple[Path, Path], typed: ModuleType, realm: Realm, rpcbind: Any, service: str, transport: str
+) -> None:
+    client, _ = c_programs
+    rpc, gss = _sibling(typed, "xdr_rpc"), _sibling(typed, "rpcsec_gss")
+    v1, v2 = servers(typed)
+    callers: list[Any] = []
+
+    class Watching(v1):  # type: ignore[misc,valid-type]
+        def typed_add(self, a: int, b: int) -> int:
+            callers.append(self.call.gss)
+            return int(super().typed_add(a, b))
+
+    acceptor = gss.Acceptor("svc@localhost", keytab=realm.workdir / "service.keytab")
+    policy = gss.minimum_service(service)  # anything weaker than asked for is AUTH_TOOWEAK
+    with serving(lambda: rpc.OncServer(Watching(), v2(), gss=acceptor, auth_policy=policy), register=True):
+        done = subprocess.run([str(client), "127.0.0.1", transport, service], capture_output=True, text=True, timeout=60, env=_env(realm))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout == EXPECTED_CLIENT_OUTPUT, done.stderr
+    assert callers == [gss.Caller(f"alice@{REALM}", gss.service_of(service))] * 2
+    assert acceptor.stats["refused"] == 0
+
+
+def _env(realm: Realm) -> dict[str, str]:
+    import os
+
+    return {**os.environ, **realm.env}
+
+
+@pytest.fixture(scope="module")
+def c_server(c_programs: tuple[Path, Path], realm: Realm, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, int]]:
+    """The rpcgen -N -m server accepting RPCSEC_GSS as svc@localhost: its ports by transport."""
+    _, server = c_programs
+    daemon = Daemon("typed-gss-c-server", [str(server)], tmp_path_factory.mktemp("c-server"), env=realm.env)
+    found: list[re.Match[str]] = []
+
+    def listening() -> bool:
+        match = re.search(r"ports (\d+) (\d+)", daemon.log_path.read_text())
+        found.extend([match] if match else [])
+        return match is not None
+
+    try:
+        daemon.wait_until(listening, "its ports on stdout", timeout=30)
+        yield {"tcp": int(found[0][1]), "udp": int(found[0][2])}
+    finally:
+        daemon.stop()
+
+
+@pytest.mark.parametrize("udp", [False, True], ids=["tcp", "udp"])
+@pytest.mark.parametrize("service", list(SERVICES))
+def test_typed_client_calls_every_procedure_of_the_libtirpc_gss_server(c_server: dict[str, int], typed: ModuleType, service: str, udp: bool) -> None:
+    rpc = _sibling(typed, "xdr_rpc")
+    port = c_server["udp" if udp else "tcp"]
+    with typed.TYPED_V1_Client("127.0.0.1", port, udp=udp, timeout=10) as client:
+        with pytest.raises(rpc.Rejected) as raised:
+            client.typed_add(1, 2)  # AUTH_NONE: refused
+        assert raised.value.auth_stat == rpc.AUTH_TOOWEAK
+    credentials = rpc.Credentials.gss("svc@localhost", service)
+    with typed.TYPED_V1_Client("127.0.0.1", port, udp=udp, credentials=credentials, timeout=10) as client:
+        call_every_procedure(client, typed)
+        with pytest.raises(rpc.AcceptError) as raised_accept:
+            client.typed_missing(1)
+        assert raised_accept.value.state == rpc.PROC_UNAVAIL
+        # libtirpc's rpc_gss_service_t: none 1, integrity 2, privacy 3
+        assert client.typed_echo("who") == f"alice@{REALM} {int(credentials.service)}"
