@@ -148,10 +148,12 @@ class Realm:
         _wait_for_port(daemon, self.kadmind_port, "kadmind listening")
 
     @contextlib.contextmanager
-    def activate(self) -> Iterator[None]:
-        """The realm's variables in ``os.environ`` (python-gssapi reads them per context)."""
-        saved = {name: os.environ.get(name) for name in self.env}
-        os.environ.update(self.env)
+    def activate(self, **overrides: str) -> Iterator[None]:
+        """The realm's variables (with ``overrides``) in ``os.environ``, as they were after:
+        python-gssapi reads them for each context it makes."""
+        variables = {**self.env, **overrides}
+        saved = {name: os.environ.get(name) for name in variables}
+        os.environ.update(variables)
         try:
             yield
         finally:
