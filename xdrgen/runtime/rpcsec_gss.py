@@ -335,7 +335,8 @@ class ClientSession:
 
     @staticmethod
     def _lost_context(error: BaseException) -> bool:
-        return isinstance(error, _rpc.Rejected) and error.auth_stat in (RPCSEC_GSS_CREDPROBLEM, RPCSEC_GSS_CTXPROBLEM)
+        # by its auth_stat, not its class: the client may use another copy of xdr_rpc
+        return getattr(error, "auth_stat", None) in (RPCSEC_GSS_CREDPROBLEM, RPCSEC_GSS_CTXPROBLEM)
 
     def call_blocking(self, exchange: Callable[[int, Callable[[int], Sealed]], bytes], procedure: int, arguments: bytes) -> bytes:
         """A DATA call over ``exchange(procedure, seal)`` (which gives ``seal`` the xid and
@@ -347,7 +348,7 @@ class ClientSession:
                     exchange(0, self.init_call)
             try:
                 return exchange(procedure, lambda xid: self.data_call(xid, procedure, arguments))
-            except _rpc.Rejected as error:
+            except Exception as error:  # Rejected, of whichever xdr_rpc sent the call
                 if attempt == 2 or not self._lost_context(error):
                     raise
                 self.reset()
@@ -372,7 +373,7 @@ class ClientSession:
                 self.in_flight += 1
             try:
                 return await exchange(procedure, lambda xid: self.data_call(xid, procedure, arguments))
-            except _rpc.Rejected as error:
+            except Exception as error:  # Rejected, of whichever xdr_rpc sent the call
                 if attempt == 2 or not self._lost_context(error):
                     raise
                 self.established = False
