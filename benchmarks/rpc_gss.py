@@ -15,7 +15,6 @@ import importlib
 import os
 import resource
 import statistics
-import subprocess
 import sys
 import tempfile
 import time

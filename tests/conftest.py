@@ -184,6 +184,12 @@ class GeneratedPackage:
         return self.load(compile_file(path), module_name)
 
 
+def sibling_module(module: ModuleType, name: str) -> ModuleType:
+    """The module ``name`` (``xdr_rpc``, ``rpcsec_gss``) written beside the generated ``module``:
+    the runtime its classes use (each generated package has its own copy)."""
+    return importlib.import_module(f"{module.__package__}.{name}")
+
+
 @pytest.fixture(scope="session")
 def generated_package(tmp_path_factory: pytest.TempPathFactory) -> GeneratedPackage:
     return GeneratedPackage(tmp_path_factory.mktemp("generated"))

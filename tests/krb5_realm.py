@@ -9,7 +9,7 @@ exports its keys. ``realm.env`` is what a process (this one, or a C peer) needs 
 realm: ``KRB5_CONFIG``, ``KRB5_KDC_PROFILE``, ``KRB5CCNAME``, ``KRB5_KTNAME`` (acceptor keys),
 ``KRB5_CLIENT_KTNAME`` (the initiator fetches its own ticket), ``KRB5RCACHEDIR``.
 ``realm.activate()`` puts it into ``os.environ`` for python-gssapi in this process, which reads
-the variables when a context is made.
+the variables when a context is made. ``realm`` is a module fixture doing all of it.
 
 The whole realm comes up in about half a second (krb5 1.20 on Debian 12). Nothing here talks
 to DNS: ``dns_canonicalize_hostname = false`` and ``rdns = false`` make ``svc@localhost``
@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
+import pytest
 from conftest import module_available, program, require
 from peers import LOOPBACK, Daemon, free_port
 
@@ -167,6 +168,13 @@ class Realm:
         for daemon in reversed(self.daemons):
             daemon.stop()
         self.daemons.clear()
+
+
+@pytest.fixture(scope="module")
+def realm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Realm]:
+    """Module fixture (import it into the test module): a running realm, active in os.environ."""
+    with running_realm(tmp_path_factory.mktemp("realm")) as made, made.activate():
+        yield made
 
 
 @contextlib.contextmanager

@@ -8,7 +8,7 @@ service ``rpc_gss_getcred`` gives it."""
 
 from __future__ import annotations
 
-import importlib
+import os
 import re
 import subprocess
 from pathlib import Path
@@ -16,11 +16,11 @@ from types import ModuleType
 from typing import Any, Iterator
 
 import pytest
-from conftest import requires_c_reference
-from krb5_realm import REALM, Realm, running_realm
+from conftest import requires_c_reference, sibling_module
+from krb5_realm import REALM, Realm, realm  # noqa: F401  (realm: a module fixture)
 from peers import Daemon, rpcbind  # noqa: F401  (rpcbind: a fixture, the rpcbind on port 111, reused or started)
 from test_interop_rpc_c import CLIENT_MAIN, EXPECTED_CLIENT_OUTPUT, SERVER_MAIN, _gcc, _rpcgen
-from typed_peer import PROGRAM, TYPED_X, V1, call_every_procedure, load_typed, servers, serving
+from typed_peer import TYPED_X, call_every_procedure, load_typed, servers, serving
 
 pytestmark = requires_c_reference
 
@@ -91,11 +91,6 @@ def _gss_server_main() -> str:
     return main.replace(register, accept + register, 1)
 
 
-@pytest.fixture(scope="module")
-def realm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Realm]:
-    with running_realm(tmp_path_factory.mktemp("realm")) as realm, realm.activate():
-        yield realm
-
 
 @pytest.fixture(scope="module")
 def c_programs(tmp_path_factory: pytest.TempPathFactory, realm: Realm) -> tuple[Path, Path]:
@@ -119,17 +114,13 @@ def typed(generated_package: Any) -> ModuleType:
     return load_typed(generated_package)
 
 
-def _sibling(typed: ModuleType, name: str) -> ModuleType:
-    return importlib.import_module(typed.__name__.rsplit(".", 1)[0] + "." + name)
-
-
 @pytest.mark.parametrize("transport", ["tcp", "udp"])
 @pytest.mark.parametrize("service", list(SERVICES))
 def test_libtirpc_gss_client_calls_every_procedure_of_the_python_server(
     c_programs: tuple[Path, Path], typed: ModuleType, realm: Realm, rpcbind: Any, service: str, transport: str
 ) -> None:
     client, _ = c_programs
-    rpc, gss = _sibling(typed, "xdr_rpc"), _sibling(typed, "rpcsec_gss")
+    rpc, gss = sibling_module(typed, "xdr_rpc"), sibling_module(typed, "rpcsec_gss")
     v1, v2 = servers(typed)
     callers: list[Any] = []
 
@@ -141,17 +132,11 @@ def test_libtirpc_gss_client_calls_every_procedure_of_the_python_server(
     acceptor = gss.Acceptor("svc@localhost", keytab=realm.workdir / "service.keytab")
     policy = gss.minimum_service(service)  # anything weaker than asked for is AUTH_TOOWEAK
     with serving(lambda: rpc.OncServer(Watching(), v2(), gss=acceptor, auth_policy=policy), register=True):
-        done = subprocess.run([str(client), "127.0.0.1", transport, service], capture_output=True, text=True, timeout=60, env=_env(realm))
+        done = subprocess.run([str(client), "127.0.0.1", transport, service], capture_output=True, text=True, timeout=60, env={**os.environ, **realm.env})
     assert done.returncode == 0, done.stdout + done.stderr
     assert done.stdout == EXPECTED_CLIENT_OUTPUT, done.stderr
     assert callers == [gss.Caller(f"alice@{REALM}", gss.service_of(service))] * 2
     assert acceptor.stats["refused"] == 0
-
-
-def _env(realm: Realm) -> dict[str, str]:
-    import os
-
-    return {**os.environ, **realm.env}
 
 
 @pytest.fixture(scope="module")
@@ -176,7 +161,7 @@ def c_server(c_programs: tuple[Path, Path], realm: Realm, tmp_path_factory: pyte
 @pytest.mark.parametrize("udp", [False, True], ids=["tcp", "udp"])
 @pytest.mark.parametrize("service", list(SERVICES))
 def test_typed_client_calls_every_procedure_of_the_libtirpc_gss_server(c_server: dict[str, int], typed: ModuleType, service: str, udp: bool) -> None:
-    rpc = _sibling(typed, "xdr_rpc")
+    rpc = sibling_module(typed, "xdr_rpc")
     port = c_server["udp" if udp else "tcp"]
     with typed.TYPED_V1_Client("127.0.0.1", port, udp=udp, timeout=10) as client:
         with pytest.raises(rpc.Rejected) as raised:

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import glob
 import hashlib
-import importlib
 import os
 from pathlib import Path
 from types import ModuleType
 from typing import Any, Iterator, NamedTuple
 
 import pytest
-from krb5_realm import Realm, running_realm
+from conftest import sibling_module
+from krb5_realm import Realm, realm  # noqa: F401  (realm: a module fixture)
 from peers import Daemon, Portmapper, free_port, load_corpus_module, missing, registered_daemon, require_binary, require_root, rpcbind  # noqa: F401
 from test_peer_ganesha import MOUNT_PROGRAM, NFS_PROGRAM, connect, lookup
 
@@ -63,11 +63,6 @@ class Ganesha(NamedTuple):
     nfs_port: int
 
 
-@pytest.fixture(scope="module")
-def realm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Realm]:
-    with running_realm(tmp_path_factory.mktemp("realm")) as realm, realm.activate():
-        yield realm
-
 
 @pytest.fixture(scope="module")
 def ganesha(rpcbind: Portmapper, realm: Realm) -> Iterator[Ganesha]:  # noqa: F811
@@ -113,14 +108,9 @@ def root(nfs3: tuple[ModuleType, Any], ganesha: Ganesha) -> Any:
     return module.nfs_fh3(reply.mountinfo.fhandle)
 
 
-def _rpc(module: ModuleType) -> Any:
-    """The xdr_rpc beside ``module`` (the one its typed classes use)."""
-    return importlib.import_module(f"{module.__package__}.xdr_rpc")
-
-
 def test_auth_sys_is_too_weak(nfs3: tuple[ModuleType, Any], root: Any, ganesha: Ganesha) -> None:
     module, _ = nfs3
-    rpc = _rpc(module)
+    rpc = sibling_module(module, "xdr_rpc")
     with connect(nfs3, ganesha.nfs_port, module.NFS_PROGRAM_PROGRAM, 3) as nfs:
         with pytest.raises(rpc.Rejected) as raised:
             nfs.nfsproc3_getattr(module.GETATTR3args(root))
@@ -130,7 +120,7 @@ def test_auth_sys_is_too_weak(nfs3: tuple[ModuleType, Any], root: Any, ganesha: 
 @pytest.mark.parametrize("service", ["krb5", "krb5i", "krb5p"])
 def test_typed_nfs3_client_lists_and_reads_under(nfs3: tuple[ModuleType, Any], root: Any, ganesha: Ganesha, service: str) -> None:
     module, _ = nfs3
-    rpc = _rpc(module)
+    rpc = sibling_module(module, "xdr_rpc")
     client_class = getattr(module, f"{module.NFS_PROGRAM_PROGRAM.version(3).name}_Client")
     credentials = rpc.Credentials.gss("nfs@localhost", service)
     with client_class("127.0.0.1", ganesha.nfs_port, credentials=credentials, timeout=30.0) as nfs:

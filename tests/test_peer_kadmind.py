@@ -13,7 +13,7 @@ from types import ModuleType
 from typing import Any, Iterator
 
 import pytest
-from conftest import program, requires
+from conftest import program, requires, sibling_module
 from krb5_realm import REALM, Realm, running_realm
 
 from xdrgen.compiler import compile_file
@@ -40,12 +40,6 @@ def kadm5(generated_package: Any) -> ModuleType:
     return generated_package.load(compile_file(KADM5_X), "kadm5")
 
 
-def _rpc(kadm5: ModuleType) -> Any:
-    import importlib
-
-    return importlib.import_module(kadm5.__package__ + ".xdr_rpc")
-
-
 def _names(reply: Any, kadm5: ModuleType) -> list[str]:
     assert reply.api_version == kadm5.KADM5_API_VERSION_4
     assert reply.result.code == kadm5.KADM5_OK, reply
@@ -57,7 +51,7 @@ def _names(reply: Any, kadm5: ModuleType) -> list[str]:
 
 @pytest.mark.parametrize("service", ["krb5", "krb5i", "krb5p"])
 def test_typed_client_lists_principals_and_policies_from_kadmind(realm: Realm, kadm5: ModuleType, service: str) -> None:
-    rpc = _rpc(kadm5)
+    rpc = sibling_module(kadm5, "xdr_rpc")
     expected = sorted(realm._run(["kadmin.local", "-r", REALM, "-q", "listprincs"]).split("\n")[1:-1])
     assert f"alice@{REALM}" in expected and f"kadmin/localhost@{REALM}" in expected
     credentials = rpc.Credentials.gss("kadmin@localhost", service)
@@ -81,7 +75,7 @@ def _kadmin(realm: Realm, query: str) -> str:
 
 
 def test_mit_kadmin_client_sees_the_same_principals_and_privileges(realm: Realm, kadm5: ModuleType) -> None:
-    rpc = _rpc(kadm5)
+    rpc = sibling_module(kadm5, "xdr_rpc")
     with kadm5.KADMVERS_Client("127.0.0.1", realm.kadmind_port, credentials=rpc.Credentials.gss("kadmin@localhost", "krb5p"), timeout=20) as client:
         ours = _names(client.get_princs(kadm5.kadm5_names_arg(kadm5.KADM5_API_VERSION_4, b"")), kadm5)
         privs = client.get_privs(kadm5.KADM5_API_VERSION_4).privs
@@ -91,7 +85,7 @@ def test_mit_kadmin_client_sees_the_same_principals_and_privileges(realm: Realm,
 
 
 def test_kadmind_refuses_auth_none_and_a_principal_without_the_list_privilege(realm: Realm, kadm5: ModuleType) -> None:
-    rpc = _rpc(kadm5)
+    rpc = sibling_module(kadm5, "xdr_rpc")
     with kadm5.KADMVERS_Client("127.0.0.1", realm.kadmind_port, timeout=20) as client:
         with pytest.raises(rpc.Rejected) as raised:
             client.get_princs(kadm5.kadm5_names_arg(kadm5.KADM5_API_VERSION_4, b""))

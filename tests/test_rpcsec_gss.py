@@ -9,15 +9,14 @@ C client and server: tests/test_interop_rpcsec_gss_c.py."""
 from __future__ import annotations
 
 import asyncio
-import importlib
 import struct
 import sys
-from pathlib import Path
 from types import ModuleType
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
-from krb5_realm import REALM, Realm, running_realm
+from conftest import sibling_module
+from krb5_realm import REALM, Realm, realm  # noqa: F401  (realm: a module fixture)
 from typed_peer import PROGRAM, V1, call_every_procedure, load_typed, servers, serving
 
 from xdrgen.runtime import rpcsec_gss as gss_runtime
@@ -82,24 +81,10 @@ def test_without_gssapi_the_runtime_imports_and_says_what_to_install(monkeypatch
 # ---- in a realm ---------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def realm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Realm]:
-    with running_realm(tmp_path_factory.mktemp("realm")) as realm, realm.activate():
-        yield realm
-
 
 @pytest.fixture(scope="module")
 def typed(generated_package: Any) -> ModuleType:
     return load_typed(generated_package)
-
-
-def _rpc(typed: ModuleType) -> ModuleType:
-    """The xdr_rpc copied beside the generated module (the one its classes use)."""
-    return importlib.import_module(typed.__name__.rsplit(".", 1)[0] + ".xdr_rpc")
-
-
-def _gss(typed: ModuleType) -> ModuleType:
-    return importlib.import_module(typed.__name__.rsplit(".", 1)[0] + ".rpcsec_gss")
 
 
 def _server(typed: ModuleType, realm: Realm, **options: Any) -> Any:
@@ -111,15 +96,15 @@ def _server(typed: ModuleType, realm: Realm, **options: Any) -> Any:
             seen.append(self.call.gss)
             return str(super().typed_echo(text))
 
-    acceptor = _gss(typed).Acceptor("svc@localhost", keytab=realm.workdir / "service.keytab")
-    server = _rpc(typed).OncServer(Watching(), v2(), gss=acceptor, **options)
+    acceptor = sibling_module(typed, "rpcsec_gss").Acceptor("svc@localhost", keytab=realm.workdir / "service.keytab")
+    server = sibling_module(typed, "xdr_rpc").OncServer(Watching(), v2(), gss=acceptor, **options)
     server.seen = seen
     return server
 
 
 @pytest.mark.parametrize("service", SERVICES)
 def test_typed_blocking_client_calls_every_procedure_under(realm: Realm, typed: ModuleType, service: str) -> None:
-    rpc, gss = _rpc(typed), _gss(typed)
+    rpc, gss = sibling_module(typed, "xdr_rpc"), sibling_module(typed, "rpcsec_gss")
     with serving(lambda: _server(typed, realm), udp=False) as server:
         credentials = rpc.Credentials.gss("svc@localhost", service)
         with typed.TYPED_V1_Client("127.0.0.1", server.ports["tcp"], credentials=credentials, timeout=10) as client:
@@ -128,28 +113,50 @@ def test_typed_blocking_client_calls_every_procedure_under(realm: Realm, typed: 
                 client.typed_missing(1)
             assert raised.value.state == rpc.PROC_UNAVAIL
             assert len(server.gss.contexts) == 1
+            server.gss.contexts.clear()  # the server forgets the context: CREDPROBLEM, a new one
+            assert client.typed_add(1, 2) == 3
+            assert server.gss.stats["contexts made"] == 2
         assert server.gss.contexts == {}  # closing sent RPCSEC_GSS_DESTROY
         assert server.seen == [gss.Caller(f"alice@{REALM}", gss.service_of(service))]
 
 
 @pytest.mark.parametrize("service", SERVICES)
 def test_typed_async_client_with_many_calls_in_flight(realm: Realm, typed: ModuleType, service: str) -> None:
-    rpc = _rpc(typed)
+    rpc = sibling_module(typed, "xdr_rpc")
 
-    async def run(port: int) -> list[int]:
+    in_flight, most = 0, 0
+
+    async def run(port: int, server: Any) -> list[int]:
         client = await typed.TYPED_V1_AsyncClient.connect("127.0.0.1", port, credentials=rpc.Credentials.gss("svc@localhost", service), timeout=10)
+        connection = client._xdr_client
+        exchange = connection._exchange
+
+        async def counted(*arguments: Any) -> bytes:
+            nonlocal in_flight, most
+            in_flight += 1
+            most = max(most, in_flight)
+            try:
+                return bytes(await exchange(*arguments))
+            finally:
+                in_flight -= 1
+
+        connection._exchange = counted
         async with client:
             # more calls at once than the server's window of 8: the client holds them back
-            return list(await asyncio.gather(*(client.typed_add(i, 1000) for i in range(40))))
+            sums = list(await asyncio.gather(*(client.typed_add(i, 1000) for i in range(40))))
+            server.gss.contexts.clear()  # the server forgets the context: CREDPROBLEM, a new one
+            sums += await asyncio.gather(*(client.typed_add(i, 2000) for i in range(20)))
+            return sums
 
     with serving(lambda: _server(typed, realm), udp=False) as server:
         server.gss.window = 8
-        assert asyncio.run(run(server.ports["tcp"])) == [i + 1000 for i in range(40)]
-        assert server.gss.stats["refused"] == 0
+        assert asyncio.run(run(server.ports["tcp"], server)) == [i + 1000 for i in range(40)] + [i + 2000 for i in range(20)]
+        assert most == 8
+        assert server.gss.stats["contexts made"] == 2
 
 
 def test_policy_refuses_a_weaker_service_with_auth_tooweak(realm: Realm, typed: ModuleType) -> None:
-    rpc, gss = _rpc(typed), _gss(typed)
+    rpc, gss = sibling_module(typed, "xdr_rpc"), sibling_module(typed, "rpcsec_gss")
     policy = gss.minimum_service("krb5i", procedures={(PROGRAM, V1, 3): "krb5p"})
     with serving(lambda: _server(typed, realm, auth_policy=policy), udp=False) as server:
         port = server.ports["tcp"]
