@@ -25,7 +25,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests"))
 
 import rpc_pair  # noqa: E402
-from rpc_pair import CALLS, C_CLIENT, C_SERVER, ENTRIES, build_c, build_python, c_rounds, python_rounds, started  # noqa: E402
+from rpc_pair import CALLS, C_CLIENT, C_SERVER, ENTRIES, build_c, build_python, c_rounds, python_rounds, started, stop  # noqa: E402
 
 FLAVOURS = ("AUTH_SYS", "krb5i", "krb5p")
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -109,10 +109,7 @@ def run(work: Path) -> None:
                     row += f"{theirs[0] / base['c'][0]:9.2f}x" if flavour != "AUTH_SYS" else ""
                 print(row, flush=True)
     finally:
-        for process in (python_server, c_server):
-            if process is not None:
-                process.terminate()
-                process.wait(10)
+        stop(python_server, c_server)
 
 
 if __name__ == "__main__":

@@ -194,10 +194,15 @@ def main() -> None:
                 else:
                     print(f"{procedure:12} {1 / ours:10.0f} {'-':>11} {'-':>14}")
         finally:
-            for process in (python_server, c_server):
-                if process is not None:
-                    process.terminate()
-                    process.wait(10)
+            stop(python_server, c_server)
+
+
+def stop(*processes: subprocess.Popen[str] | None) -> None:
+    """End the servers this script started."""
+    for process in processes:
+        if process is not None:
+            process.terminate()
+            process.wait(10)
 
 
 if __name__ == "__main__":

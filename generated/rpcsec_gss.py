@@ -31,7 +31,7 @@ import enum
 import os
 import struct
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Awaitable, Callable, Mapping
 
 if TYPE_CHECKING:
@@ -50,6 +50,7 @@ GSS_S_COMPLETE, GSS_S_CONTINUE_NEEDED = 0, 1
 AUTH_FAILED, RPCSEC_GSS_CREDPROBLEM, RPCSEC_GSS_CTXPROBLEM = 7, 13, 14
 KERBEROS_V5 = "1.2.840.113554.1.2.2"
 MAX_TOKEN = 64 * 1024  # an INIT token: a Kerberos AP-REQ with a large PAC is a few KiB
+MAX_INIT_ROUNDS = 8  # Kerberos needs one; a server asking for more than this never finishes
 INSTALL = "RPCSEC_GSS needs python-gssapi: pip install 'xdrgen-python[gss]'"
 
 _U32 = struct.Struct(">I")
@@ -128,7 +129,7 @@ class Credential:
         if len(body) < 20:
             raise GssError(f"RPCSEC_GSS credential of {len(body)} bytes")
         version, proc, seq_num, service = struct.unpack_from(">IIII", body)
-        handle, end = _take_opaque(body, 16, _rpc.MAX_AUTH_BYTES, "context handle")
+        handle, _ = _take_opaque(body, 16, _rpc.MAX_AUTH_BYTES, "context handle")
         return cls(proc, seq_num, service, handle, version)
 
 
@@ -335,19 +336,32 @@ class ClientSession:
 
     @staticmethod
     def _lost_context(error: BaseException) -> bool:
-        return isinstance(error, _rpc.Rejected) and error.auth_stat in (RPCSEC_GSS_CREDPROBLEM, RPCSEC_GSS_CTXPROBLEM)
+        # by its auth_stat, not its class: the client may use another copy of xdr_rpc
+        return getattr(error, "auth_stat", None) in (RPCSEC_GSS_CREDPROBLEM, RPCSEC_GSS_CTXPROBLEM)
+
+    def _init_rounds(self) -> range:
+        """The INIT / CONTINUE_INIT round trips allowed: a server that never completes is an error."""
+        self.reset()
+        return range(MAX_INIT_ROUNDS)
+
+    def _not_established(self) -> GssError:
+        self.reset()
+        return GssError(f"no RPCSEC_GSS context with {self.credentials.target} after {MAX_INIT_ROUNDS} round trips")
 
     def call_blocking(self, exchange: Callable[[int, Callable[[int], Sealed]], bytes], procedure: int, arguments: bytes) -> bytes:
         """A DATA call over ``exchange(procedure, seal)`` (which gives ``seal`` the xid and
         sends the message it returns), establishing the context first when needed."""
         for attempt in (1, 2):
             if self._needs_context():
-                self.reset()
-                while not self.established:
+                for _ in self._init_rounds():
                     exchange(0, self.init_call)
+                    if self.established:
+                        break
+                else:
+                    raise self._not_established()
             try:
                 return exchange(procedure, lambda xid: self.data_call(xid, procedure, arguments))
-            except _rpc.Rejected as error:
+            except Exception as error:  # Rejected, of whichever xdr_rpc sent the call
                 if attempt == 2 or not self._lost_context(error):
                     raise
                 self.reset()
@@ -364,26 +378,30 @@ class ClientSession:
         for attempt in (1, 2):
             async with self._lock:
                 if self._needs_context():
-                    self.reset()
-                    while not self.established:
+                    for _ in self._init_rounds():
                         await exchange(0, self.init_call)
+                        if self.established:
+                            break
+                    else:
+                        raise self._not_established()
+                    async with self._room:
+                        self._room.notify_all()  # the window may have grown
             async with self._room:
                 await self._room.wait_for(lambda: self.in_flight < self.window)
                 self.in_flight += 1
+            used = self.context
             try:
                 return await exchange(procedure, lambda xid: self.data_call(xid, procedure, arguments))
-            except _rpc.Rejected as error:
+            except Exception as error:  # Rejected, of whichever xdr_rpc sent the call
                 if attempt == 2 or not self._lost_context(error):
                     raise
-                self.established = False
+                if self.context is used:  # not made again already by another call
+                    self.established = False
             finally:
                 async with self._room:
                     self.in_flight -= 1
-                    self._room.notify()
+                    self._room.notify_all()
         raise AssertionError("unreachable")
-
-    def can_destroy(self) -> bool:
-        return self.established
 
 
 # ---- the server side ---------------------------------------------------------------------------
@@ -465,8 +483,12 @@ class Acceptor:
         self._gssapi = gssapi
         store = {"keytab": os.fspath(keytab)} if keytab is not None else None
         name = gssapi.Name(principal, gssapi.NameType.hostbased_service) if principal else None
+        kerberos = [gssapi.MechType.kerberos]  # as libtirpc: not SPNEGO, which would answer anything
         try:
-            self.credentials = gssapi.Credentials(name=name, usage="accept", store=store) if store else gssapi.Credentials(name=name, usage="accept")
+            if store:
+                self.credentials = gssapi.Credentials(name=name, usage="accept", mechs=kerberos, store=store)
+            else:
+                self.credentials = gssapi.Credentials(name=name, usage="accept", mechs=kerberos)
         except Exception as error:
             raise GssError(f"no keys to accept RPCSEC_GSS contexts for {principal or 'any principal'}: {error}") from None
         self.window, self.max_contexts, self.idle_timeout, self.clock = window, max_contexts, idle_timeout, clock
@@ -542,6 +564,8 @@ class Acceptor:
         try:
             token, end = _take_opaque(message, offset, MAX_TOKEN, "INIT token")
         except GssError:
+            return _denied(xid, _rpc.AUTH_REJECTEDCRED)
+        if not token:
             return _denied(xid, _rpc.AUTH_REJECTEDCRED)
         if credential.proc == GssProc.INIT:
             handle = os.urandom(16)

@@ -7,6 +7,7 @@ procedures below), over TCP and UDP."""
 
 from __future__ import annotations
 
+import contextlib
 import re
 import subprocess
 import sys
@@ -229,11 +230,10 @@ def test_rpcgen_c_client_calls_every_procedure_of_the_python_server(
     assert done.stdout == EXPECTED_CLIENT_OUTPUT, done.stderr
 
 
-@pytest.fixture(scope="module")
-def c_server(c_programs: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, int]]:
-    """The rpcgen -N -m server, running on loopback: its ports by transport."""
-    _, server = c_programs
-    daemon = Daemon("typed-c-server", [str(server)], tmp_path_factory.mktemp("c-server"))
+@contextlib.contextmanager
+def running_c_server(server: Path, workdir: Path, env: dict[str, str] | None = None) -> Iterator[dict[str, int]]:
+    """The C server ``server`` (SERVER_MAIN's main) running on loopback: its ports by transport."""
+    daemon = Daemon("typed-c-server", [str(server)], workdir, env=env)
     found: list[re.Match[str]] = []
 
     def listening() -> bool:
@@ -246,6 +246,13 @@ def c_server(c_programs: tuple[Path, Path], tmp_path_factory: pytest.TempPathFac
         yield {"tcp": int(found[0][1]), "udp": int(found[0][2])}
     finally:
         daemon.stop()
+
+
+@pytest.fixture(scope="module")
+def c_server(c_programs: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, int]]:
+    """The rpcgen -N -m server, running on loopback: its ports by transport."""
+    with running_c_server(c_programs[1], tmp_path_factory.mktemp("c-server")) as ports:
+        yield ports
 
 
 @pytest.mark.parametrize("udp", [False, True], ids=["tcp", "udp"])

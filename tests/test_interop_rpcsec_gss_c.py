@@ -18,8 +18,8 @@ from typing import Any, Iterator
 import pytest
 from conftest import requires_c_reference, sibling_module
 from krb5_realm import REALM, Realm, realm  # noqa: F401  (realm: a module fixture)
-from peers import Daemon, rpcbind  # noqa: F401  (rpcbind: a fixture, the rpcbind on port 111, reused or started)
-from test_interop_rpc_c import CLIENT_MAIN, EXPECTED_CLIENT_OUTPUT, SERVER_MAIN, _gcc, _rpcgen
+from peers import rpcbind  # noqa: F401  (rpcbind: a fixture, the rpcbind on port 111, reused or started)
+from test_interop_rpc_c import CLIENT_MAIN, EXPECTED_CLIENT_OUTPUT, SERVER_MAIN, _gcc, _rpcgen, running_c_server
 from typed_peer import TYPED_X, call_every_procedure, load_typed, servers, serving
 
 pytestmark = requires_c_reference
@@ -142,20 +142,8 @@ def test_libtirpc_gss_client_calls_every_procedure_of_the_python_server(
 @pytest.fixture(scope="module")
 def c_server(c_programs: tuple[Path, Path], realm: Realm, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, int]]:
     """The rpcgen -N -m server accepting RPCSEC_GSS as svc@localhost: its ports by transport."""
-    _, server = c_programs
-    daemon = Daemon("typed-gss-c-server", [str(server)], tmp_path_factory.mktemp("c-server"), env=realm.env)
-    found: list[re.Match[str]] = []
-
-    def listening() -> bool:
-        match = re.search(r"ports (\d+) (\d+)", daemon.log_path.read_text())
-        found.extend([match] if match else [])
-        return match is not None
-
-    try:
-        daemon.wait_until(listening, "its ports on stdout", timeout=30)
-        yield {"tcp": int(found[0][1]), "udp": int(found[0][2])}
-    finally:
-        daemon.stop()
+    with running_c_server(c_programs[1], tmp_path_factory.mktemp("c-server"), env=realm.env) as ports:
+        yield ports
 
 
 @pytest.mark.parametrize("udp", [False, True], ids=["tcp", "udp"])
