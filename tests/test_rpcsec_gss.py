@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import struct
+import subprocess
 import sys
 from types import ModuleType
 from typing import Any
 
 import pytest
-from conftest import sibling_module
+from conftest import program, requires, sibling_module
 from krb5_realm import REALM, Realm, realm  # noqa: F401  (realm: a module fixture)
 from typed_peer import PROGRAM, V1, call_every_procedure, load_typed, servers, serving
 
@@ -311,3 +312,57 @@ def test_idle_contexts_expire(realm: Realm, typed: ModuleType) -> None:
     # the client's answer to CREDPROBLEM: a new context, and the call again
     assert talk.session.call_blocking(talk.exchange, ADD, ARGS) == struct.pack(">i", 42)
     assert len(acceptor.contexts) == 1
+
+
+# ---- our bytes as Wireshark reads them ------------------------------------------------------------
+
+TSHARK_FIELDS = ["rpc.xid", "rpc.msgtyp", "rpc.authgss.version", "rpc.authgss.procedure", "rpc.authgss.seqnum", "rpc.authgss.service",
+                 "rpc.authgss.context", "rpc.authgss.major", "rpc.authgss.window", "rpc.authgss.data.length", "rpc.authgss.checksum"]
+
+
+def _text2pcap_dump(outbound: bool, data: bytes) -> str:
+    """One packet in text2pcap's hex dump format, with -D's direction mark."""
+    rows = [f"{i:06x} " + " ".join(f"{byte:02x}" for byte in data[i : i + 16]) for i in range(0, len(data), 16)]
+    return "\n".join(["O" if outbound else "I", *rows]) + "\n"
+
+
+@requires(program("tshark") and program("text2pcap"), "needs tshark and text2pcap (apt-get install tshark)")
+def test_tshark_dissects_our_rpcsec_gss_messages(server: Any, tmp_path: Any) -> None:
+    """Wireshark's RPCSEC_GSS dissector (not our decoder) reads the credential, the INIT reply
+    and the integrity and privacy bodies of our client's calls as RFC 2203 lays them out."""
+    dumps: list[str] = []
+    handles = {}
+    for service in ("krb5", "krb5i", "krb5p"):
+        talk = Conversation(server, service)
+        send = talk.send
+
+        def recorded(message: bytes) -> bytes:
+            reply = send(message)
+            dumps.extend([_text2pcap_dump(True, rpc_runtime.record(message)), _text2pcap_dump(False, rpc_runtime.record(reply))])
+            return reply
+
+        talk.send = recorded  # type: ignore[method-assign]
+        assert talk.session.call_blocking(talk.exchange, ADD, ARGS) == struct.pack(">i", 42)
+        handles[service] = talk.session.handle.hex()
+    (tmp_path / "dump.txt").write_text("\n".join(dumps))
+    subprocess.run([str(program("text2pcap")), "-q", "-D", "-T", "40000,2049", str(tmp_path / "dump.txt"), str(tmp_path / "gss.pcap")], check=True, timeout=60)
+    fields = [argument for name in TSHARK_FIELDS for argument in ("-e", name)]
+    done = subprocess.run(
+        [str(program("tshark")), "-r", str(tmp_path / "gss.pcap"), "-o", "rpc.dissect_unknown_programs:TRUE", "-d", "tcp.port==2049,rpc", "-T", "fields", *fields],
+        capture_output=True, text=True, timeout=60, check=True,
+    )
+    rows = [dict(zip(TSHARK_FIELDS, line.split("\t"))) for line in done.stdout.splitlines()]
+    assert len(rows) == 12  # INIT, its reply, ADD, its reply: for each service
+    for index, (service, number) in enumerate((("krb5", "1"), ("krb5i", "2"), ("krb5p", "3"))):
+        init, init_reply, call, _ = rows[4 * index : 4 * index + 4]
+        assert (init["rpc.authgss.version"], init["rpc.authgss.procedure"], init["rpc.authgss.seqnum"], init["rpc.authgss.service"]) == ("1", "1", "0", number)
+        assert (init_reply["rpc.authgss.context"], init_reply["rpc.authgss.major"], init_reply["rpc.authgss.window"]) == (handles[service], "0", str(server.gss.window))
+        assert (call["rpc.authgss.procedure"], call["rpc.authgss.service"], call["rpc.authgss.context"]) == ("0", number, handles[service])
+        if service == "krb5i":
+            assert call["rpc.authgss.seqnum"] == "1,1"  # the credential's, and the one inside the body
+            assert call["rpc.authgss.data.length"] == str(4 + len(ARGS))
+            assert call["rpc.authgss.checksum"][8:12] == "0404"  # after its length: an RFC 4121 MIC token
+        else:
+            assert call["rpc.authgss.seqnum"] == "1"
+        if service == "krb5p":
+            assert int(call["rpc.authgss.data.length"]) > 4 + len(ARGS)  # a wrap token around seq + arguments
