@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import os
 import re
+import socket
+import struct
 import subprocess
 from pathlib import Path
 from types import ModuleType
@@ -20,7 +22,9 @@ from conftest import requires_c_reference, sibling_module
 from krb5_realm import REALM, Realm, realm  # noqa: F401  (realm: a module fixture)
 from peers import rpcbind  # noqa: F401  (rpcbind: a fixture, the rpcbind on port 111, reused or started)
 from test_interop_rpc_c import CLIENT_MAIN, EXPECTED_CLIENT_OUTPUT, SERVER_MAIN, _gcc, _rpcgen, running_c_server
-from typed_peer import TYPED_X, call_every_procedure, load_typed, servers, serving
+from typed_peer import PROGRAM, TYPED_X, V1, call_every_procedure, load_typed, servers, serving
+
+from xdrgen.runtime import xdr_rpc as rpc_runtime
 
 pytestmark = requires_c_reference
 
@@ -163,3 +167,126 @@ def test_typed_client_calls_every_procedure_of_the_libtirpc_gss_server(c_server:
         assert raised_accept.value.state == rpc.PROC_UNAVAIL
         # libtirpc's rpc_gss_service_t: none 1, integrity 2, privacy 3
         assert client.typed_echo("who") == f"alice@{REALM} {int(credentials.service)}"
+
+
+# ---- refusals: the same message to libtirpc's server and to ours gets the same answer ------------
+
+ADD, ADD_ARGS = 1, struct.pack(">ii", 2, 40)
+AUTH_STAT_NAMES = {1: "AUTH_BADCRED", 2: "AUTH_REJECTEDCRED", 7: "AUTH_FAILED", 13: "RPCSEC_GSS_CREDPROBLEM", 14: "RPCSEC_GSS_CTXPROBLEM"}
+EXPECTED_REFUSALS = {
+    "fresh call": "SUCCESS",
+    "the same call again": "RPCSEC_GSS_CTXPROBLEM",
+    "a sequence number below the window": "RPCSEC_GSS_CTXPROBLEM",
+    "a sequence number above MAXSEQ": "RPCSEC_GSS_CTXPROBLEM",
+    "a corrupted header MIC": "RPCSEC_GSS_CREDPROBLEM",
+    "a corrupted argument checksum": "GARBAGE_ARGS",
+    "credential version 2": "AUTH_BADCRED",
+    "service 4": "AUTH_BADCRED",
+    "a context the server does not have": "RPCSEC_GSS_CREDPROBLEM",
+    "INIT with a garbage token": "AUTH_REJECTEDCRED",
+    "after all that, a fresh call": "SUCCESS",
+}
+
+
+class Wire:
+    """One TCP connection, one record out and one back (libtirpc keeps a context per connection)."""
+
+    def __init__(self, port: int):
+        self.sock = socket.create_connection(("127.0.0.1", port), 10)
+
+    def send(self, message: bytes) -> bytes:
+        self.sock.sendall(rpc_runtime.record(message))
+        (mark,) = struct.unpack(">I", self._exactly(4))
+        return self._exactly(mark & 0x7FFFFFFF)
+
+    def _exactly(self, count: int) -> bytes:
+        data = b""
+        while len(data) < count:
+            chunk = self.sock.recv(count - len(data))
+            assert chunk, "the server closed the connection"
+            data += chunk
+        return data
+
+
+def _outcome(reply: bytes) -> str:
+    _, _, stat = struct.unpack_from(">III", reply)
+    if stat == 1:
+        return AUTH_STAT_NAMES.get(struct.unpack_from(">I", reply, 16)[0], reply.hex())
+    (verifier_length,) = struct.unpack_from(">I", reply, 16)
+    state = struct.unpack_from(">I", reply, 20 + verifier_length + (-verifier_length % 4))[0]
+    return {0: "SUCCESS", 4: "GARBAGE_ARGS"}.get(state, f"accept_stat {state}")
+
+
+def _refusals(port: int) -> dict[str, str]:
+    wire = Wire(port)
+    session = rpc_runtime.Credentials.gss("svc@localhost", "krb5i").session(PROGRAM, V1)  # type: ignore[attr-defined]
+    xid = 0x5000
+
+    def exchange(procedure: int, seal: Any) -> bytes:
+        message, check = seal(0x4000)
+        return rpc_runtime.parse_reply(wire.send(message), check)[1]
+
+    while not session.established:
+        exchange(0, session.init_call)
+    outcomes: dict[str, str] = {}
+
+    def add(what: str, change: Any = None, seq: int | None = None) -> bytes:
+        nonlocal xid
+        xid += 1
+        if seq is not None:
+            session.seq_num = seq - 1
+        message = bytearray(session.data_call(xid, ADD, ADD_ARGS)[0])
+        if change is not None:
+            change(message)
+        outcomes[what] = _outcome(wire.send(bytes(message)))
+        return bytes(message)
+
+    def flip(offset: int) -> Any:
+        def change(message: bytearray) -> None:
+            message[offset] ^= 1
+
+        return change
+
+    credential_end = 32 + struct.unpack_from(">I", bytes(session.data_call(1, ADD, b"")[0]), 28)[0]
+    first = add("fresh call", seq=200)
+    outcomes["the same call again"] = _outcome(wire.send(first))
+    add("a sequence number below the window", seq=4)  # past libtirpc's window of 5, and our 128
+    add("a sequence number above MAXSEQ", seq=0x80000001)
+    session.seq_num = 300
+    add("a corrupted header MIC", flip(credential_end + 8 + 20))
+    add("a corrupted argument checksum", flip(-3))
+
+    def credential_word(index: int, value: int) -> Any:
+        def change(message: bytearray) -> None:
+            struct.pack_into(">I", message, 32 + 4 * index, value)
+
+        return change
+
+    add("credential version 2", credential_word(0, 2))
+    add("service 4", credential_word(3, 4))
+    stranger = Wire(port)  # a connection (libtirpc) and a handle (ours) without a context
+    session.handle, handle = bytes(16), session.handle
+    xid += 1
+    outcomes["a context the server does not have"] = _outcome(stranger.send(session.data_call(xid, ADD, ADD_ARGS)[0]))
+    session.handle = handle
+    init = rpc_runtime.call_message(xid, PROGRAM, V1, 0, struct.pack(">I", 8) + b"\x60\x06garbage"[:8], rpc_runtime.Credentials(6, gss_credential(1)))
+    outcomes["INIT with a garbage token"] = _outcome(Wire(port).send(init))
+    session.seq_num = 400
+    add("after all that, a fresh call")
+    return outcomes
+
+
+def gss_credential(proc: int) -> bytes:
+    """An RPCSEC_GSS credential body: version 1, ``proc``, sequence 0, integrity, no handle."""
+    return struct.pack(">IIIII", 1, proc, 0, 2, 0)
+
+
+def test_libtirpc_server_refusals(c_server: dict[str, int], realm: Realm) -> None:
+    assert _refusals(c_server["tcp"]) == EXPECTED_REFUSALS
+
+
+def test_our_server_refuses_the_same_way_as_libtirpc(typed: ModuleType, realm: Realm) -> None:
+    rpc, gss = sibling_module(typed, "xdr_rpc"), sibling_module(typed, "rpcsec_gss")
+    acceptor = gss.Acceptor("svc@localhost", keytab=realm.workdir / "service.keytab")
+    with serving(lambda: rpc.OncServer(servers(typed)[0](), gss=acceptor), udp=False) as server:
+        assert _refusals(server.ports["tcp"]) == EXPECTED_REFUSALS
