@@ -153,6 +153,7 @@ def test_typed_async_client_with_many_calls_in_flight(realm: Realm, typed: Modul
         server.gss.window = 8
         assert asyncio.run(run(server.ports["tcp"], server)) == [i + 1000 for i in range(40)] + [i + 2000 for i in range(20)]
         assert most == 8
+        assert server.gss.contexts == {}  # closing sent RPCSEC_GSS_DESTROY
         assert server.gss.stats["contexts made"] == 2
 
 
@@ -260,6 +261,10 @@ def test_unknown_context_bad_version_and_bad_service(server: Any) -> None:
         credential = struct.pack(">IIIII", version, 0, 1, service, 0)
         message = header + gss_runtime.opaque_auth(6, credential) + gss_runtime.opaque_auth(0, b"") + ARGS
         assert _auth_stat(talk.send(message)) == rpc_runtime.AUTH_BADCRED
+    oversized = header + struct.pack(">II", 6, 401) + bytes(404) + gss_runtime.opaque_auth(0, b"") + ARGS
+    assert _auth_stat(talk.send(oversized)) == rpc_runtime.AUTH_BADCRED
+    short = header + gss_runtime.opaque_auth(6, bytes(12)) + gss_runtime.opaque_auth(0, b"") + ARGS
+    assert _auth_stat(talk.send(short)) == rpc_runtime.AUTH_BADCRED
 
 
 def test_client_refuses_a_reply_whose_verifier_does_not_check(server: Any) -> None:
