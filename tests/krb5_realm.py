@@ -74,7 +74,6 @@ class Realm:
             "KRB5_KTNAME": f"FILE:{w / 'service.keytab'}",
             "KRB5_CLIENT_KTNAME": f"FILE:{w / 'client.keytab'}",
             "KRB5RCACHEDIR": str(w / "rcache"),
-            "KRB5_TRACE": str(w / "trace.log"),
         }
 
     @classmethod
