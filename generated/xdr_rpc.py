@@ -10,7 +10,8 @@ asynchronous events (serial 0). ``Client`` and ``Server`` speak it.
 
 ONC RPC is RFC 5531: call and reply messages, AUTH_NONE / AUTH_SYS, record marking over TCP
 and one message per datagram over UDP. ``OncClient`` (asyncio), ``BlockingOncClient`` and
-``OncServer`` speak it.
+``OncServer`` speak it, and RPCSEC_GSS (Kerberos) through the ``rpcsec_gss`` module written
+beside this one (``Credentials.gss``, ``OncServer(gss=...)``).
 
 Both servers take their limits from one ``ServerLimits`` (idle timeout, deadline for a started
 message, connection cap, listen backlog, message size, calls in flight, bounded logging).
