@@ -197,15 +197,19 @@ def _gcc(out: Path, sources: list[Path]) -> None:
 @pytest.fixture(scope="module")
 def c_programs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """The C client (rpcgen -N clnt stubs + CLIENT_MAIN) and server (rpcgen -N -m + SERVER_MAIN)."""
-    work = tmp_path_factory.mktemp("rpcgen")
+    return build_c_programs(tmp_path_factory.mktemp("rpcgen"), CLIENT_MAIN, SERVER_MAIN)
+
+
+def build_c_programs(work: Path, client_main: str, server_main: str) -> tuple[Path, Path]:
+    """typed.x through rpcgen -N, built with ``client_main`` and ``server_main`` in ``work``."""
     source = work / "typed.x"
     source.write_text(TYPED_X.read_text())
     _rpcgen(["-N", "-h"], source, work / "typed.h")
     _rpcgen(["-N", "-c"], source, work / "typed_xdr.c")
     _rpcgen(["-N", "-l"], source, work / "typed_clnt.c")
     _rpcgen(["-N", "-m"], source, work / "typed_svc.c")
-    (work / "client_main.c").write_text(CLIENT_MAIN)
-    (work / "server_main.c").write_text(SERVER_MAIN)
+    (work / "client_main.c").write_text(client_main)
+    (work / "server_main.c").write_text(server_main)
     _gcc(work / "client", [work / "client_main.c", work / "typed_clnt.c", work / "typed_xdr.c"])
     _gcc(work / "server", [work / "server_main.c", work / "typed_svc.c", work / "typed_xdr.c"])
     return work / "client", work / "server"

@@ -21,8 +21,8 @@ import pytest
 from conftest import requires_c_reference, sibling_module
 from krb5_realm import REALM, Realm, realm  # noqa: F401  (realm: a module fixture)
 from peers import rpcbind  # noqa: F401  (rpcbind: a fixture, the rpcbind on port 111, reused or started)
-from test_interop_rpc_c import CLIENT_MAIN, EXPECTED_CLIENT_OUTPUT, SERVER_MAIN, _gcc, _rpcgen, running_c_server
-from typed_peer import PROGRAM, TYPED_X, V1, call_every_procedure, load_typed, servers, serving
+from test_interop_rpc_c import CLIENT_MAIN, EXPECTED_CLIENT_OUTPUT, SERVER_MAIN, build_c_programs, running_c_server
+from typed_peer import PROGRAM, V1, call_every_procedure, load_typed, servers, serving
 
 from xdrgen.runtime import xdr_rpc as rpc_runtime
 
@@ -99,18 +99,7 @@ def _gss_server_main() -> str:
 @pytest.fixture(scope="module")
 def c_programs(tmp_path_factory: pytest.TempPathFactory, realm: Realm) -> tuple[Path, Path]:
     """The rpcgen -N C client and server with RPCSEC_GSS (rpc_gss_seccreate / rpc_gss_set_svc_name)."""
-    work = tmp_path_factory.mktemp("rpcgen-gss")
-    source = work / "typed.x"
-    source.write_text(TYPED_X.read_text())
-    _rpcgen(["-N", "-h"], source, work / "typed.h")
-    _rpcgen(["-N", "-c"], source, work / "typed_xdr.c")
-    _rpcgen(["-N", "-l"], source, work / "typed_clnt.c")
-    _rpcgen(["-N", "-m"], source, work / "typed_svc.c")
-    (work / "client_main.c").write_text(_gss_client_main())
-    (work / "server_main.c").write_text(_gss_server_main())
-    _gcc(work / "client", [work / "client_main.c", work / "typed_clnt.c", work / "typed_xdr.c"])
-    _gcc(work / "server", [work / "server_main.c", work / "typed_svc.c", work / "typed_xdr.c"])
-    return work / "client", work / "server"
+    return build_c_programs(tmp_path_factory.mktemp("rpcgen-gss"), _gss_client_main(), _gss_server_main())
 
 
 @pytest.fixture(scope="module")
