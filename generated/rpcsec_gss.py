@@ -48,7 +48,6 @@ MAXSEQ = 0x80000000  # a sequence number above it ends the context (RFC 2203 sec
 GSS_S_COMPLETE, GSS_S_CONTINUE_NEEDED = 0, 1
 # auth_stat values beyond RFC 5531's first six
 AUTH_FAILED, RPCSEC_GSS_CREDPROBLEM, RPCSEC_GSS_CTXPROBLEM = 7, 13, 14
-KERBEROS_V5 = "1.2.840.113554.1.2.2"
 MAX_TOKEN = 64 * 1024  # an INIT token: a Kerberos AP-REQ with a large PAC is a few KiB
 MAX_INIT_ROUNDS = 8  # Kerberos needs one; a server asking for more than this never finishes
 INSTALL = "RPCSEC_GSS needs python-gssapi: pip install 'xdrgen-python[gss]'"
@@ -171,8 +170,8 @@ def unwrap_body(context: Any, service: Service, seq_num: int, data: bytes) -> by
         raise
     except Exception as error:  # gssapi's GSSError family: a bad MIC or token
         raise GssError(f"protected body does not check: {error}") from None
-    if end != len(data) and service == Service.INTEGRITY:
-        raise GssError(f"{len(data) - end} bytes after the checksum")
+    if end != len(data):
+        raise GssError(f"{len(data) - end} bytes after the protected body")
     if len(body) < 4 or _U32.unpack_from(body)[0] != seq_num:
         raise GssError(f"protected body is not for sequence number {seq_num}")
     return body[4:]
