@@ -177,6 +177,21 @@ def test_policy_refuses_a_weaker_service_with_auth_tooweak(realm: Realm, typed: 
             assert client.typed_echo("secret") == "terces"
 
 
+def test_policy_refuses_a_principal_it_does_not_list(realm: Realm, typed: ModuleType) -> None:
+    rpc, gss = sibling_module(typed, "xdr_rpc"), sibling_module(typed, "rpcsec_gss")
+    realm.add_principal("bob", "bob.keytab")
+    policy = gss.minimum_service("krb5", principals={f"alice@{REALM}"})
+    with serving(lambda: _server(typed, realm, auth_policy=policy), udp=False) as server:
+        with typed.TYPED_V1_Client("127.0.0.1", server.ports["tcp"], credentials=rpc.Credentials.gss("svc@localhost"), timeout=10) as client:
+            assert client.typed_add(1, 2) == 3  # alice
+        with realm.activate(KRB5_CLIENT_KTNAME=f"FILE:{realm.workdir / 'bob.keytab'}", KRB5CCNAME=f"FILE:{realm.workdir / 'bob.ccache'}"):
+            credentials = rpc.Credentials.gss("svc@localhost", initiator=f"bob@{REALM}")
+            with typed.TYPED_V1_Client("127.0.0.1", server.ports["tcp"], credentials=credentials, timeout=10) as client:
+                with pytest.raises(rpc.Rejected) as raised:
+                    client.typed_add(1, 2)
+    assert raised.value.auth_stat == rpc.AUTH_TOOWEAK
+
+
 # ---- the server's refusals, message by message ---------------------------------------------------
 
 ADD = 1

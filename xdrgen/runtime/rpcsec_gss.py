@@ -32,7 +32,7 @@ import os
 import struct
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Awaitable, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, Collection, Mapping
 
 if TYPE_CHECKING:
     from . import xdr_rpc as _rpc
@@ -593,11 +593,18 @@ class Acceptor:
         return Verdict(xid, struct.pack(">III", xid, 1, 0) + verifier + _U32.pack(_rpc.SUCCESS) + result, context=context)
 
 
-def minimum_service(default: Service | str | None = None, *, programs: Mapping[int, Service | str] | None = None, procedures: Mapping[tuple[int, int, int], Service | str] | None = None) -> Callable[[Any], bool]:
+def minimum_service(
+    default: Service | str | None = None,
+    *,
+    programs: Mapping[int, Service | str] | None = None,
+    procedures: Mapping[tuple[int, int, int], Service | str] | None = None,
+    principals: Collection[str] | None = None,
+) -> Callable[[Any], bool]:
     """An ``auth_policy`` for OncServer: a call to ``(program, version, procedure)`` in
     ``procedures``, else to a program in ``programs``, else any call when ``default`` is set,
-    must come over RPCSEC_GSS with at least that service; others get AUTH_TOOWEAK. Procedure 0
-    (NULL) is always allowed, as clients probe with it."""
+    must come over RPCSEC_GSS with at least that service, and from one of ``principals``
+    (``"alice@REALM"``) when they are given; others get AUTH_TOOWEAK. Procedure 0 (NULL) is
+    always allowed, as clients probe with it."""
     by_program = {number: service_of(s) for number, s in (programs or {}).items()}
     by_procedure = {key: service_of(s) for key, s in (procedures or {}).items()}
     fallback = service_of(default) if default is not None else None
@@ -609,6 +616,6 @@ def minimum_service(default: Service | str | None = None, *, programs: Mapping[i
         if needed is None:
             return True
         caller = context.gss
-        return caller is not None and caller.service >= needed
+        return caller is not None and caller.service >= needed and (principals is None or caller.principal in principals)
 
     return policy
