@@ -10,7 +10,8 @@ asynchronous events (serial 0). ``Client`` and ``Server`` speak it.
 
 ONC RPC is RFC 5531: call and reply messages, AUTH_NONE / AUTH_SYS, record marking over TCP
 and one message per datagram over UDP. ``OncClient`` (asyncio), ``BlockingOncClient`` and
-``OncServer`` speak it.
+``OncServer`` speak it, and RPCSEC_GSS (Kerberos) through the ``rpcsec_gss`` module written
+beside this one (``Credentials.gss``, ``OncServer(gss=...)``).
 
 Both servers take their limits from one ``ServerLimits`` (idle timeout, deadline for a started
 message, connection cap, listen backlog, message size, calls in flight, bounded logging).
@@ -19,6 +20,7 @@ message, connection cap, listen backlog, message size, calls in flight, bounded 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import enum
 import inspect
@@ -1949,6 +1951,7 @@ class TypedServer(Server):
 
 RPC_VERSION = 2
 AUTH_NONE, AUTH_SYS = 0, 1
+RPCSEC_GSS = 6  # handled by the rpcsec_gss module beside this one (python-gssapi needed)
 MAX_AUTH_BYTES = 400
 LAST_FRAGMENT = 0x80000000
 RECORD_MAX = 4 * 1024 * 1024  # largest record accepted from a peer (all fragments together)
@@ -1978,7 +1981,8 @@ class Rejected(RpcError):
 
 @dataclass(frozen=True)
 class Credentials:
-    """An opaque_auth: AUTH_NONE by default, or ``Credentials.sys(...)`` for AUTH_SYS."""
+    """An opaque_auth: AUTH_NONE by default, ``Credentials.sys(...)`` for AUTH_SYS, or
+    ``Credentials.gss(...)`` for RPCSEC_GSS (Kerberos)."""
 
     flavor: int = AUTH_NONE
     body: bytes = b""
@@ -1992,8 +1996,33 @@ class Credentials:
         out += [_U32.pack(g) for g in gids]
         return cls(AUTH_SYS, b"".join(out))
 
+    @classmethod
+    def gss(cls, target: str, service: str | int = "integrity", *, initiator: str | None = None) -> Credentials:
+        """RPCSEC_GSS with Kerberos v5: ``target`` is the server's host-based service name
+        (``"nfs@server.example"``); ``service`` is "none" (krb5), "integrity" (krb5i) or
+        "privacy" (krb5p); ``initiator`` a principal of ours (default: the credential cache's,
+        or the keytab's in ``KRB5_CLIENT_KTNAME``). Needs ``pip install 'xdrgen-python[gss]'``."""
+        gss = _gss()
+        gss.gssapi_module()  # say what to install now rather than at the first call
+        credentials: Credentials = gss.GssCredentials(target=target, service=gss.service_of(service), initiator=initiator)
+        return credentials
+
     def encode(self) -> bytes:
         return _U32.pack(self.flavor) + _U32.pack(len(self.body)) + self.body + b"\0" * (-len(self.body) % 4)
+
+
+def _gss() -> Any:
+    """The rpcsec_gss module beside this one, imported when RPCSEC_GSS is first used."""
+    try:
+        from . import rpcsec_gss
+    except ImportError:
+        import rpcsec_gss  # type: ignore[no-redef,import-not-found]  # the output folder is on sys.path
+    return rpcsec_gss
+
+
+def _gss_session(credentials: Credentials, program: int, version: int) -> Any:
+    """A client's RPCSEC_GSS context for ``credentials`` made by ``Credentials.gss``, else None."""
+    return credentials.session(program, version) if credentials.flavor == RPCSEC_GSS else None  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -2025,8 +2054,10 @@ def call_message(xid: int, program: int, version: int, procedure: int, args: byt
     return struct.pack(">IIIIII", xid, 0, RPC_VERSION, program, version, procedure) + credentials.encode() + Credentials().encode() + args
 
 
-def parse_reply(message: bytes) -> tuple[int, bytes]:
-    """(xid, results) of a reply message; the failure states raise AcceptError / Rejected."""
+def parse_reply(message: bytes, check: Callable[[int, bytes, bytes], bytes] | None = None) -> tuple[int, bytes]:
+    """(xid, results) of a reply message; the failure states raise AcceptError / Rejected.
+    ``check(verifier flavour, verifier, results)`` checks a successful reply's verifier and
+    returns its results unwrapped (RPCSEC_GSS)."""
     try:
         xid, mtype, reply_stat = struct.unpack_from(">III", message)
         if mtype != 1:
@@ -2048,6 +2079,9 @@ def parse_reply(message: bytes) -> tuple[int, bytes]:
             raise AcceptError(2, f" (server has versions {low}..{high})", low, high)
         if accept_stat != 0:
             raise AcceptError(accept_stat)
+        if check is not None:
+            verifier = message[20 : 20 + verifier_length]
+            return xid, check(_U32.unpack_from(message, 12)[0], verifier, message[position + 4 :])
         return xid, message[position + 4 :]
     except struct.error:
         raise RpcError(f"truncated reply message ({len(message)} bytes)") from None
@@ -2170,11 +2204,12 @@ class OncClient(_ClosesAsync):
         self.reader, self.writer = reader, writer
         self.program, self.version = program, version
         self.credentials = credentials
+        self.gss = _gss_session(credentials, program, version)
         self.max_size, self.max_fragments = max_size, max_fragments
         self.strict_results = strict_results
         self.counters = ReplyCounters()
         self.xid = int.from_bytes(os.urandom(4), "big")  # unpredictable, as RFC 5531 advises
-        self.pending: dict[int, asyncio.Future[bytes]] = {}
+        self.pending: dict[int, asyncio.Future[bytes]] = {}  # xid: the reply message
         self.failure: BaseException | None = None
         self._task = asyncio.ensure_future(self._read_loop())
 
@@ -2199,6 +2234,14 @@ class OncClient(_ClosesAsync):
     async def call(self, procedure: int, arguments: bytes = b"", *, timeout: float | None = 30.0, version: int | None = None) -> bytes:
         """Send encoded ``arguments``; returns the encoded results. ``version`` calls another
         version of the program than the client's (rpcbind answers v2 to v4 on one port)."""
+        if self.gss is not None:
+            results: bytes = await self.gss.call_async(lambda number, seal: self._exchange(number, seal, timeout), procedure, arguments)
+            return results
+        seal = lambda xid: (call_message(xid, self.program, version or self.version, procedure, arguments, self.credentials), None)  # noqa: E731
+        return await self._exchange(procedure, seal, timeout)
+
+    async def _exchange(self, procedure: int, seal: Callable[[int], tuple[bytes, Any]], timeout: float | None) -> bytes:
+        """One call: ``seal(xid)`` gives the message and the check of its reply (or None)."""
         if self.failure is not None:  # a new exception each time: re-raising one would grow its traceback
             raise ConnectionClosed(f"connection is closed ({self.failure})")
         self.xid = (self.xid + 1) & 0xFFFFFFFF
@@ -2208,7 +2251,7 @@ class OncClient(_ClosesAsync):
         future: asyncio.Future[bytes] = loop.create_future()
         self.pending[xid] = future
         try:
-            message = call_message(xid, self.program, version or self.version, procedure, arguments, self.credentials)
+            message, check = seal(xid)
             self.writer.write(record(message))
             del message
             try:
@@ -2219,7 +2262,7 @@ class OncClient(_ClosesAsync):
                 raise CallTimeout(f"procedure {procedure} not sent within {timeout} s") from None
             try:
                 async with asyncio.timeout_at(when):
-                    return await future
+                    return parse_reply(await future, check)[1]
             except TimeoutError:
                 raise CallTimeout(f"no reply to procedure {procedure} within {timeout} s") from None
         finally:
@@ -2241,6 +2284,9 @@ class OncClient(_ClosesAsync):
             yield value
 
     async def close(self) -> None:
+        if self.gss is not None and self.gss.established and self.failure is None:
+            with contextlib.suppress(RpcError, OSError):  # RPCSEC_GSS_DESTROY: courtesy, not needed
+                await self._exchange(0, self.gss.destroy_call, 5.0)
         self.writer.close()
         try:
             async with asyncio.timeout(self.CLOSE_TIMEOUT):
@@ -2261,10 +2307,7 @@ class OncClient(_ClosesAsync):
                 if future is None or future.done():
                     self.counters.unknown_replies += 1  # late: its call timed out or was cancelled
                     continue
-                try:
-                    future.set_result(parse_reply(message)[1])
-                except RpcError as error:
-                    future.set_exception(error)
+                future.set_result(message)  # parsed (and its verifier checked) by the call
         except (RpcError, OSError) as error:
             failure = error
         finally:
@@ -2300,6 +2343,7 @@ class BlockingOncClient(_Closes):
         self.host, self.port = host, port
         self.program, self.version, self.udp, self.unix = program, version, udp, unix
         self.credentials, self.timeout = credentials, timeout
+        self.gss = _gss_session(credentials, program, version)
         self.max_size, self.max_fragments = max_size, max_fragments
         self.strict_results = strict_results
         self.counters = ReplyCounters()
@@ -2330,11 +2374,18 @@ class BlockingOncClient(_Closes):
         return sock
 
     def call(self, procedure: int, arguments: bytes = b"") -> bytes:
+        if self.gss is not None:
+            results: bytes = self.gss.call_blocking(self._exchange, procedure, arguments)
+            return results
+        return self._exchange(procedure, lambda xid: (call_message(xid, self.program, self.version, procedure, arguments, self.credentials), None))
+
+    def _exchange(self, procedure: int, seal: Callable[[int], tuple[bytes, Any]]) -> bytes:
+        """One call: ``seal(xid)`` gives the message and the check of its reply (or None)."""
         self.xid = (self.xid + 1) & 0xFFFFFFFF
-        message = call_message(self.xid, self.program, self.version, procedure, arguments, self.credentials)
+        message, check = seal(self.xid)
         deadline = time.monotonic() + self.timeout
         if self.udp:
-            return self._call_udp(message, deadline)
+            return self._call_udp(message, deadline, check)
         sock = self.sock
         if sock is None:
             self.reconnects += 1
@@ -2345,7 +2396,7 @@ class BlockingOncClient(_Closes):
             while True:
                 reply = self._read_record(sock, deadline)
                 if len(reply) >= 4 and _U32.unpack_from(reply)[0] == self.xid:
-                    return parse_reply(reply)[1]
+                    return parse_reply(reply, check)[1]
                 self.counters.unknown_replies += 1  # a late answer to an earlier call
                 _left(deadline)  # replies to others, back to back, do not extend the wait
         except (TimeoutError, socket.timeout):
@@ -2359,7 +2410,7 @@ class BlockingOncClient(_Closes):
                 raise
             raise ConnectionClosed(f"connection failed: {error}", mid_message=True) from None
 
-    def _call_udp(self, message: bytes, deadline: float) -> bytes:
+    def _call_udp(self, message: bytes, deadline: float, check: Any = None) -> bytes:
         sock = self.sock
         assert sock is not None
         while True:
@@ -2385,7 +2436,7 @@ class BlockingOncClient(_Closes):
                         self.counters.junk_datagrams += 1
                     continue
                 try:
-                    return parse_reply(reply)[1]
+                    return parse_reply(reply, check)[1]
                 except (AcceptError, Rejected):
                     raise
                 except RpcError:
@@ -2428,6 +2479,10 @@ class BlockingOncClient(_Closes):
         return b"".join(chunks)
 
     def close(self) -> None:
+        if self.gss is not None and self.gss.established and (self.sock is not None):
+            with contextlib.suppress(RpcError, OSError):  # RPCSEC_GSS_DESTROY: courtesy, not needed
+                self.timeout = min(self.timeout, 5.0)
+                self._exchange(0, self.gss.destroy_call)
         self._drop()
 
 
@@ -2520,7 +2575,8 @@ def _lookups(program: int, version: int, udp: bool) -> list[tuple[int, int, byte
 class CallContext:
     """Who is calling what: handed to every ONC handler as its first argument, and readable
     anywhere inside the handler as ``current_call.get()``. ``auth_sys`` holds the AUTH_SYS
-    fields when the caller sent them; ``address`` is the caller's (host, port)."""
+    fields when the caller sent them; ``gss`` the RPCSEC_GSS caller (``principal``,
+    ``service``) when the call came over a context; ``address`` is the caller's (host, port)."""
 
     xid: int
     program: int
@@ -2530,6 +2586,7 @@ class CallContext:
     auth_sys: AuthSys | None
     address: Any
     transport: str  # "tcp", "udp" or "unix"
+    gss: Any = None  # rpcsec_gss.Caller
 
 
 current_call: contextvars.ContextVar[CallContext] = contextvars.ContextVar("current_call")
@@ -2636,8 +2693,10 @@ class OncServer(_StreamServer):
     *arguments)`` (plain or async) with a ``CallContext``; its return value is the result.
     Procedure 0 answers an empty success unless the table holds it. Arguments are strict
     (bytes left after them are GARBAGE_ARGS) unless ``strict_arguments=False``.
-    ``auth_policy(context)`` returning False refuses a call with AUTH_TOOWEAK. Limits come from
-    ``limits`` (``ServerLimits``), shared with the libvirt-framing ``Server``.
+    ``auth_policy(context)`` returning False refuses a call with AUTH_TOOWEAK
+    (``rpcsec_gss.minimum_service`` makes one). ``gss`` (an ``rpcsec_gss.Acceptor``: a service
+    principal and its keytab) accepts RPCSEC_GSS calls. Limits come from ``limits``
+    (``ServerLimits``), shared with the libvirt-framing ``Server``.
     """
 
     def __init__(
@@ -2646,8 +2705,10 @@ class OncServer(_StreamServer):
         limits: ServerLimits | None = None,
         auth_policy: Callable[[CallContext], bool] | None = None,
         strict_arguments: bool = True,
+        gss: Any = None,
     ):
         super().__init__(limits, log)
+        self.gss = gss
         self.stats["dropped datagrams"] = 0
         self.max_record = self.limits.max_message or RECORD_MAX
         self.auth_policy = auth_policy
@@ -2807,29 +2868,36 @@ class OncServer(_StreamServer):
             verifier_length = reader.u32()
             if verifier_length > MAX_AUTH_BYTES:
                 return _denied(xid, struct.pack(">II", AUTH_ERROR, AUTH_BADVERF))
-            reader.opaque(verifier_length)
+            verifier = reader.opaque(verifier_length)
         except _rt.XdrError:
             raise RpcError("call header cut short") from None
-        auth_sys = None
+        auth_sys = gss = None
+        accepted: Callable[..., bytes] = lambda state, body=b"": _accepted(xid, state, body)  # noqa: E731
         if flavor == AUTH_SYS:
             try:
                 auth_sys = AuthSys.parse(body)
             except (_rt.XdrError, UnicodeDecodeError):
                 return _denied(xid, struct.pack(">II", AUTH_ERROR, AUTH_BADCRED))
+        elif flavor == RPCSEC_GSS and self.gss is not None:
+            verdict = self.gss.receive(message, reader.offset, body, verifier)
+            if verdict.reply is not None:  # a control procedure's answer, or a refusal
+                return bytes(verdict.reply)
+            # the arguments as they were before protection; replies carry the GSS verifier
+            message, reader.offset, gss, accepted = verdict.arguments, 0, verdict.caller, verdict.accepted
         elif flavor != AUTH_NONE:
             return _denied(xid, struct.pack(">II", AUTH_ERROR, AUTH_REJECTEDCRED))
-        context = CallContext(xid, program, version, procedure, Credentials(flavor, body), auth_sys, address, transport)
+        context = CallContext(xid, program, version, procedure, Credentials(flavor, body), auth_sys, address, transport, gss)
         if self.auth_policy is not None and not self.auth_policy(context):
             return _denied(xid, struct.pack(">II", AUTH_ERROR, AUTH_TOOWEAK))
         versions = self.programs.get(program)
         if versions is None:
-            return _accepted(xid, PROG_UNAVAIL)
+            return accepted(PROG_UNAVAIL)
         table = versions.get(version)
         if table is None:
-            return _accepted(xid, PROG_MISMATCH, struct.pack(">II", min(versions), max(versions)))
+            return accepted(PROG_MISMATCH, struct.pack(">II", min(versions), max(versions)))
         entry = table.get(procedure)
         if entry is None:
-            return _accepted(xid, SUCCESS) if procedure == 0 else _accepted(xid, PROC_UNAVAIL)
+            return accepted(SUCCESS) if procedure == 0 else accepted(PROC_UNAVAIL)
         codecs, result_codec, handler = entry
         arguments = []
         offset = reader.offset
@@ -2838,9 +2906,9 @@ class OncServer(_StreamServer):
                 value, offset = codec.decode_from(message, offset)
                 arguments.append(value)
         except ValueError:  # XdrError, from whichever runtime the codecs were written with
-            return _accepted(xid, GARBAGE_ARGS)
+            return accepted(GARBAGE_ARGS)
         if self.strict_arguments and offset != len(message):
-            return _accepted(xid, GARBAGE_ARGS)
+            return accepted(GARBAGE_ARGS)
         current_call.set(context)
         try:
             result = await _maybe_await(handler(context, *arguments))
@@ -2850,8 +2918,8 @@ class OncServer(_StreamServer):
                 payload = result_codec.encode(result) if result_codec is not None else b""
         except Exception as error:
             self.errors.report("handler error", f"program {program} version {version} procedure {procedure} raised {type(error).__name__}: {error}", level=logging.ERROR, exc_info=error)
-            return _accepted(xid, SYSTEM_ERR)
-        return _accepted(xid, SUCCESS, payload)
+            return accepted(SYSTEM_ERR)
+        return accepted(SUCCESS, payload)
 
 
 async def _call_both(rpcbind: OncClient, procedure4: int, arguments4: bytes, procedure2: int, arguments2: bytes) -> bool:

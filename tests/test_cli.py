@@ -39,12 +39,12 @@ def test_dump_model_is_json() -> None:
 def test_writes_modules_runtime_and_package_then_leaves_unchanged_files(tmp_path: Path) -> None:
     first = xdrgen(SEED, ROOT / "tests" / "xdr" / "rfc4506_file.x", "-o", tmp_path / "out")
     assert first.returncode == 0, first.stderr
-    assert b"wrote 6 file(s), 0 unchanged" in first.stderr
+    assert b"wrote 7 file(s), 0 unchanged" in first.stderr
     names = sorted(p.name for p in (tmp_path / "out").iterdir())
-    assert names == ["__init__.py", "lxc_monitor_protocol.py", "lxc_monitor_protocol_rpc.py", "rfc4506_file.py", "xdr_rpc.py", "xdr_runtime.py"]
+    assert names == ["__init__.py", "lxc_monitor_protocol.py", "lxc_monitor_protocol_rpc.py", "rfc4506_file.py", "rpcsec_gss.py", "xdr_rpc.py", "xdr_runtime.py"]
     mtime = (tmp_path / "out" / "lxc_monitor_protocol.py").stat().st_mtime_ns
     second = xdrgen(SEED, ROOT / "tests" / "xdr" / "rfc4506_file.x", "-o", tmp_path / "out")
-    assert b"wrote 0 file(s), 5 unchanged" in second.stderr
+    assert b"wrote 0 file(s), 6 unchanged" in second.stderr
     assert (tmp_path / "out" / "lxc_monitor_protocol.py").stat().st_mtime_ns == mtime
     assert xdrgen(SEED, ROOT / "tests" / "xdr" / "rfc4506_file.x", "-o", tmp_path / "out", "-q").stderr == b""
 

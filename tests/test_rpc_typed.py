@@ -194,7 +194,7 @@ def test_cli_writes_the_rpc_sibling_beside_the_module(tmp_path: Path) -> None:
     out = tmp_path / "out"
     done = subprocess.run([sys.executable, "-m", "xdrgen", str(TYPED_X), "-o", str(out), "-q"], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
-    assert sorted(p.name for p in out.glob("*.py")) == ["__init__.py", "typed.py", "typed_rpc.py", "xdr_rpc.py", "xdr_runtime.py"]
+    assert sorted(p.name for p in out.glob("*.py")) == ["__init__.py", "rpcsec_gss.py", "typed.py", "typed_rpc.py", "xdr_rpc.py", "xdr_runtime.py"]
     assert "class TYPED_V1_Server(_rpc.ProgramServer):" in (out / "typed_rpc.py").read_text()
     # a second input that would write the same sibling is refused, not overwritten
     (tmp_path / "typed_rpc.x").write_text("const X = 1;\n")
