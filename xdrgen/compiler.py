@@ -118,20 +118,19 @@ def _imported_modules(module: M.Module) -> list[M.Module]:
 def _name_modules(compiled: list[Compiled]) -> None:
     """Each file's module name: its stem made an identifier, renamed by the naming rule where it
     would be a keyword, a dunder, or a module the generated code imports (``logging.x`` ->
-    ``logging_``, with a warning). Two files of one name are an error; a module's name is never
-    another's RPC sibling (``<module>_rpc``)."""
+    ``logging_``, with a warning). Two files of one name are an error (a module named like
+    another's RPC sibling, ``<module>_rpc``, is one where that sibling is written: project.py)."""
     taken: dict[str, Path] = {}
     problems = []
     for c in compiled:
         name = naming.module_name_for(c.path)
         plain = naming.identifier_for(c.path)
-        if name in taken or naming.rpc_module_for(name) in taken:
-            problems.append(Diagnostic("error", f"{c.path} and {taken.get(name) or taken[naming.rpc_module_for(name)]} would both be module {name}; rename one of them", None))
+        if name in taken:
+            problems.append(Diagnostic("error", f"{c.path} and {taken[name]} would both be module {name}; rename one of them", None))
         elif name != plain:
             why = naming.clash(plain, naming.MODULE_FILE)
             c.reporter.warning(A.Location(c.specification.file, 1, 1), f"the module of this file would be called '{plain}', which {why}; it is written as '{name}.py'", "shadow")
         taken.setdefault(name, c.path)
-        taken.setdefault(naming.rpc_module_for(name), c.path)
         c.model.name = name
     if problems:
         raise XdrgenError(problems)
