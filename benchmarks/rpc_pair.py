@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from xdrgen.compiler import compile_file  # noqa: E402
-from xdrgen.generator import RPC_MODULE, RUNTIME_MODULE, companions, generate, runtime_source  # noqa: E402
+from xdrgen.generator import RPC_RUNTIME_MODULES, companions, generate, runtime_source  # noqa: E402
 
 BENCH_X = ROOT / "benchmarks" / "bench.x"
 ROUNDS = 7
@@ -129,7 +129,7 @@ def build_python(work: Path) -> object:
     out = work / "rpcbenchgen"
     out.mkdir()
     (out / "__init__.py").write_text("")
-    for runtime in (RUNTIME_MODULE, RPC_MODULE):
+    for runtime in RPC_RUNTIME_MODULES:
         (out / f"{runtime}.py").write_text(runtime_source(runtime))
     compiled = compile_file(BENCH_X)
     (out / "bench.py").write_text(generate(compiled.model, "bench.x", compiled.text, "bench"))
@@ -139,7 +139,7 @@ def build_python(work: Path) -> object:
     return importlib.import_module("rpcbenchgen.bench")
 
 
-def build_c(work: Path) -> tuple[Path, Path] | None:
+def build_c(work: Path, server: str = C_SERVER, client: str = C_CLIENT) -> tuple[Path, Path] | None:
     """The C server and client, or None without rpcgen, gcc or libtirpc."""
     flags = subprocess.run(["pkg-config", "--cflags", "--libs", "libtirpc"], capture_output=True, text=True)
     if flags.returncode != 0:
@@ -148,8 +148,8 @@ def build_c(work: Path) -> tuple[Path, Path] | None:
     try:
         for option, name in (("-h", "bench.h"), ("-c", "bench_xdr.c"), ("-l", "bench_clnt.c"), ("-m", "bench_svc.c")):
             subprocess.run(["rpcgen", "-N", option, "-o", name, "bench.x"], cwd=work, check=True, capture_output=True)
-        (work / "server.c").write_text(C_SERVER % {"entries": ENTRIES})
-        (work / "client.c").write_text(C_CLIENT % {"entries": ENTRIES})
+        (work / "server.c").write_text(server % {"entries": ENTRIES})
+        (work / "client.c").write_text(client % {"entries": ENTRIES})
         for binary, sources in (("server", ["server.c", "bench_svc.c"]), ("client", ["client.c", "bench_clnt.c"])):
             subprocess.run(["gcc", "-O2", "-w", "-o", binary, *sources, "bench_xdr.c", *flags.stdout.split()], cwd=work, check=True, capture_output=True)
     except (OSError, subprocess.CalledProcessError) as error:
@@ -164,10 +164,10 @@ def started(argv: list[str], cwd: Path) -> tuple[subprocess.Popen[str], int]:
     return process, int(process.stdout.readline())
 
 
-def python_rounds(bench: object, port: int, procedure: str, calls: int) -> list[float]:
+def python_rounds(bench: object, port: int, procedure: str, calls: int, credentials: object = None) -> list[float]:
     """Seconds per call of each round."""
     times = []
-    with bench.BENCH_V1_Client("127.0.0.1", port) as client:  # type: ignore[attr-defined]
+    with bench.BENCH_V1_Client("127.0.0.1", port, credentials=credentials) as client:  # type: ignore[attr-defined]
         call = client.bench_null if procedure == "NULL" else (lambda: client.bench_names(ENTRIES))
         assert procedure == "NULL" or client.bench_names(ENTRIES).name == "name0000"
         for _ in range(ROUNDS):
@@ -178,8 +178,8 @@ def python_rounds(bench: object, port: int, procedure: str, calls: int) -> list[
     return times
 
 
-def c_rounds(client: Path, port: int, procedure: str, calls: int) -> list[float]:
-    done = subprocess.run([str(client), str(port), "null" if procedure == "NULL" else "names", str(calls), str(ROUNDS)], capture_output=True, text=True, check=True)
+def c_rounds(client: Path, port: int, procedure: str, calls: int, *extra: str) -> list[float]:
+    done = subprocess.run([str(client), str(port), "null" if procedure == "NULL" else "names", str(calls), str(ROUNDS), *extra], capture_output=True, text=True, check=True)
     return [float(line) for line in done.stdout.split()]
 
 
@@ -230,11 +230,16 @@ def main() -> None:
                 else:
                     print(f"{procedure:12} {1 / ours:10.0f} {'-':>11} {'-':>14}")
         finally:
-            for process in (python_server, c_server):
-                if process is not None:
-                    process.terminate()
-                    process.wait(10)
+            stop(python_server, c_server)
         udp_amplification()
+
+
+def stop(*processes: subprocess.Popen[str] | None) -> None:
+    """End the servers this script started."""
+    for process in processes:
+        if process is not None:
+            process.terminate()
+            process.wait(10)
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import re
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -18,7 +19,7 @@ from properties import decodes_exactly_or_rejects  # noqa: E402
 
 from xdrgen.compiler import Options, compile_file  # noqa: E402
 from xdrgen.diagnostics import XdrgenError  # noqa: E402
-from xdrgen.generator import generate, runtime_source  # noqa: E402
+from xdrgen.generator import RPC_MODULE, RUNTIME_MODULE, companions, generate, runtime_source  # noqa: E402
 
 # Files whose decoders are fuzzed: every construct (alltypes), and real protocols with deep
 # unions, linked lists, fixed arrays and big enums.
@@ -89,12 +90,67 @@ def check_decoder(codecs: list[tuple[Any, Any]], data: bytes) -> None:
     decodes_exactly_or_rejects(codec, module.XdrError, data[2:])
 
 
+# The child that imports what the compiler target generates: one process for a whole run (a
+# process per input would make the run a hundred times slower), each module under a name of
+# its own, forgotten after its import. It answers one line per request: "ok" or the error.
+IMPORTER = r"""
+import importlib, sys, traceback
+sys.path.insert(0, sys.argv[1])
+for request in sys.stdin:
+    names = request.split()
+    try:
+        for name in names:
+            importlib.import_module(name)
+        print("ok", flush=True)
+    except BaseException:
+        print(traceback.format_exc().replace("\n", " | "), flush=True)
+    for name in names:
+        sys.modules.pop(name, None)
+"""
+
+
+class Importer:
+    """Generated modules imported in a child process, in a package beside the runtime."""
+
+    def __init__(self, scratch: Path) -> None:
+        self.package = scratch / "imported"
+        self.package.mkdir(parents=True, exist_ok=True)
+        (self.package / "__init__.py").write_text("")
+        for runtime in (RUNTIME_MODULE, RPC_MODULE):
+            (self.package / f"{runtime}.py").write_text(runtime_source(runtime))
+        self.child = subprocess.Popen([sys.executable, "-c", IMPORTER, str(scratch)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self.count = 0
+
+    def check(self, modules: dict[str, str]) -> None:
+        """Write ``modules`` (name -> source) and import them; AssertionError if one fails."""
+        for name, code in modules.items():
+            (self.package / f"{name}.py").write_text(code)
+        assert self.child.stdin is not None and self.child.stdout is not None
+        self.child.stdin.write(" ".join(f"imported.{name}" for name in modules) + "\n")
+        self.child.stdin.flush()
+        answer = self.child.stdout.readline().strip()
+        for name in modules:
+            (self.package / f"{name}.py").unlink()
+        assert answer == "ok", f"a generated module does not import: {answer or 'the importer died'}"
+
+
+_importers: dict[Path, Importer] = {}
+
+
 def check_compiler(data: bytes, scratch: Path) -> None:
-    """The property: any text yields a module or our diagnostics, never another exception."""
+    """The property: any text yields our diagnostics, or modules that compile and import (in a
+    child process), never another exception."""
     path = scratch / "fuzz.x"
     path.write_bytes(data)
     try:
         compiled = compile_file(path)
-        generate(compiled.model, "fuzz.x", compiled.text, "fuzz", format=False)
     except XdrgenError:
-        pass
+        return
+    importer = _importers.get(scratch) or _importers.setdefault(scratch, Importer(scratch))
+    importer.count += 1
+    name = f"fuzz{importer.count}"
+    modules = {name: generate(compiled.model, "fuzz.x", compiled.text, name, format=False)}
+    modules.update(companions(compiled.model, "fuzz.x", compiled.text, name, format=False))
+    for module, code in modules.items():
+        compile(code, f"{module}.py", "exec")  # a SyntaxError (a NUL, a broken string) is a finding
+    importer.check(modules)

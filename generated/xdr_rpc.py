@@ -10,7 +10,8 @@ asynchronous events (serial 0). ``Client`` and ``Server`` speak it.
 
 ONC RPC is RFC 5531: call and reply messages, AUTH_NONE / AUTH_SYS, record marking over TCP
 and one message per datagram over UDP. ``OncClient`` (asyncio), ``BlockingOncClient`` and
-``OncServer`` speak it.
+``OncServer`` speak it, and RPCSEC_GSS (Kerberos) through the ``rpcsec_gss`` module written
+beside this one (``Credentials.gss``, ``OncServer(gss=...)``).
 
 Both servers take their limits from one ``ServerLimits`` (idle timeout, deadline for a started
 message, connection cap, listen backlog, message size, calls in flight, bounded logging).
@@ -19,6 +20,7 @@ message, connection cap, listen backlog, message size, calls in flight, bounded 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import enum
 import inspect
@@ -31,6 +33,8 @@ from dataclasses import dataclass, field
 from typing import Any, AsyncIterator, Awaitable, Callable, ClassVar, Iterable, Iterator, Mapping, NoReturn, Protocol, Self, Sequence, TypeAlias, TypeVar, Union
 
 from typing import TYPE_CHECKING
+
+from typing import AsyncIterable, BinaryIO, Iterable  # libvirt streams' data
 
 if TYPE_CHECKING:
     from . import xdr_runtime as _rt
@@ -54,6 +58,7 @@ class MessageType(enum.IntEnum):
     STREAM = 3
     CALL_WITH_FDS = 4
     REPLY_WITH_FDS = 5
+    STREAM_HOLE = 6  # libvirt 3.4+: a hole in a sparse stream
 
 
 class Status(enum.IntEnum):
@@ -111,6 +116,14 @@ class RemoteError(RpcError):
     def __init__(self, error: Any):
         super().__init__(getattr(error, "message", None) or str(error))
         self.error = error
+
+
+class KeepaliveTimeout(ConnectionClosed):
+    """The peer left our keepalive PINGs unanswered (libvirt's keepalive count): the
+    connection was closed."""
+
+    def __init__(self, message: str):
+        super().__init__(message, mid_message=True)
 
 
 class StreamedReply(RpcError):
@@ -307,31 +320,6 @@ class Listener:
     async def wait_closed(self) -> None:
         if self.task is not None:
             await asyncio.gather(self.task, return_exceptions=True)
-
-
-class _Resumed:
-    """The rest of a coroutine that was run by hand up to its first wait (``waiting_for``,
-    the future it then yielded): awaiting this carries it on, as if it had been awaited
-    from the start."""
-
-    __slots__ = ("coroutine", "waiting_for")
-
-    def __init__(self, coroutine: Any, waiting_for: Any):
-        self.coroutine, self.waiting_for = coroutine, waiting_for
-
-    def __await__(self) -> Any:
-        coroutine, waiting_for = self.coroutine, self.waiting_for
-        del self.coroutine, self.waiting_for
-        while True:
-            try:
-                try:
-                    sent = yield waiting_for
-                except BaseException as error:  # cancelled: the coroutine sees it where it waits
-                    waiting_for = coroutine.throw(error)
-                else:
-                    waiting_for = coroutine.send(sent)
-            except StopIteration as done:
-                return done.value
 
 
 class _StreamServer:
@@ -586,22 +574,12 @@ class _StreamServer:
                 message = await self._read_message(client)
                 held, client.reserved, client.in_message = client.reserved, 0, False
                 self.stats["calls"] += 1
-                # run the call here up to its first wait: most handlers never wait, and
-                # they then cost no task (a task per call was a tenth of a call's time)
-                answering = self._reply_to(client, message)
-                del message
-                try:
-                    waiting_for = answering.send(None)
-                except StopIteration as done:
-                    self._release(held)
-                    if done.value is not None and not client.writer.is_closing():
-                        await self._send(client, done.value)
-                    continue
-                except BaseException:
-                    self._release(held)
-                    raise
                 await client.slots.acquire()
-                task = asyncio.ensure_future(self._answer(client, _Resumed(answering, waiting_for), held))
+                # each call in a task of its own (running the call here up to its first
+                # wait would save the task, but a timeout scope entered there would cancel
+                # the read loop instead of the call: asyncio's eager tasks are 3.12's)
+                task = asyncio.ensure_future(self._answer(client, message, held))
+                del message
                 client.calls.add(task)
                 task.add_done_callback(client.calls.discard)
         except ConnectionClosed as error:
@@ -647,14 +625,16 @@ class _StreamServer:
         else:
             client.writer.close()
 
-    async def _answer(self, client: _Tracked, answering: Awaitable[bytes | None], held: int) -> None:
-        """Finish a call that had to wait and send its reply; ``held`` bytes of the buffer
-        limit are the call's until then."""
+    async def _answer(self, client: _Tracked, message: Any, held: int) -> None:
+        """Run one call and send its reply; ``held`` bytes of the buffer limit are the call's
+        until then."""
         try:
             try:
-                reply = await answering
+                if client._unsent:  # a peer not reading its replies gets no more made
+                    await self._replies_drained(client)
+                reply = await self._reply_to(client, message)
             finally:
-                del answering
+                del message
                 self._release(held)
             if reply is not None and not client.writer.is_closing():
                 await self._send(client, reply)
@@ -809,6 +789,211 @@ async def close_stream(writer: asyncio.StreamWriter) -> None:
         pass
 
 
+# ---- keepalive (libvirt's virkeepaliveprotocol.x) --------------------------------------------
+
+KEEPALIVE_PROGRAM, KEEPALIVE_VERSION = 0x6B656570, 1
+KEEPALIVE_PING, KEEPALIVE_PONG = 1, 2  # MESSAGE frames with no payload
+VIR_DRV_FEATURE_PROGRAM_KEEPALIVE = 10  # what CONNECT_SUPPORTS_FEATURE asks before pinging
+
+
+def keepalive_frame(procedure: int) -> bytes:
+    """A PING or PONG: a MESSAGE of the keepalive program, serial 0, no payload."""
+    return frame(Header(KEEPALIVE_PROGRAM, KEEPALIVE_VERSION, procedure, MessageType.MESSAGE, 0, Status.OK), b"")
+
+
+def is_ping(program: int, version: int, procedure: int, kind: int) -> bool:
+    """Whether a frame is a PING to answer: libvirtd answers whatever its status or payload,
+    and drops other versions and procedures."""
+    return (program, version, procedure, kind) == (KEEPALIVE_PROGRAM, KEEPALIVE_VERSION, KEEPALIVE_PING, MessageType.MESSAGE)
+
+
+class Keepalive:
+    """When to PING a peer and when to give up on it, as libvirt's virkeepalive.c decides
+    (libvirtd's ``keepalive_interval`` / ``keepalive_count``): once the peer has sent nothing
+    for ``interval`` seconds a PING goes out, and another each ``interval`` while it stays
+    silent; after ``count`` unanswered PINGs the connection is dead. Any frame from the peer
+    counts as an answer. No I/O here: ``check(now, last_received)`` says what to do and how
+    long until the next check."""
+
+    def __init__(self, interval: float, count: int, now: float):
+        if interval <= 0 or count < 0:
+            raise ValueError(f"keepalive interval {interval} must be > 0 and count {count} >= 0")
+        self.interval, self.count = interval, count
+        self.last_received = now
+        self.unanswered = 0
+        self.pings_sent = 0
+
+    def check(self, now: float, last_received: float) -> tuple[str | None, float]:
+        """("ping", delay), ("dead", 0) or (None, delay): the action due at ``now``, and the
+        seconds until the next check."""
+        if last_received > self.last_received:
+            self.last_received, self.unanswered = last_received, 0
+        silent = now - self.last_received
+        if silent < self.interval:
+            return None, self.interval - silent
+        if self.unanswered >= self.count:
+            return "dead", 0.0
+        self.unanswered += 1
+        self.pings_sent += 1
+        return "ping", self.interval
+
+    def why_dead(self) -> str:
+        return f"no answer to {self.unanswered} keepalive pings in {self.interval * (self.unanswered + 1):g} s"
+
+
+async def _run_keepalive(state: Keepalive, last_received: Callable[[], float], send: Callable[[bytes], None]) -> None:
+    """PING on ``state``'s schedule through ``send``; returns when the peer is dead."""
+    loop = asyncio.get_running_loop()
+    while True:
+        action, delay = state.check(loop.time(), last_received())
+        if action == "dead":
+            return
+        if action == "ping":
+            send(keepalive_frame(KEEPALIVE_PING))
+        await asyncio.sleep(delay)
+
+
+# ---- streams (virnetprotocol.x's VIR_NET_STREAM and VIR_NET_STREAM_HOLE) -----------------------
+# A stream belongs to a call and shares its serial. After the call's REPLY, data goes as STREAM
+# frames with status CONTINUE; the sender of data ends it with an empty CONTINUE (server) or a
+# STREAM OK (client, "finish"), which the server confirms with an empty STREAM OK. Either side
+# aborts: the client with an empty STREAM ERROR (confirmed with STREAM OK), the server with a
+# STREAM ERROR holding a virNetMessageError (or a REPLY ERROR once the client finished).
+
+STREAM_CHUNK = 262120  # VIR_NET_MESSAGE_LEGACY_PAYLOAD_MAX: the most data libvirtd puts in one frame
+STREAM_BUFFER = 4 * STREAM_CHUNK  # incoming bytes of one stream held before the reader waits
+_HOLE = struct.Struct(">qI")  # virNetStreamHole: hyper length, unsigned int flags
+
+
+@dataclass(frozen=True)
+class StreamHole:
+    """A hole in a sparse stream (a VIR_NET_STREAM_HOLE frame): ``length`` bytes not sent."""
+
+    length: int
+    flags: int = 0
+
+
+class StreamAborted(RpcError):
+    """The other side aborted the stream."""
+
+
+# what a stream's data may be given as: all the bytes, a binary file, or chunks (and holes)
+StreamData: TypeAlias = Union[bytes, bytearray, memoryview, BinaryIO, Iterable[Union[bytes, StreamHole]], AsyncIterable[Union[bytes, StreamHole]]]
+StreamChunk: TypeAlias = Union[bytes, StreamHole]
+
+
+async def stream_chunks(data: StreamData) -> AsyncIterator[StreamChunk]:
+    """``data`` as chunks of at most STREAM_CHUNK bytes (holes as they come)."""
+    if isinstance(data, (bytes, bytearray, memoryview)):
+        view = memoryview(data)
+        for start in range(0, len(view), STREAM_CHUNK):
+            yield bytes(view[start : start + STREAM_CHUNK])
+        return
+    if hasattr(data, "read"):
+        while block := data.read(STREAM_CHUNK):
+            yield bytes(block)
+        return
+    if hasattr(data, "__aiter__"):
+        async for item in data:
+            for piece in _split(item):
+                yield piece
+        return
+    for item in data:
+        for piece in _split(item):
+            yield piece
+
+
+def _split(item: Any) -> Iterator[StreamChunk]:
+    if isinstance(item, StreamHole):
+        yield item
+        return
+    if not isinstance(item, (bytes, bytearray, memoryview)):
+        raise TypeError(f"stream data must be bytes or StreamHole, not {type(item).__name__}")
+    view = memoryview(item)
+    for start in range(0, len(view), STREAM_CHUNK):
+        yield bytes(view[start : start + STREAM_CHUNK])
+
+
+def stream_frame(program: int, version: int, procedure: int, serial: int, item: StreamChunk | None, status: Status = Status.CONTINUE) -> bytes:
+    """A STREAM frame carrying ``item`` (None: no payload), or a STREAM_HOLE frame."""
+    if isinstance(item, StreamHole):
+        return frame(Header(program, version, procedure, MessageType.STREAM_HOLE, serial, Status.CONTINUE), _HOLE.pack(item.length, item.flags))
+    return frame(Header(program, version, procedure, MessageType.STREAM, serial, status), item or b"")
+
+
+def _decode_hole(body: bytes) -> StreamHole:
+    if len(body) != _HOLE.size:
+        raise _rt.XdrError(f"a stream hole is {_HOLE.size} bytes, not {len(body)}", path="xdr_rpc.StreamHole")
+    length, flags = _HOLE.unpack(body)
+    if length < 0:
+        raise _rt.XdrError(f"a stream hole of negative length {length}", path="xdr_rpc.StreamHole")
+    return StreamHole(length, flags)
+
+
+async def _read_all(chunks: AsyncIterator[StreamChunk]) -> bytes:
+    return b"".join([bytes(item.length) if isinstance(item, StreamHole) else item async for item in chunks])
+
+
+class StreamInbox:
+    """The incoming half of a stream: the connection's reader ``put``s data chunks and holes
+    in order, the consumer takes them with ``async for``. Once ``limit`` bytes are held (plus
+    the frame that crossed it) ``put`` waits for the consumer, so the reader stops reading the
+    socket and a fast sender is held back by the transport, never by our memory."""
+
+    def __init__(self, limit: int = STREAM_BUFFER):
+        self.limit = limit
+        self.held = 0
+        self.ended = False
+        self.error: BaseException | None = None
+        self._items: asyncio.Queue[StreamChunk] = asyncio.Queue()
+        self._changed = asyncio.Event()
+
+    @property
+    def closed(self) -> bool:
+        return self.ended or self.error is not None
+
+    async def put(self, item: StreamChunk) -> None:
+        """Hold ``item`` once there is room (items of a closed inbox are dropped)."""
+        while self.held >= self.limit and not self.closed:
+            self._changed.clear()
+            await self._changed.wait()
+        if self.closed:
+            return
+        self._items.put_nowait(item)
+        self.held += len(item) if isinstance(item, bytes) else 0
+        self._changed.set()
+
+    def end(self) -> None:
+        """No more data: the consumer gets what is held, then the end."""
+        self.ended = True
+        self._changed.set()
+
+    def fail(self, error: BaseException) -> None:
+        """Drop what is held; the consumer gets ``error``."""
+        if not self.ended and self.error is None:
+            self.error = error
+            while not self._items.empty():
+                self._items.get_nowait()
+            self.held = 0
+        self._changed.set()
+
+    def __aiter__(self) -> StreamInbox:
+        return self
+
+    async def __anext__(self) -> StreamChunk:
+        while self._items.empty():
+            if self.error is not None:
+                raise self.error
+            if self.ended:
+                raise StopAsyncIteration
+            self._changed.clear()
+            await self._changed.wait()
+        item = self._items.get_nowait()
+        self.held -= len(item) if isinstance(item, bytes) else 0
+        self._changed.set()
+        return item
+
+
 # virNetMessageError, from virnetprotocol.x; the numbers are virerror.h's
 VIR_ERR_INTERNAL_ERROR, VIR_ERR_RPC = 1, 39
 VIR_FROM_RPC = 7
@@ -928,6 +1113,10 @@ class Client(_ClosesAsync):
     ``other_programs``; an exception in an event callback is logged and counted in
     ``callback_errors``, and the reader goes on. ``closed`` resolves when the connection ends:
     to None for a clean close, else to the failure.
+
+    Keepalive: a PING from the server is answered with a PONG (``pings_received`` counts
+    them); ``start_keepalive(interval, count)`` PINGs a silent server and closes the
+    connection (``KeepaliveTimeout``) after ``count`` unanswered PINGs.
     """
 
     def __init__(
@@ -954,6 +1143,12 @@ class Client(_ClosesAsync):
         self.unknown_replies = 0
         self.other_programs = 0
         self.callback_errors = 0
+        self.pings_received = 0
+        self.streams: dict[int, Stream] = {}  # by the serial of their call
+        self.last_received = asyncio.get_running_loop().time()
+        self.keepalive: Keepalive | None = None
+        self._keepalive_task: asyncio.Future[None] | None = None
+        self._dead: KeepaliveTimeout | None = None
         self.closed: asyncio.Future[BaseException | None] = asyncio.get_running_loop().create_future()
         self._task = asyncio.ensure_future(self._read_loop())
 
@@ -973,7 +1168,48 @@ class Client(_ClosesAsync):
     def on_event(self, procedure: int, handler: EventHandler) -> None:
         self.handlers.setdefault(procedure, []).append(handler)
 
+    def start_keepalive(self, interval: float = 5.0, count: int = 5) -> None:
+        """PING the server whenever it was silent for ``interval`` seconds; close after
+        ``count`` PINGs without an answer (libvirt's client defaults: 5 and 5). A server that
+        does not know the keepalive program drops PINGs: ask it first (libvirt clients call
+        CONNECT_SUPPORTS_FEATURE with ``VIR_DRV_FEATURE_PROGRAM_KEEPALIVE``)."""
+        if self._keepalive_task is not None:
+            self._keepalive_task.cancel()
+        self.keepalive = Keepalive(interval, count, asyncio.get_running_loop().time())
+        self._keepalive_task = asyncio.ensure_future(self._keep_alive(self.keepalive))
+
+    async def _keep_alive(self, state: Keepalive) -> None:
+        await _run_keepalive(state, lambda: self.last_received, self.writer.write)
+        self._dead = KeepaliveTimeout(f"connection closed: {state.why_dead()}")
+        self.writer.transport.abort()
+
     async def call(self, procedure: int, *arguments: Any, timeout: float | None = 30.0) -> Any:
+        result, _ = await self._call(procedure, arguments, timeout, False)
+        return result
+
+    async def call_reading(self, procedure: int, *arguments: Any, timeout: float | None = 30.0) -> tuple[Any, Stream]:
+        """Call a procedure whose data comes back as a stream (libvirt's ``@readstream``):
+        its result and the ``Stream`` to read with ``async for``."""
+        result, stream = await self._call(procedure, arguments, timeout, True)
+        assert stream is not None
+        return result, stream
+
+    async def call_writing(self, procedure: int, *arguments: Any, data: StreamData, timeout: float | None = 30.0) -> Any:
+        """Call a procedure that takes a stream of data (libvirt's ``@writestream``): send
+        ``data`` once the call is accepted, finish the stream and return the result when the
+        server confirmed it. A failure of ``data`` itself aborts the stream."""
+        result, stream = await self._call(procedure, arguments, timeout, True)
+        assert stream is not None
+        try:
+            async for item in stream_chunks(data):
+                await stream.send(item)
+        except BaseException:
+            await stream.abort()
+            raise
+        await stream.finish()
+        return result
+
+    async def _call(self, procedure: int, arguments: tuple[Any, ...], timeout: float | None, streams: bool) -> tuple[Any, Stream | None]:
         if self.closed.done():
             raise ConnectionClosed("connection is closed")
         arg_codec, result_codec = self.procedures.get(procedure, (None, None))
@@ -982,6 +1218,10 @@ class Client(_ClosesAsync):
         serial = self.serial
         future: asyncio.Future[tuple[Header, bytes]] = asyncio.get_running_loop().create_future()
         self.pending[serial] = future
+        # registered before the call goes: its data may follow the reply in the same read
+        stream = Stream(self, procedure, serial, timeout) if streams else None
+        if stream is not None:
+            self.streams[serial] = stream
         try:
             self.writer.write(frame(Header(self.program, self.version, procedure, MessageType.CALL, serial, Status.OK), payload))
             await self.writer.drain()
@@ -989,28 +1229,53 @@ class Client(_ClosesAsync):
                 header, body = await asyncio.wait_for(future, timeout)
             except TimeoutError:
                 raise CallTimeout(f"no reply to procedure {procedure} within {timeout} s") from None
+            if header.status == Status.ERROR:
+                raise self._remote_error(body)
+        except BaseException:
+            self.streams.pop(serial, None)
+            raise
         finally:
             self.pending.pop(serial, None)
-        if header.status == Status.ERROR:
-            raise RemoteError(self.error_codec.decode(body) if self.error_codec is not None else _decode_error(body))
-        return result_codec.decode(body) if result_codec is not None else None
+        return (result_codec.decode(body) if result_codec is not None else None), stream
+
+    def _remote_error(self, body: bytes) -> RemoteError:
+        return RemoteError(self.error_codec.decode(body) if self.error_codec is not None else _decode_error(body))
 
     async def close(self) -> None:
+        if self._keepalive_task is not None:
+            self._keepalive_task.cancel()
+        for stream in list(self.streams.values()):  # the reader may wait for room in one
+            stream._failed(ConnectionClosed("the client closed the connection"))
         await close_stream(self.writer)
         await asyncio.gather(self._task, return_exceptions=True)
 
     async def _read_loop(self) -> None:
         failure: BaseException | None = None
+        loop = asyncio.get_running_loop()
         try:
             while True:
                 header, body = await read_frame(self.reader, self.max_size)
-                if header.program != self.program:
+                self.last_received = loop.time()
+                if is_ping(header.program, header.version, header.procedure, header.type):
+                    self.pings_received += 1
+                    self.writer.write(keepalive_frame(KEEPALIVE_PONG))
+                elif header.program == KEEPALIVE_PROGRAM:
+                    pass  # a PONG: its coming is all that counts
+                elif header.program != self.program:
                     self.other_programs += 1  # libvirt multiplexes programs (keepalive) on a connection
                 elif header.type == MessageType.MESSAGE:
                     await self._dispatch_event(header, body)
+                elif header.type in (MessageType.STREAM, MessageType.STREAM_HOLE):
+                    stream = self.streams.get(header.serial)
+                    if stream is None:
+                        self.unknown_replies += 1  # data of a stream we gave up
+                    else:
+                        await stream._received(header, body)
                 elif header.type in (MessageType.REPLY, MessageType.REPLY_WITH_FDS):
                     future = self.pending.get(header.serial)
-                    if future is None or future.done():
+                    if future is None and header.serial in self.streams:  # the stream's own end, failed
+                        self.streams[header.serial]._failed(self._remote_error(body) if header.status == Status.ERROR else ConnectionClosed("stream ended"))
+                    elif future is None or future.done():
                         self.unknown_replies += 1  # a call that timed out or was cancelled
                         log.debug("skipped a reply with unknown serial %d", header.serial)
                     else:
@@ -1025,9 +1290,14 @@ class Client(_ClosesAsync):
             failure = error
             raise
         finally:
+            failure = self._dead or failure
+            if self._keepalive_task is not None:
+                self._keepalive_task.cancel()
             for future in self.pending.values():
                 if not future.done():
                     future.set_exception(failure or ConnectionClosed("connection closed"))
+            for stream in list(self.streams.values()):
+                stream._failed(failure or ConnectionClosed("connection closed inside a stream", mid_message=True))
             if not self.closed.done():
                 self.closed.set_result(failure)
 
@@ -1042,6 +1312,103 @@ class Client(_ClosesAsync):
                 log.exception("event callback for procedure %d raised; the connection goes on", header.procedure)
 
 
+class Stream:
+    """The client's side of one call's stream (libvirt's virStream over the remote protocol).
+
+    Read it with ``async for chunk in stream`` (``bytes``, or a ``StreamHole`` where a sparse
+    stream skips); at its end the stream is finished with the server (STREAM OK, confirmed) and
+    the loop ends; a server error raises ``RemoteError``. ``send(chunk)`` writes (a write
+    stream; bidirectional ones such as consoles too), ``finish()`` ends a stream we wrote,
+    ``abort()`` ends one either way and leaves the connection usable. Incoming data waits in a
+    ``StreamInbox``: a reader that does not keep up stops the connection's reading, so a fast
+    server is held back by the socket, not by our memory.
+    """
+
+    def __init__(self, client: Client, procedure: int, serial: int, timeout: float | None = 30.0):
+        self.client, self.procedure, self.serial = client, procedure, serial
+        self.timeout = timeout  # for the server's confirmation of our finish or abort
+        self.inbox = StreamInbox()
+        self.done = False
+        self._confirmed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    def __aiter__(self) -> Stream:
+        return self
+
+    async def __anext__(self) -> StreamChunk:
+        try:
+            return await self.inbox.__anext__()
+        except StopAsyncIteration:
+            await self.finish()
+            raise
+
+    async def read_all(self) -> bytes:
+        """All the data (holes as zeros)."""
+        return await _read_all(self)
+
+    async def send(self, item: StreamChunk) -> None:
+        """Send one chunk (at most ``STREAM_CHUNK`` bytes) or hole; waits while the socket's
+        buffer is full. Raises the server's error if it already failed the stream."""
+        if self.inbox.error is not None:
+            raise self.inbox.error
+        if self.done:
+            raise RpcError("the stream is finished")
+        client = self.client
+        client.writer.write(stream_frame(client.program, client.version, self.procedure, self.serial, item))
+        await client.writer.drain()
+
+    async def finish(self) -> None:
+        """End the stream (STREAM OK) and wait for the server to confirm it."""
+        await self._close(Status.OK)
+
+    async def abort(self) -> None:
+        """Abort the stream (an empty STREAM ERROR); data still in flight is dropped."""
+        self.inbox.fail(StreamAborted("the stream was aborted"))
+        try:
+            await self._close(Status.ERROR)
+        except (RpcError, OSError):
+            pass  # the server confirmed with an error, or went away: aborted either way
+
+    async def _close(self, status: Status) -> None:
+        if not self.done:
+            self.done = True
+            if not self._confirmed.done():
+                client = self.client
+                client.writer.write(stream_frame(client.program, client.version, self.procedure, self.serial, None, status))
+                await client.writer.drain()
+        try:
+            await asyncio.wait_for(asyncio.shield(self._confirmed), self.timeout)
+        except TimeoutError:
+            raise CallTimeout(f"the server did not confirm the end of stream {self.serial} within {self.timeout} s") from None
+        finally:
+            self.client.streams.pop(self.serial, None)
+
+    async def _received(self, header: Header, body: bytes) -> None:
+        """A frame of this stream, from the connection's reader."""
+        if header.type == MessageType.STREAM_HOLE:
+            await self.inbox.put(_decode_hole(body))
+        elif header.status == Status.CONTINUE:
+            if body:
+                await self.inbox.put(body)
+            else:
+                self.inbox.end()  # the server's end of data; our finish follows
+        elif header.status == Status.OK:
+            self.inbox.end()
+            if not self._confirmed.done():
+                self._confirmed.set_result(None)
+        else:
+            self._failed(self.client._remote_error(body))
+
+    def _failed(self, error: BaseException) -> None:
+        """The server ended the stream with an error (or the connection ended): nothing more
+        comes for it."""
+        self.done = True
+        self.client.streams.pop(self.serial, None)
+        self.inbox.fail(error)
+        if not self._confirmed.done():
+            self._confirmed.set_exception(error)
+            self._confirmed.exception()  # retrieved: nobody may wait for it
+
+
 def _decode_error(body: bytes) -> Any:
     try:
         return MessageError.decode(body)
@@ -1050,11 +1417,47 @@ def _decode_error(body: bytes) -> Any:
 
 
 class ServerConnection(_Tracked):
-    """The server's side of one client: send events, answer calls, close after flushing."""
+    """The server's side of one client: send events, answer calls, close after flushing,
+    PING the client (``start_keepalive``)."""
 
     def __init__(self, server: Server, reader: asyncio.StreamReader, writer: asyncio.StreamWriter):
         super().__init__(reader, writer, server.limits)
         self.server = server
+        self.pings_received = 0
+        self.keepalive: Keepalive | None = None
+        self._keepalive_task: asyncio.Future[None] | None = None
+        self._streams: dict[int, _ServerStream] = {}  # by the serial of their call
+
+    def start_keepalive(self, interval: float | None = None, count: int | None = None) -> None:
+        """PING the client whenever it was silent for ``interval`` seconds and drop it after
+        ``count`` unanswered PINGs (default: the server's ``keepalive_interval`` and
+        ``keepalive_count``, libvirtd's 5 and 5). libvirtd starts this when the client asks
+        CONNECT_SUPPORTS_FEATURE about ``VIR_DRV_FEATURE_PROGRAM_KEEPALIVE``."""
+        interval = interval if interval is not None else self.server.keepalive_interval
+        if interval is None or self._keepalive_task is not None:
+            return
+        count = count if count is not None else self.server.keepalive_count
+        self.keepalive = Keepalive(interval, count, asyncio.get_running_loop().time())
+        self._keepalive_task = asyncio.ensure_future(self._keep_alive(self.keepalive))
+
+    async def _keep_alive(self, state: Keepalive) -> None:
+        await _run_keepalive(state, lambda: self.last_active, self.writer.write)
+        self.server.errors.report("keepalive", f"{self.peer!r}: dropped, {state.why_dead()}")
+        self.abort()
+
+    def _stop_keepalive(self) -> None:
+        if self._keepalive_task is not None:
+            self._keepalive_task.cancel()
+
+    def incoming(self) -> IncomingStream:
+        """Inside a ``@readstream`` handler: what the client sends on that stream (a console's
+        keystrokes: libvirt's consoles and channels go both ways). Data a read stream's handler
+        did not ask for is dropped."""
+        stream = self._streams.get(_current_serial.get(-1))
+        if stream is None:
+            raise RpcError("incoming() is for the handler of a procedure with a stream")
+        stream.wants_input = True
+        return IncomingStream(stream, True)
 
     async def send_event(self, procedure: int, value: Any = None, codec: Any = None) -> None:
         """Queue an event and wait until it is handed to the socket (drained)."""
@@ -1078,10 +1481,21 @@ class Server(_StreamServer):
     """A libvirt-framing server. Calls go to ``handlers[procedure] = (handler, argument codec,
     result codec)`` as ``handler(connection, *arguments)`` (plain or async); the return value
     is the reply. A handler that raises is answered with an ERROR reply holding a
-    ``virNetMessageError``: an ``RpcError``'s message is sent, any other exception is logged
-    and answered "internal error" (no traceback leaves the server). ``await accept()`` gives
-    the next client that connects; ``on_connect(connection)`` is called for each. Limits come
-    from ``limits`` (``ServerLimits``); counters in ``stats`` and ``errors.counts``."""
+    ``virNetMessageError``: a ``RemoteError``'s error unchanged (a ``MessageError``, or the
+    generated ``remote_error`` a typed client raised), an ``RpcError``'s message, and any
+    other exception is logged and answered "internal error" (no traceback leaves the
+    server). ``await accept()`` gives the next client that connects; ``on_connect(connection)`` is called for each. Limits come
+    from ``limits`` (``ServerLimits``); counters in ``stats`` and ``errors.counts``.
+
+    Headers are checked as libvirtd checks them: a CALL of another program or version, or with
+    a status other than OK, is answered with libvirtd's VIR_ERR_RPC error ("Cannot find
+    program P version V", "Unexpected message status N") and counted as "refused call"; frames
+    a client does not send (REPLY, MESSAGE, unknown types) are read, dropped and counted as
+    "ignored frame"; the connection goes on.
+
+    Keepalive: a client's PING is always answered with a PONG; ``connection.start_keepalive()``
+    PINGs a client on the server's ``keepalive_interval`` (None: never) and drops it after
+    ``keepalive_count`` unanswered ones (counted as "keepalive")."""
 
     def __init__(
         self,
@@ -1092,9 +1506,13 @@ class Server(_StreamServer):
         max_size: int | None = None,
         limits: ServerLimits | None = None,
         on_connect: Callable[[ServerConnection], Any] | None = None,
+        keepalive_interval: float | None = 5.0,
+        keepalive_count: int = 5,
     ):
         super().__init__(limits, log)
         self.program, self.version = program, version
+        self.keepalive_interval, self.keepalive_count = keepalive_interval, keepalive_count
+        self.stream_procedures: dict[int, str] = {}  # procedure -> "read" or "write" (libvirt's @readstream / @writestream)
         self.handlers = handlers or {}
         self.max_size = max_size or self.limits.max_message or MESSAGE_MAX
         self.on_connect = on_connect
@@ -1127,6 +1545,10 @@ class Server(_StreamServer):
     def _make_client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> _Tracked:
         return ServerConnection(self, reader, writer)
 
+    async def _disconnected(self, client: _Tracked) -> None:
+        assert isinstance(client, ServerConnection)
+        client._stop_keepalive()
+
     async def _connected(self, client: _Tracked) -> None:
         assert isinstance(client, ServerConnection)
         waiters, self._waiters = self._waiters, []
@@ -1139,48 +1561,227 @@ class Server(_StreamServer):
             except Exception:
                 log.exception("on_connect raised")
 
-    async def _read_message(self, client: _Tracked) -> tuple[Header, bytes]:
-        first = await self._read_exactly(client, 4, True)
-        _check_frame_length(_U32.unpack(first)[0], self.max_size)
-        fixed = first + await self._read_exactly(client, HEADER.size - 4, False)
-        header, length = _frame_header(fixed, self.max_size)
-        if header.type != MessageType.CALL:  # before reading the payload: a bad frame costs 28 bytes
-            raise RpcError(f"unexpected {header.type.name} frame from a client")
-        return header, await self._read_exactly(client, length, False) if length else b""
-
-    async def _reply_to(self, client: _Tracked, message: tuple[Header, bytes]) -> bytes:
-        header, body = message
-        status = Status.ERROR
+    async def _read_message(self, client: _Tracked) -> tuple[Header, bytes, str | None]:
+        """The next CALL, with the reason it is refused (None: it is served). Other frames are
+        handled here, in the order they came, as libvirtd does: a stream's frames go to it,
+        PINGs are answered; frames a client may not send (REPLY, MESSAGE of our program,
+        unknown types) and stream data of no stream are read and dropped; a CALL_WITH_FDS (no
+        descriptors over our sockets) drops the client."""
+        assert isinstance(client, ServerConnection)
         try:
+            return await self._next_call(client)
+        except BaseException:
+            for stream in client._streams.values():  # the client is gone: so are its streams
+                stream.inbox.fail(ConnectionClosed("connection closed inside a stream", mid_message=True))
+                stream.aborted = True
+                stream.ended.set()
+            raise
+
+    async def _next_call(self, client: ServerConnection) -> tuple[Header, bytes, str | None]:
+        while True:
+            first = await self._read_exactly(client, 4, True)
+            _check_frame_length(_U32.unpack(first)[0], self.max_size)
+            fixed = first + await self._read_exactly(client, HEADER.size - 4, False)
+            length, program, version, procedure, kind, serial, status = HEADER.unpack(fixed)
+            if kind == MessageType.CALL_WITH_FDS:  # before reading the payload: it costs 28 bytes
+                raise RpcError("CALL_WITH_FDS frame: no file descriptors pass on this connection")
+            body = await self._read_exactly(client, length - HEADER.size, False) if length > HEADER.size else b""
+            if kind == MessageType.CALL:
+                refusal = None
+                if program != self.program or version != self.version:
+                    refusal = f"Cannot find program {program} version {version}"
+                elif status != Status.OK:
+                    refusal = f"Unexpected message status {status}"
+                return Header(program, version, procedure, MessageType.CALL, serial, Status.OK), body, refusal
+            self._release(client.reserved)  # a stream's inbox holds its data under its own bound
+            client.reserved, client.in_message = 0, False
+            stream = client._streams.get(serial) if kind in (MessageType.STREAM, MessageType.STREAM_HOLE) else None
+            if stream is not None and (program, version, procedure) == (self.program, self.version, stream.call.procedure):
+                await stream.received(kind, status, body)
+                continue
+            del body
+            if is_ping(program, version, procedure, kind):
+                client.pings_received += 1
+                client.writer.write(keepalive_frame(KEEPALIVE_PONG))
+            elif (program, version, kind) != (KEEPALIVE_PROGRAM, KEEPALIVE_VERSION, MessageType.MESSAGE):  # a PONG needs nothing
+                self.errors.report("ignored frame", f"{client.peer!r}: ignored a frame of type {kind} (program {program:#x}, serial {serial})", level=logging.DEBUG)
+
+    async def _reply_to(self, client: _Tracked, message: tuple[Header, bytes, str | None]) -> bytes | None:
+        header, body, refusal = message
+        assert isinstance(client, ServerConnection)
+        status, stream, chunks = Status.ERROR, None, None
+        try:
+            if refusal is not None:
+                self.errors.report("refused call", f"{client.peer!r}: {refusal}")
+                raise RemoteError(_rpc_error(refusal))
             entry = self.handlers.get(header.procedure)
-            if header.program != self.program or entry is None:
-                raise RpcError(f"unknown procedure {header.procedure} of program {header.program:#x}")
+            if entry is None:
+                raise RemoteError(_rpc_error(f"unknown procedure: {header.procedure}"))
             handler, arg_codec, result_codec = entry
             try:
                 arguments = [arg_codec.decode(body)] if arg_codec is not None else []
             except ValueError as error:  # XdrError, from whichever runtime the codec was written with
                 raise RpcError(f"bad arguments for procedure {header.procedure}: {error}") from None
+            direction = self.stream_procedures.get(header.procedure)
+            if direction is not None:
+                stream = client._streams[header.serial] = _ServerStream(client, header, direction)
+                _current_serial.set(header.serial)  # for connection.incoming(); each call runs in its own task
+                if direction == "write":
+                    arguments.append(IncomingStream(stream, result_codec is None))
             result = await _maybe_await(handler(client, *arguments))
+            if direction == "read":
+                result, chunks = result
             payload = result_codec.encode(result) if result_codec is not None else b""
             status = Status.OK
-        except RemoteError as error:
-            payload = _error_payload(error.error)
-        except RpcError as error:
-            payload = MessageError(VIR_ERR_RPC, message=str(error), str1=str(error)).encode()
         except Exception as error:
-            self.errors.report("handler error", f"procedure {header.procedure} raised {type(error).__name__}: {error}", level=logging.ERROR, exc_info=error)
-            text = f"internal error in procedure {header.procedure}"  # the details stay in the log
-            payload = MessageError(VIR_ERR_INTERNAL_ERROR, message=text, str1=text).encode()
-        return frame(Header(header.program, header.version, header.procedure, MessageType.REPLY, header.serial, status), payload)
+            payload = self._error_body(header, error)
+        reply = frame(Header(header.program, header.version, header.procedure, MessageType.REPLY, header.serial, status), payload)
+        if stream is None:
+            return reply
+        try:
+            if status == Status.ERROR and not stream.replied:
+                return reply
+            if status == Status.ERROR and not stream.aborted:  # a write stream failed half way: libvirtd's REPLY ERROR
+                await stream.write(reply, reply=True)
+                return None
+            if not stream.replied:
+                await stream.write(reply, reply=True)
+            await stream.serve(chunks, self)  # an aborted one: its confirmation
+            return None
+        finally:
+            client._streams.pop(header.serial, None)
+            stream.inbox.fail(StreamAborted("the stream is closed"))
+
+    def _error_body(self, header: Header, error: Exception) -> bytes:
+        """A ``virNetMessageError`` for what a handler raised."""
+        if isinstance(error, RemoteError):
+            return _error_payload(error.error)
+        if isinstance(error, RpcError):
+            return MessageError(VIR_ERR_RPC, message=str(error), str1=str(error)).encode()
+        self.errors.report("handler error", f"procedure {header.procedure} raised {type(error).__name__}: {error}", level=logging.ERROR, exc_info=error)
+        text = f"internal error in procedure {header.procedure}"  # the details stay in the log
+        return MessageError(VIR_ERR_INTERNAL_ERROR, message=text, str1=text).encode()
+
+
+_current_serial: contextvars.ContextVar[int] = contextvars.ContextVar("_current_serial")  # the call a handler serves
+
+
+class _ServerStream:
+    """The server's side of one call's stream: what the client sent for it (data of a write
+    stream in ``inbox``; its finish or abort) and the sending of a read stream's data."""
+
+    def __init__(self, connection: ServerConnection, call: Header, direction: str):
+        self.connection, self.call, self.direction = connection, call, direction
+        self.inbox = StreamInbox()
+        self.replied = False
+        self.wants_input = direction == "write"  # a read stream's handler may ask (a console)
+        self.ended = asyncio.Event()  # the client finished (STREAM OK) or aborted (STREAM ERROR)
+        self.aborted = False
+
+    def _frame(self, item: StreamChunk | None, status: Status = Status.CONTINUE) -> bytes:
+        return stream_frame(self.call.program, self.call.version, self.call.procedure, self.call.serial, item, status)
+
+    async def write(self, data: bytes, *, reply: bool = False) -> None:
+        """Hand ``data`` (the call's ``reply``, or a STREAM frame) to the socket; a client that
+        does not read it within the message deadline is dropped (TimeoutError, as for a reply)."""
+        writer = self.connection.writer
+        self.replied = self.replied or reply
+        writer.write(data)
+        async with asyncio.timeout(self.connection.server.limits.message_deadline):
+            await writer.drain()
+
+    async def received(self, kind: int, status: int, body: bytes) -> None:
+        """A STREAM or STREAM_HOLE frame of this stream from the client (the reader waits
+        here while a write stream's inbox is full, within the message deadline)."""
+        if status == Status.CONTINUE:
+            if not self.wants_input or self.inbox.closed or (not body and kind == MessageType.STREAM):
+                return  # data nobody asked for, or after the handler stopped reading
+            item: StreamChunk = _decode_hole(body) if kind == MessageType.STREAM_HOLE else body
+            try:
+                async with asyncio.timeout(self.connection.server.limits.message_deadline):
+                    await self.inbox.put(item)
+            except TimeoutError:
+                self.inbox.fail(Timeout("the stream's data was not read in time", "deadline"))
+        elif status == Status.OK:
+            self.inbox.end()
+            self.ended.set()
+        else:
+            self.aborted = True
+            self.inbox.fail(StreamAborted("the client aborted the stream"))
+            self.ended.set()
+
+    async def serve(self, chunks: Any, server: Server) -> None:
+        """After the call's REPLY: send a read stream's ``chunks``, then wait for the client's
+        finish (or abort) and confirm it with an empty STREAM OK, as libvirtd does."""
+        if self.direction == "read":
+            try:
+                async for item in stream_chunks(chunks):
+                    if self.ended.is_set():
+                        break  # aborted by the client: stop sending
+                    await self.write(self._frame(item))
+            except (TimeoutError, OSError):
+                raise
+            except Exception as error:
+                if not self.ended.is_set():  # else the client aborted: it gets its confirmation
+                    await self.write(self._frame(server._error_body(self.call, error), Status.ERROR))  # libvirtd's stream error
+                    return
+            if not self.ended.is_set():
+                await self.write(self._frame(None))  # the end of data: an empty CONTINUE
+        self.inbox.fail(StreamAborted("the handler stopped reading"))  # data still coming is dropped
+        try:
+            async with asyncio.timeout(server.limits.idle_timeout):
+                await self.ended.wait()
+        except TimeoutError:
+            server.errors.report("stream", f"{self.connection.peer!r}: stream {self.call.serial} never finished by the client")
+            return
+        await self.write(self._frame(None, Status.OK))
+
+
+class IncomingStream:
+    """What a ``@writestream`` handler gets as its last argument: the client's data, read with
+    ``async for chunk in data`` (``bytes`` chunks, ``StreamHole`` for holes of a sparse
+    stream). Reading it first sends the call's (empty) REPLY, which tells the client to start
+    sending; if the client aborts, reading raises ``StreamAborted``."""
+
+    def __init__(self, stream: _ServerStream, void: bool):
+        self._stream, self._void = stream, void
+
+    def __aiter__(self) -> IncomingStream:
+        return self
+
+    async def __anext__(self) -> StreamChunk:
+        stream = self._stream
+        if not stream.replied:
+            if not self._void:
+                raise RpcError(f"procedure {stream.call.procedure} has a result: its stream cannot be read before the handler returns it")
+            call = stream.call
+            await stream.write(frame(Header(call.program, call.version, call.procedure, MessageType.REPLY, call.serial, Status.OK), b""), reply=True)
+        return await stream.inbox.__anext__()
+
+    async def read_all(self) -> bytes:
+        """All the data (holes as zeros)."""
+        return await _read_all(self)
 
 
 def _error_payload(error: Any) -> bytes:
+    """The body of an ERROR reply for a ``RemoteError``'s ``error``, unchanged: a ``MessageError``,
+    a value of a generated module (``remote_error`` or ``virNetMessageError``, as a typed
+    client raised it: the same XDR), or the bytes of one."""
     if isinstance(error, MessageError):
         return error.encode()
-    if isinstance(error, bytes):
-        return error
+    if isinstance(error, (bytes, bytearray)):
+        return bytes(error)
+    to_xdr = getattr(error, "to_xdr", None)
+    if to_xdr is not None:
+        return bytes(to_xdr())
     text = str(error)
     return MessageError(VIR_ERR_RPC, message=text, str1=text).encode()
+
+
+def _rpc_error(text: str) -> MessageError:
+    """A VIR_ERR_RPC error as libvirtd raises its own: ``virReportError(VIR_ERR_RPC, "%s", text)``
+    keeps the format in str1, the text in str2, and -1 in int1 and int2."""
+    return MessageError(VIR_ERR_RPC, VIR_FROM_RPC, text, VIR_ERR_ERROR, None, "%s", text, None, -1, -1)
 
 
 # ---- typed libvirt classes ------------------------------------------------------------------
@@ -1197,13 +1798,15 @@ class CallSpec:
     """One call procedure of a typed class: its number, the method that makes or serves it,
     the codecs of its argument types (several are concatenated on the wire), of its result
     (None: void), and, when its one argument is a struct whose fields are the method's
-    parameters, the names of those fields."""
+    parameters, the names of those fields; ``stream`` is "read" or "write" for a procedure
+    with a stream (libvirt's ``@readstream`` / ``@writestream``, from the client's view)."""
 
     number: int
     method: str
     arguments: tuple[Any, ...] = ()
     result: Any = None
     fields: tuple[str, ...] | None = None
+    stream: str | None = None
 
 
 @dataclass(frozen=True)
@@ -1288,6 +1891,22 @@ class TypedClient(_ClosesAsync):
     async def _call(self, procedure: int, *arguments: Any) -> Any:
         return await self.client.call(procedure, *arguments, timeout=self.timeout)
 
+    async def _call_reading(self, procedure: int, *arguments: Any) -> tuple[Any, Stream]:
+        return await self.client.call_reading(procedure, *arguments, timeout=self.timeout)
+
+    async def _call_writing(self, procedure: int, *arguments: Any, data: StreamData) -> Any:
+        return await self.client.call_writing(procedure, *arguments, data=data, timeout=self.timeout)
+
+    async def start_keepalive(self, interval: float = 5.0, count: int = 5) -> bool:
+        """PING the server as libvirt's clients do (``Client.start_keepalive``), once it said
+        it supports keepalive when the protocol has ``connect_supports_feature`` (the remote
+        protocol); False, and no PINGs, when it does not."""
+        ask = getattr(self, "connect_supports_feature", None)
+        if ask is not None and not getattr(await ask(VIR_DRV_FEATURE_PROGRAM_KEEPALIVE), "supported", 0):
+            return False
+        self.client.start_keepalive(interval, count)
+        return True
+
     def _on_event(self, procedure: int, callback: Callable[..., Awaitable[None] | None], payload: bool) -> None:
         if payload:
             self.client.on_event(procedure, callback)
@@ -1302,7 +1921,16 @@ class TypedServer(Server):
     a ``virNetMessageError`` VIR_ERR_NO_SUPPORT; a method that raises ``RemoteError`` is
     answered with its error, ``RpcError`` with its message, anything else "internal error"
     (and logged). Connections are of the class's ``CONNECTION`` (with its typed event
-    senders). Listening, limits and stopping are ``Server``'s."""
+    senders). Listening, limits, keepalive and stopping are ``Server``'s. A procedure with a
+    stream (``CallSpec.stream``) is served as ``Server.stream_procedures`` says: a "read" one
+    returns ``(result, chunks)``, a "write" one gets the client's data (``IncomingStream``)
+    as its last argument.
+
+    Keepalive is advertised as libvirtd does: a ``connect_supports_feature`` procedure (the
+    remote protocol's CONNECT_SUPPORTS_FEATURE) asked about
+    ``VIR_DRV_FEATURE_PROGRAM_KEEPALIVE`` answers 1 and starts PINGing that client (when the
+    server has a ``keepalive_interval``; PINGs are answered either way); other features go
+    to the method."""
 
     PROGRAM: ClassVar[int]
     VERSION: ClassVar[int]
@@ -1315,23 +1943,44 @@ class TypedServer(Server):
         max_size: int | None = None,
         limits: ServerLimits | None = None,
         on_connect: Callable[[ServerConnection], Any] | None = None,
+        keepalive_interval: float | None = 5.0,
+        keepalive_count: int = 5,
     ):
-        super().__init__(self.PROGRAM, self.VERSION, max_size=max_size, limits=limits, on_connect=on_connect)
+        super().__init__(
+            self.PROGRAM, self.VERSION, max_size=max_size, limits=limits, on_connect=on_connect,
+            keepalive_interval=keepalive_interval, keepalive_count=keepalive_count,
+        )  # fmt: skip
         for spec in self.CALLS:
             self.handlers[spec.number] = (self._handler(spec), _argument_codec(spec.arguments), spec.result)
+            if spec.stream is not None:
+                self.stream_procedures[spec.number] = spec.stream
 
     def _handler(self, spec: CallSpec) -> Handler:
         method = getattr(self, spec.method)
+        if spec.method == "connect_supports_feature" and spec.fields == ("feature",) and spec.result is not None:
+            method = self._keepalive_feature(method, spec.result)
         if spec.fields is not None:
             fields = spec.fields
 
-            def spread(connection: ServerConnection, value: Any) -> Any:
-                return method(connection, *[getattr(value, name) for name in fields])
+            def spread(connection: ServerConnection, value: Any, *stream: IncomingStream) -> Any:
+                return method(connection, *[getattr(value, name) for name in fields], *stream)
 
             return spread
         if len(spec.arguments) > 1:
-            return lambda connection, values: method(connection, *values)
+            return lambda connection, values, *stream: method(connection, *values, *stream)
         return method  # type: ignore[no-any-return]
+
+    def _keepalive_feature(self, method: Handler, result: Any) -> Handler:
+        """CONNECT_SUPPORTS_FEATURE with keepalive answered as libvirtd answers it."""
+        supported = result.decode(_U32.pack(1))  # remote_connect_supports_feature_ret: one int
+
+        def supports_feature(connection: ServerConnection, feature: int) -> Any:
+            if feature == VIR_DRV_FEATURE_PROGRAM_KEEPALIVE:  # PINGs are answered even when we send none
+                connection.start_keepalive()
+                return supported
+            return method(connection, feature)
+
+        return supports_feature
 
     def _unsupported(self, method: str) -> NoReturn:
         """What a procedure method not overridden does: libvirtd's answer for a driver
@@ -1347,6 +1996,7 @@ class TypedServer(Server):
 
 RPC_VERSION = 2
 AUTH_NONE, AUTH_SYS = 0, 1
+RPCSEC_GSS = 6  # handled by the rpcsec_gss module beside this one (python-gssapi needed)
 MAX_AUTH_BYTES = 400
 LAST_FRAGMENT = 0x80000000
 RECORD_MAX = 4 * 1024 * 1024  # largest record accepted from a peer (all fragments together)
@@ -1376,7 +2026,8 @@ class Rejected(RpcError):
 
 @dataclass(frozen=True)
 class Credentials:
-    """An opaque_auth: AUTH_NONE by default, or ``Credentials.sys(...)`` for AUTH_SYS."""
+    """An opaque_auth: AUTH_NONE by default, ``Credentials.sys(...)`` for AUTH_SYS, or
+    ``Credentials.gss(...)`` for RPCSEC_GSS (Kerberos)."""
 
     flavor: int = AUTH_NONE
     body: bytes = b""
@@ -1390,8 +2041,33 @@ class Credentials:
         out += [_U32.pack(g) for g in gids]
         return cls(AUTH_SYS, b"".join(out))
 
+    @classmethod
+    def gss(cls, target: str, service: str | int = "integrity", *, initiator: str | None = None) -> Credentials:
+        """RPCSEC_GSS with Kerberos v5: ``target`` is the server's host-based service name
+        (``"nfs@server.example"``); ``service`` is "none" (krb5), "integrity" (krb5i) or
+        "privacy" (krb5p); ``initiator`` a principal of ours (default: the credential cache's,
+        or the keytab's in ``KRB5_CLIENT_KTNAME``). Needs ``pip install 'xdrgen-python[gss]'``."""
+        gss = _gss()
+        gss.gssapi_module()  # say what to install now rather than at the first call
+        credentials: Credentials = gss.GssCredentials(target=target, service=gss.service_of(service), initiator=initiator)
+        return credentials
+
     def encode(self) -> bytes:
         return _U32.pack(self.flavor) + _U32.pack(len(self.body)) + self.body + b"\0" * (-len(self.body) % 4)
+
+
+def _gss() -> Any:
+    """The rpcsec_gss module beside this one, imported when RPCSEC_GSS is first used."""
+    try:
+        from . import rpcsec_gss
+    except ImportError:
+        import rpcsec_gss  # type: ignore[no-redef,import-not-found]  # the output folder is on sys.path
+    return rpcsec_gss
+
+
+def _gss_session(credentials: Credentials, program: int, version: int) -> Any:
+    """A client's RPCSEC_GSS context for ``credentials`` made by ``Credentials.gss``, else None."""
+    return credentials.session(program, version) if credentials.flavor == RPCSEC_GSS else None  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -1423,8 +2099,10 @@ def call_message(xid: int, program: int, version: int, procedure: int, args: byt
     return struct.pack(">IIIIII", xid, 0, RPC_VERSION, program, version, procedure) + credentials.encode() + Credentials().encode() + args
 
 
-def parse_reply(message: bytes) -> tuple[int, bytes]:
-    """(xid, results) of a reply message; the failure states raise AcceptError / Rejected."""
+def parse_reply(message: bytes, check: Callable[[int, bytes, bytes], bytes] | None = None) -> tuple[int, bytes]:
+    """(xid, results) of a reply message; the failure states raise AcceptError / Rejected.
+    ``check(verifier flavour, verifier, results)`` checks a successful reply's verifier and
+    returns its results unwrapped (RPCSEC_GSS)."""
     try:
         xid, mtype, reply_stat = struct.unpack_from(">III", message)
         if mtype != 1:
@@ -1446,6 +2124,9 @@ def parse_reply(message: bytes) -> tuple[int, bytes]:
             raise AcceptError(2, f" (server has versions {low}..{high})", low, high)
         if accept_stat != 0:
             raise AcceptError(accept_stat)
+        if check is not None:
+            verifier = message[20 : 20 + verifier_length]
+            return xid, check(_U32.unpack_from(message, 12)[0], verifier, message[position + 4 :])
         return xid, message[position + 4 :]
     except struct.error:
         raise RpcError(f"truncated reply message ({len(message)} bytes)") from None
@@ -1568,11 +2249,12 @@ class OncClient(_ClosesAsync):
         self.reader, self.writer = reader, writer
         self.program, self.version = program, version
         self.credentials = credentials
+        self.gss = _gss_session(credentials, program, version)
         self.max_size, self.max_fragments = max_size, max_fragments
         self.strict_results = strict_results
         self.counters = ReplyCounters()
         self.xid = int.from_bytes(os.urandom(4), "big")  # unpredictable, as RFC 5531 advises
-        self.pending: dict[int, asyncio.Future[bytes]] = {}
+        self.pending: dict[int, asyncio.Future[bytes]] = {}  # xid: the reply message
         self.failure: BaseException | None = None
         self._task = asyncio.ensure_future(self._read_loop())
 
@@ -1597,6 +2279,14 @@ class OncClient(_ClosesAsync):
     async def call(self, procedure: int, arguments: bytes = b"", *, timeout: float | None = 30.0, version: int | None = None) -> bytes:
         """Send encoded ``arguments``; returns the encoded results. ``version`` calls another
         version of the program than the client's (rpcbind answers v2 to v4 on one port)."""
+        if self.gss is not None:
+            results: bytes = await self.gss.call_async(lambda number, seal: self._exchange(number, seal, timeout), procedure, arguments)
+            return results
+        seal = lambda xid: (call_message(xid, self.program, version or self.version, procedure, arguments, self.credentials), None)  # noqa: E731
+        return await self._exchange(procedure, seal, timeout)
+
+    async def _exchange(self, procedure: int, seal: Callable[[int], tuple[bytes, Any]], timeout: float | None) -> bytes:
+        """One call: ``seal(xid)`` gives the message and the check of its reply (or None)."""
         if self.failure is not None:  # a new exception each time: re-raising one would grow its traceback
             raise ConnectionClosed(f"connection is closed ({self.failure})")
         self.xid = (self.xid + 1) & 0xFFFFFFFF
@@ -1606,7 +2296,7 @@ class OncClient(_ClosesAsync):
         future: asyncio.Future[bytes] = loop.create_future()
         self.pending[xid] = future
         try:
-            message = call_message(xid, self.program, version or self.version, procedure, arguments, self.credentials)
+            message, check = seal(xid)
             self.writer.write(record(message))
             del message
             if self.writer.transport.get_write_buffer_size():  # not all taken at once: wait, timed
@@ -1619,7 +2309,7 @@ class OncClient(_ClosesAsync):
             # a plain timer on the future: cheaper than a timeout scope around the await
             timer = None if when is None else loop.call_at(when, _expire, future, f"no reply to procedure {procedure} within {timeout} s")
             try:
-                return await future
+                return parse_reply(await future, check)[1]
             finally:
                 if timer is not None:
                     timer.cancel()
@@ -1642,6 +2332,9 @@ class OncClient(_ClosesAsync):
             yield value
 
     async def close(self) -> None:
+        if self.gss is not None and self.gss.established and self.failure is None:
+            with contextlib.suppress(RpcError, OSError):  # RPCSEC_GSS_DESTROY: courtesy, not needed
+                await self._exchange(0, self.gss.destroy_call, 5.0)
         self.writer.close()
         try:
             async with asyncio.timeout(self.CLOSE_TIMEOUT):
@@ -1662,10 +2355,7 @@ class OncClient(_ClosesAsync):
                 if future is None or future.done():
                     self.counters.unknown_replies += 1  # late: its call timed out or was cancelled
                     continue
-                try:
-                    future.set_result(parse_reply(message)[1])
-                except RpcError as error:
-                    future.set_exception(error)
+                future.set_result(message)  # parsed (and its verifier checked) by the call
         except (RpcError, OSError) as error:
             failure = error
         finally:
@@ -1706,6 +2396,7 @@ class BlockingOncClient(_Closes):
         self.host, self.port = host, port
         self.program, self.version, self.udp, self.unix = program, version, udp, unix
         self.credentials, self.timeout = credentials, timeout
+        self.gss = _gss_session(credentials, program, version)
         self.max_size, self.max_fragments = max_size, max_fragments
         self.strict_results = strict_results
         self.counters = ReplyCounters()
@@ -1736,11 +2427,18 @@ class BlockingOncClient(_Closes):
         return sock
 
     def call(self, procedure: int, arguments: bytes = b"") -> bytes:
+        if self.gss is not None:
+            results: bytes = self.gss.call_blocking(self._exchange, procedure, arguments)
+            return results
+        return self._exchange(procedure, lambda xid: (call_message(xid, self.program, self.version, procedure, arguments, self.credentials), None))
+
+    def _exchange(self, procedure: int, seal: Callable[[int], tuple[bytes, Any]]) -> bytes:
+        """One call: ``seal(xid)`` gives the message and the check of its reply (or None)."""
         self.xid = (self.xid + 1) & 0xFFFFFFFF
-        message = call_message(self.xid, self.program, self.version, procedure, arguments, self.credentials)
+        message, check = seal(self.xid)
         deadline = time.monotonic() + self.timeout
         if self.udp:
-            return self._call_udp(message, deadline)
+            return self._call_udp(message, deadline, check)
         sock = self.sock
         if sock is None:
             self.reconnects += 1
@@ -1751,7 +2449,7 @@ class BlockingOncClient(_Closes):
             while True:
                 reply = self._read_record(sock, deadline)
                 if len(reply) >= 4 and _U32.unpack_from(reply)[0] == self.xid:
-                    return parse_reply(reply)[1]
+                    return parse_reply(reply, check)[1]
                 self.counters.unknown_replies += 1  # a late answer to an earlier call
                 _left(deadline)  # replies to others, back to back, do not extend the wait
         except (TimeoutError, socket.timeout):
@@ -1765,7 +2463,7 @@ class BlockingOncClient(_Closes):
                 raise
             raise ConnectionClosed(f"connection failed: {error}", mid_message=True) from None
 
-    def _call_udp(self, message: bytes, deadline: float) -> bytes:
+    def _call_udp(self, message: bytes, deadline: float, check: Any = None) -> bytes:
         sock = self.sock
         assert sock is not None
         while True:
@@ -1791,7 +2489,7 @@ class BlockingOncClient(_Closes):
                         self.counters.junk_datagrams += 1
                     continue
                 try:
-                    return parse_reply(reply)[1]
+                    return parse_reply(reply, check)[1]
                 except (AcceptError, Rejected):
                     raise
                 except RpcError:
@@ -1834,6 +2532,10 @@ class BlockingOncClient(_Closes):
         return b"".join(chunks)
 
     def close(self) -> None:
+        if self.gss is not None and self.gss.established and (self.sock is not None):
+            with contextlib.suppress(RpcError, OSError):  # RPCSEC_GSS_DESTROY: courtesy, not needed
+                self.timeout = min(self.timeout, 5.0)
+                self._exchange(0, self.gss.destroy_call)
         self._drop()
 
 
@@ -1926,7 +2628,8 @@ def _lookups(program: int, version: int, udp: bool) -> list[tuple[int, int, byte
 class CallContext:
     """Who is calling what: handed to every ONC handler as its first argument, and readable
     anywhere inside the handler as ``current_call.get()``. ``auth_sys`` holds the AUTH_SYS
-    fields when the caller sent them; ``address`` is the caller's (host, port)."""
+    fields when the caller sent them; ``gss`` the RPCSEC_GSS caller (``principal``,
+    ``service``) when the call came over a context; ``address`` is the caller's (host, port)."""
 
     xid: int
     program: int
@@ -1936,6 +2639,7 @@ class CallContext:
     auth_sys: AuthSys | None
     address: Any
     transport: str  # "tcp", "udp" or "unix"
+    gss: Any = None  # rpcsec_gss.Caller
 
 
 current_call: contextvars.ContextVar[CallContext] = contextvars.ContextVar("current_call")
@@ -2042,8 +2746,10 @@ class OncServer(_StreamServer):
     *arguments)`` (plain or async) with a ``CallContext``; its return value is the result.
     Procedure 0 answers an empty success unless the table holds it. Arguments are strict
     (bytes left after them are GARBAGE_ARGS) unless ``strict_arguments=False``.
-    ``auth_policy(context)`` returning False refuses a call with AUTH_TOOWEAK. Limits come from
-    ``limits`` (``ServerLimits``), shared with the libvirt-framing ``Server``.
+    ``auth_policy(context)`` returning False refuses a call with AUTH_TOOWEAK
+    (``rpcsec_gss.minimum_service`` makes one). ``gss`` (an ``rpcsec_gss.Acceptor``: a service
+    principal and its keytab) accepts RPCSEC_GSS calls. Limits come from ``limits``
+    (``ServerLimits``), shared with the libvirt-framing ``Server``.
     """
 
     def __init__(
@@ -2052,8 +2758,10 @@ class OncServer(_StreamServer):
         limits: ServerLimits | None = None,
         auth_policy: Callable[[CallContext], bool] | None = None,
         strict_arguments: bool = True,
+        gss: Any = None,
     ):
         super().__init__(limits, log)
+        self.gss = gss
         self.stats["dropped datagrams"] = 0
         self.max_record = self.limits.max_message or RECORD_MAX
         self.auth_policy = auth_policy
@@ -2213,29 +2921,36 @@ class OncServer(_StreamServer):
             verifier_length = reader.u32()
             if verifier_length > MAX_AUTH_BYTES:
                 return _denied(xid, struct.pack(">II", AUTH_ERROR, AUTH_BADVERF))
-            reader.opaque(verifier_length)
+            verifier = reader.opaque(verifier_length)
         except _rt.XdrError:
             raise RpcError("call header cut short") from None
-        auth_sys = None
+        auth_sys = gss = None
+        accepted: Callable[..., bytes] = lambda state, body=b"": _accepted(xid, state, body)  # noqa: E731
         if flavor == AUTH_SYS:
             try:
                 auth_sys = AuthSys.parse(body)
             except (_rt.XdrError, UnicodeDecodeError):
                 return _denied(xid, struct.pack(">II", AUTH_ERROR, AUTH_BADCRED))
+        elif flavor == RPCSEC_GSS and self.gss is not None:
+            verdict = self.gss.receive(message, reader.offset, body, verifier)
+            if verdict.reply is not None:  # a control procedure's answer, or a refusal
+                return bytes(verdict.reply)
+            # the arguments as they were before protection; replies carry the GSS verifier
+            message, reader.offset, gss, accepted = verdict.arguments, 0, verdict.caller, verdict.accepted
         elif flavor != AUTH_NONE:
             return _denied(xid, struct.pack(">II", AUTH_ERROR, AUTH_REJECTEDCRED))
-        context = CallContext(xid, program, version, procedure, Credentials(flavor, body), auth_sys, address, transport)
+        context = CallContext(xid, program, version, procedure, Credentials(flavor, body), auth_sys, address, transport, gss)
         if self.auth_policy is not None and not self.auth_policy(context):
             return _denied(xid, struct.pack(">II", AUTH_ERROR, AUTH_TOOWEAK))
         versions = self.programs.get(program)
         if versions is None:
-            return _accepted(xid, PROG_UNAVAIL)
+            return accepted(PROG_UNAVAIL)
         table = versions.get(version)
         if table is None:
-            return _accepted(xid, PROG_MISMATCH, struct.pack(">II", min(versions), max(versions)))
+            return accepted(PROG_MISMATCH, struct.pack(">II", min(versions), max(versions)))
         entry = table.get(procedure)
         if entry is None:
-            return _accepted(xid, SUCCESS) if procedure == 0 else _accepted(xid, PROC_UNAVAIL)
+            return accepted(SUCCESS) if procedure == 0 else accepted(PROC_UNAVAIL)
         codecs, result_codec, handler = entry
         arguments = []
         offset = reader.offset
@@ -2244,9 +2959,9 @@ class OncServer(_StreamServer):
                 value, offset = codec.decode_from(message, offset)
                 arguments.append(value)
         except ValueError:  # XdrError, from whichever runtime the codecs were written with
-            return _accepted(xid, GARBAGE_ARGS)
+            return accepted(GARBAGE_ARGS)
         if self.strict_arguments and offset != len(message):
-            return _accepted(xid, GARBAGE_ARGS)
+            return accepted(GARBAGE_ARGS)
         current_call.set(context)
         try:
             result = await _maybe_await(handler(context, *arguments))
@@ -2256,8 +2971,8 @@ class OncServer(_StreamServer):
                 payload = result_codec.encode(result) if result_codec is not None else b""
         except Exception as error:
             self.errors.report("handler error", f"program {program} version {version} procedure {procedure} raised {type(error).__name__}: {error}", level=logging.ERROR, exc_info=error)
-            return _accepted(xid, SYSTEM_ERR)
-        return _accepted(xid, SUCCESS, payload)
+            return accepted(SYSTEM_ERR)
+        return accepted(SUCCESS, payload)
 
 
 async def _call_both(rpcbind: OncClient, procedure4: int, arguments4: bytes, procedure2: int, arguments2: bytes) -> bool:

@@ -17,7 +17,7 @@ from corpus_options import _STELLAR_ORDER
 from paths import CORPUS
 
 from xdrgen import model as M
-from xdrgen.compiler import compile_file
+from xdrgen.compiler import Options, compile_file
 
 STELLAR_DIR = CORPUS / "stellar"
 MODULE_NAME = "stellar_all"
@@ -36,8 +36,8 @@ def _build(tmp_dir: Path) -> tuple[M.Module, ModuleType]:
     if tmp_dir not in _built:
         package = GeneratedPackage(tmp_dir)
         umbrella = package.dir / f"{MODULE_NAME}.x"
-        umbrella.write_text("".join(f'#include "{path}"\n' for path in stellar_files()))
-        compiled = compile_file(umbrella)
+        umbrella.write_text("".join(f'#include "{path.name}"\n' for path in stellar_files()))
+        compiled = compile_file(umbrella, Options(include_dirs=[STELLAR_DIR]))
         _built[tmp_dir] = (compiled.model, package.load(compiled, MODULE_NAME))
     return _built[tmp_dir]
 

@@ -184,22 +184,26 @@ def test_an_undefined_name_names_the_file_beside_that_defines_it(tmp_path: Path)
     _, shapes = write(tmp_path, base=BASE, shapes=SHAPES)
     result = xdrgen(shapes, "-o", tmp_path / "out")
     assert result.returncode == 1
-    assert b"shapes.x:1:16: error: 'Point' is not defined; base.x beside it defines it (pass that file too)" in result.stderr
+    assert b"shapes.x:1:16: error: undefined type 'Point'; base.x beside it defines it: pass that file too" in result.stderr
     (alone,) = write(tmp_path / "alone", alone="typedef uint32 n;\n")
     lone = xdrgen(alone, "-o", tmp_path / "out").stderr
     assert b"undefined type 'uint32'" in lone and b"beside it" not in lone
 
 
-def test_two_files_of_one_module_name_and_reserved_names_are_errors(tmp_path: Path) -> None:
+def test_two_files_of_one_module_name_are_errors_and_reserved_names_are_renamed(tmp_path: Path) -> None:
     first = write(tmp_path / "rpcsvc", mount="typedef int a;\n")[0]
     second = write(tmp_path / "libnfs", mount="typedef int b;\n")[0]
     result = xdrgen(first, second, "-o", tmp_path / "out")
     assert result.returncode == 1 and b"would both be module mount" in result.stderr
+    assert not (tmp_path / "out").exists()
     for name in ("enum", "xdr_runtime", "xdr_rpc", "typing"):
         (path,) = write(tmp_path / name, **{name: "typedef int a;\n"})
-        result = xdrgen(path, "-o", tmp_path / "out")
-        assert result.returncode == 1 and f"its module would be called {name}".encode() in result.stderr, name
-    assert not (tmp_path / "out").exists()
+        result = xdrgen(path, "-o", tmp_path / name / "out")
+        assert result.returncode == 0, result.stderr
+        assert f"would be called '{name}', which is the name of a module the generated code imports; it is written as '{name}_.py'".encode() in result.stderr
+        out = tmp_path / name / "out"
+        assert f"from {name}.x" in (out / f"{name}_.py").read_text()
+        assert not (out / f"{name}.py").exists() or f"from {name}.x" not in (out / f"{name}.py").read_text()  # the runtime's own
 
 
 # ---- the project table and the conversion commands ----------------------------------------

@@ -47,6 +47,9 @@ struct demo_divide_ret { int q; };
 struct demo_find_args { demo_name name; };
 struct demo_find_ret { demo_name found; };
 struct demo_tick_msg { unsigned int count; demo_name note; };
+struct demo_dump_args { demo_name name; unsigned hyper size; };
+struct demo_dump_ret { unsigned hyper size; };
+struct demo_load_args { demo_name name; };
 enum demo_procedure {
     DEMO_PROC_ADD = 1,
     DEMO_PROC_RESET = 2,
@@ -59,7 +62,15 @@ enum demo_procedure {
     DEMO_PROC_UNSERVED = 9,
     DEMO_PROC_CLOSE = 10,
     DEMO_PROC_ACCEPT = 11,
-    DEMO_PROC_IMPORT = 12
+    DEMO_PROC_IMPORT = 12,
+    /**
+     * @readstream: 1
+     */
+    DEMO_PROC_DUMP = 13,
+    /**
+     * @writestream: 1
+     */
+    DEMO_PROC_LOAD = 14
 };
 """
 DEMO_CONVENTION = {
@@ -307,7 +318,41 @@ def demo_server(demo: ModuleType, rpc: ModuleType) -> Any:
         def close(self, connection: Any) -> None:
             return None
 
+        def dump(self, connection: Any, name: str, size: int) -> Any:
+            """``size`` bytes of PATTERN; "hole": data, a hole, data; "fail": an error half way."""
+
+            async def chunks() -> Any:
+                if name == "hole":
+                    yield b"ab"
+                    yield rpc.StreamHole(1000)
+                    yield b"cd"
+                    return
+                sent = 0
+                while sent < size:
+                    if name == "fail" and sent >= size // 2:
+                        raise rpc.RemoteError(rpc.MessageError(38, 10, "disk exploded", str1="disk"))  # VIR_ERR_SYSTEM_ERROR
+                    block = pattern(sent, min(size - sent, 1 << 20))
+                    sent += len(block)
+                    yield block
+
+            return demo.demo_dump_ret(size), chunks()
+
+        async def load(self, connection: Any, name: str, data: Any) -> None:
+            received = self.loaded[name] = []
+            async for chunk in data:
+                received.append(chunk)
+                if name == "fail":
+                    raise rpc.RemoteError(rpc.MessageError(38, 10, "no space left", str1="space"))
+                if name == "slow":
+                    await asyncio.sleep(0.05)
+
+    DemoServer.loaded = {}
     return DemoServer
+
+
+def pattern(offset: int, size: int) -> bytes:
+    """Bytes that differ from one position to the next, so a chunk out of place shows."""
+    return bytes((offset + i) * 7 % 251 for i in range(size))
 
 
 def test_typed_calls_results_events_and_errors(demo: ModuleType, rpc: ModuleType, tmp_path: Path) -> None:
@@ -489,7 +534,7 @@ def test_mypy_strict_on_the_generated_modules_and_their_use(tmp_path: Path) -> N
     (package / "__init__.py").write_text("")
     from xdrgen.generator import runtime_source
 
-    for runtime in ("xdr_runtime", "xdr_rpc"):
+    for runtime in ("xdr_runtime", "xdr_rpc", "rpcsec_gss"):
         (package / f"{runtime}.py").write_text(runtime_source(runtime))
     sources = [
         (corpus_module("remote_protocol.x"), "remote_protocol", None),
@@ -502,7 +547,9 @@ def test_mypy_strict_on_the_generated_modules_and_their_use(tmp_path: Path) -> N
         for companion, text in companions(compiled.model, str(compiled.path), compiled.text, name, convention=convention).items():
             (package / f"{companion}.py").write_text(text)
     remote_classes = (package / "remote_protocol_rpc.py").read_text()
-    assert remote_classes.count("self._call(") == 337 and remote_classes.count("self._on_event(") == 49  # calls, events
+    assert remote_classes.count("self._call(") == 330 and remote_classes.count("self._on_event(") == 49  # calls, events
+    # the 7 procedures with a stream (@readstream: 4, @writestream: 3)
+    assert remote_classes.count("self._call_reading(") == 4 and remote_classes.count("self._call_writing(") == 3
     assert remote_classes.count("self._unsupported(") == 337 and remote_classes.count("await self.send_event(") == 49
     (package / "user.py").write_text(USER_CODE)
     mypy = [sys.executable, "-m", "mypy", "--strict", "--cache-dir", str(tmp_path / "cache"), "typedpkg"]
@@ -533,3 +580,178 @@ def test_black_leaves_the_generated_classes_unchanged(tmp_path: Path) -> None:
             texts.append(generate(compiled.model, str(compiled.path), compiled.text, "m", convention=convention))
         for text in texts:
             assert black_format(text) == text, compiled.path
+
+
+# ---- streams (libvirt's @readstream / @writestream) ---------------------------------------------
+
+
+def test_streams_both_ways_with_holes(demo: ModuleType, rpc: ModuleType, tmp_path: Path) -> None:
+    """DUMP (@readstream): (result, stream), read with async for; LOAD (@writestream): the data
+    as bytes, a file, an iterable or an async iterable, returning once the server confirmed;
+    holes pass both ways as StreamHole."""
+    path = str(tmp_path / "streams.sock")
+    size = 3 * 1024 * 1024 + 5  # several STREAM_CHUNK frames and a short one
+    (tmp_path / "data.bin").write_bytes(pattern(0, size))
+
+    async def scenario() -> None:
+        server = demo_server(demo, rpc)()
+        await server.serve_unix(path)
+        async with await demo.DEMO_Client.connect_unix(path) as client:
+            result, stream = await client.dump("x", size)
+            assert result == demo.demo_dump_ret(size) and isinstance(stream, rpc.Stream)
+            chunks = [chunk async for chunk in stream]
+            assert b"".join(chunks) == pattern(0, size) and max(map(len, chunks)) <= rpc.STREAM_CHUNK
+            _, stream = await client.dump("hole", 0)
+            assert [chunk async for chunk in stream] == [b"ab", rpc.StreamHole(1000), b"cd"]
+
+            async def async_chunks() -> Any:
+                yield pattern(0, 10)
+                yield pattern(10, size - 10)
+
+            with open(tmp_path / "data.bin", "rb") as file:
+                sources = {"bytes": pattern(0, size), "file": file, "list": [pattern(0, 100), pattern(100, size - 100)], "async": async_chunks()}
+                for name, data in sources.items():
+                    assert await client.load(name, data) is None
+                    assert b"".join(server.loaded[name]) == pattern(0, size), name
+            await client.load("sparse", [b"x", rpc.StreamHole(4096, 0), b"y"])
+            assert server.loaded["sparse"] == [b"x", rpc.StreamHole(4096, 0), b"y"]
+            assert client.client.streams == {} and all(not c._streams for c in server.connections)
+        await server.stop()
+
+    run(scenario())
+
+
+def test_stream_errors_and_aborts_leave_the_connection_usable(demo: ModuleType, rpc: ModuleType, tmp_path: Path) -> None:
+    path = str(tmp_path / "aborts.sock")
+
+    async def scenario() -> None:
+        server = demo_server(demo, rpc)()
+        await server.serve_unix(path)
+        async with await demo.DEMO_Client.connect_unix(path) as client:
+            # the server fails its stream half way: the reader gets the error as sent
+            _, stream = await client.dump("fail", 4 * 1024 * 1024)
+            with pytest.raises(rpc.RemoteError, match="disk exploded") as raised:
+                async for _ in stream:
+                    pass
+            assert (raised.value.error.code, raised.value.error.str1) == (38, "disk")
+            assert (await client.add(1, 2, 3)).sum == 6
+            # the handler of a write stream fails: the writer gets its error
+            with pytest.raises(rpc.RemoteError, match="no space left"):
+                await client.load("fail", pattern(0, 2 * 1024 * 1024))
+            assert (await client.add(1, 2, 3)).sum == 6
+            # the client aborts a read stream after one chunk
+            _, stream = await client.dump("x", 64 * 1024 * 1024)
+            assert len(await stream.__anext__()) > 0
+            await stream.abort()
+            # the client's data source fails: the stream is aborted, the handler told so
+            def broken() -> Any:
+                yield b"some"
+                raise OSError("the source file went away")
+
+            with pytest.raises(OSError, match="went away"):
+                await client.load("broken", broken())
+            assert (await client.add(2, 2, 2)).sum == 6 and client.client.streams == {}
+            for _ in range(50):
+                if all(not c._streams for c in server.connections):
+                    break
+                await asyncio.sleep(0.02)
+            assert all(not c._streams for c in server.connections)
+            assert "handler error" not in server.errors.counts  # an abort is not a bug
+        await server.stop()
+
+    run(scenario())
+
+
+def test_a_slow_reader_does_not_grow_the_senders_memory(demo: ModuleType, rpc: ModuleType, tmp_path: Path) -> None:
+    """64 MiB offered each way to a peer that reads slowly: what waits in memory is the
+    stream's inbox (at most STREAM_BUFFER) and the socket buffers, not the whole stream."""
+    path = str(tmp_path / "slow.sock")
+    total = 64 * 1024 * 1024
+
+    async def scenario() -> None:
+        server = demo_server(demo, rpc)()
+        await server.serve_unix(path)
+        async with await demo.DEMO_Client.connect_unix(path) as client:
+            _, stream = await client.dump("x", total)
+            await stream.__anext__()
+            await asyncio.sleep(0.5)  # the server would have sent it all by now
+            (connection,) = server.connections
+            assert stream.inbox.held <= rpc.STREAM_BUFFER + rpc.STREAM_CHUNK  # what crossed the limit
+            assert connection.writer.transport.get_write_buffer_size() <= 2 * 1024 * 1024
+            await stream.abort()
+
+            async def endless() -> Any:
+                while True:
+                    yield bytes(rpc.STREAM_CHUNK)
+
+            upload = asyncio.ensure_future(client.load("slow", endless()))
+            await asyncio.sleep(0.5)
+            (incoming,) = connection._streams.values()
+            assert incoming.inbox.held <= rpc.STREAM_BUFFER + rpc.STREAM_CHUNK
+            assert client.client.writer.transport.get_write_buffer_size() <= 2 * 1024 * 1024
+            upload.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await upload
+        await server.stop()
+
+    run(scenario())
+
+
+def test_hostile_stream_frames_cost_bounded_memory(demo: ModuleType, rpc: ModuleType, tmp_path: Path) -> None:
+    """Stream data for a serial with no stream is dropped and counted; a read stream the
+    client never finishes is given up after the idle timeout; a hole of negative length is
+    a bad message."""
+    path = str(tmp_path / "hostile.sock")
+
+    async def scenario() -> None:
+        server = demo_server(demo, rpc)(limits=rpc.ServerLimits(idle_timeout=0.5))
+        await server.serve_unix(path)
+        reader, writer = await asyncio.open_unix_connection(path)
+        writer.write(rpc.stream_frame(0x20000099, 3, 13, 77, b"x" * 100000))
+        writer.write(rpc.frame(rpc.Header(0x20000099, 3, 13, rpc.MessageType.CALL, 5, rpc.Status.OK), demo.demo_dump_args("hole", 0).to_xdr()))
+        frames = [await rpc.read_frame(reader) for _ in range(5)]  # REPLY, 3 chunks, the end
+        assert [(h.type, h.status, len(b)) for h, b in frames] == [
+            (rpc.MessageType.REPLY, rpc.Status.OK, 8),
+            (rpc.MessageType.STREAM, rpc.Status.CONTINUE, 2),
+            (rpc.MessageType.STREAM_HOLE, rpc.Status.CONTINUE, 12),
+            (rpc.MessageType.STREAM, rpc.Status.CONTINUE, 2),
+            (rpc.MessageType.STREAM, rpc.Status.CONTINUE, 0),
+        ]
+        # never finished by us: given up, and nothing more comes for it
+        for _ in range(100):
+            if server.errors.counts.get("stream"):
+                break
+            await asyncio.sleep(0.05)
+        assert server.errors.counts["stream"] == 1 and server.errors.counts["ignored frame"] == 1
+        (connection,) = server.connections
+        assert connection._streams == {}
+        writer.close()
+        await server.stop()
+
+    run(scenario())
+
+
+def test_an_abort_is_confirmed_with_stream_ok_as_libvirtd_does(demo: ModuleType, rpc: ModuleType, tmp_path: Path) -> None:
+    """On the wire: a client aborting a write stream (an empty STREAM ERROR) gets an empty
+    STREAM OK back (libvirtd's daemonStreamHandleAbort), and the connection goes on."""
+    path = str(tmp_path / "abort.sock")
+
+    async def scenario() -> None:
+        server = demo_server(demo, rpc)()
+        await server.serve_unix(path)
+        reader, writer = await asyncio.open_unix_connection(path)
+        writer.write(rpc.frame(rpc.Header(0x20000099, 3, 14, rpc.MessageType.CALL, 9, rpc.Status.OK), demo.demo_load_args("x").to_xdr()))
+        reply, _ = await rpc.read_frame(reader)  # sent once the handler reads: go ahead
+        assert (reply.type, reply.serial, reply.status) == (rpc.MessageType.REPLY, 9, rpc.Status.OK)
+        writer.write(rpc.stream_frame(0x20000099, 3, 14, 9, b"half of it"))
+        writer.write(rpc.stream_frame(0x20000099, 3, 14, 9, None, rpc.Status.ERROR))
+        confirm, body = await rpc.read_frame(reader)
+        assert (confirm.type, confirm.serial, confirm.status, body) == (rpc.MessageType.STREAM, 9, rpc.Status.OK, b"")
+        assert "handler error" not in server.errors.counts  # the handler saw StreamAborted: not a bug
+        writer.write(rpc.frame(rpc.Header(0x20000099, 3, 1, rpc.MessageType.CALL, 10, rpc.Status.OK), demo.demo_add_args(1, 1, 1).to_xdr()))
+        answer, body = await rpc.read_frame(reader)
+        assert (answer.serial, answer.status, demo.decode("demo_add_ret", body).sum) == (10, rpc.Status.OK, 3)
+        writer.close()
+        await server.stop()
+
+    run(scenario())

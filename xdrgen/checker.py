@@ -10,14 +10,12 @@ import dataclasses
 import difflib
 import functools
 import keyword
-import re
 import sys
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Callable, Iterator, Sequence
+from typing import Callable, Collection, Iterator, Sequence
 
 from . import model as M
-from . import naming
+from . import hints, naming
 from . import xdr_ast as A
 from .diagnostics import Reporter, note
 
@@ -124,6 +122,14 @@ class _Checker:
             return value.value
         return self.constant(value.name, value.location, what)
 
+    def unsigned(self, value: A.Value, what: str) -> int | None:
+        """A program, version or procedure number: RFC 5531 carries each as an unsigned int."""
+        number = self.value(value, what)
+        if number is not None and not 0 <= number <= 0xFFFFFFFF:
+            self.report.error(value.location, f"{what} must be 0 to 4294967295 (an unsigned int on the wire), not {number}")
+            return None
+        return number
+
     def constant(self, name: str, location: A.Location, what: str) -> int | None:
         result = self.constant_any(name, location, what)
         if isinstance(result, str):
@@ -217,33 +223,39 @@ class _Checker:
     def undefined(self, name: str, location: A.Location, kind: str, candidates: list[str]) -> None:
         message = f"undefined {kind} '{name}'"
         close = difflib.get_close_matches(name, candidates, n=1, cutoff=0.75)
-        beside = _file_beside_defining(name, location.file if location else None)
-        if beside is not None:
-            message = f"'{name}' is not defined; {beside.name} beside it defines it (pass that file too)"
+        # the one next step that works, if known (hints.py): --rpc-defs, the file's % lines, a file beside
+        hint = hints.undefined_hint(name, kind, location.file if location else None)
+        if kind == "type" and name in self.symbols:
+            message = f"'{name}' is a {self.symbols[name].kind}, not a type"
+        elif hint is not None:
+            message += hint
         elif close:
             message += f"; did you mean '{close[0]}'?"
-        elif kind == "type" and name in self.symbols:
-            message = f"'{name}' is a {self.symbols[name].kind}, not a type"
         else:
-            message += " (names from C headers can be given with -D NAME=VALUE)"
+            message += hints.generic_hint(kind)
         self.report.error(location, message)
 
-    def py(self, name: str, location: A.Location | None) -> str:
-        """The Python name of a module-level definition (type, constant, program ...)."""
-        result = naming.module_level_name(name)
-        if result != name and (name, location) not in self.warned_keywords:
+    def py(self, name: str, location: A.Location | None, position: str = naming.MODULE, taken: Collection[str] | None = None, owner: str = "") -> str:
+        """The Python name of a definition (``naming.python_name``: module level unless
+        ``position`` says otherwise; ``taken``, the other names of its scope, defaults to the
+        module's names), with a warning where it is not the .x name."""
+        if taken is None:
+            taken = _Others(self.symbols, name)
+        result, why = naming.python_name(name, position, taken, self.type_python_names() if position == naming.FIELD else (), owner)
+        if why is not None and (name, location) not in self.warned_keywords:
             self.warned_keywords.add((name, location))
-            category, why = ("keyword", "is a Python keyword") if keyword.iskeyword(name) else ("shadow", "would hide a name the generated module uses")
+            category = "keyword" if keyword.iskeyword(name) else "shadow"
             self.report.warning(location, f"'{name}' {why}; it is generated as '{result}'", category)
         return result
 
-    def py_member(self, name: str, location: A.Location | None) -> str:
-        """The Python name of a struct or union field: besides keywords, names that the class
-        body needs (builtins in annotations, to_xdr/from_xdr, the module's type names) are
-        escaped silently, as README documents; only keywords are worth a warning."""
-        if keyword.iskeyword(name):
-            return self.py(name, location)
-        return naming.field_name(name, self.type_python_names())
+    def py_member(self, name: str, location: A.Location | None, taken: Collection[str] = ()) -> str:
+        """The Python name of a struct or union field. Besides keywords and names Python gives
+        a meaning, names that the class body needs (builtins in annotations, to_xdr/from_xdr,
+        the module's type names) are escaped silently, as README documents."""
+        result, why = naming.python_name(name, naming.FIELD, taken, self.type_python_names())
+        if why is not None and (keyword.iskeyword(name) or naming.underscore_meaning(name) or name in taken):
+            return self.py(name, location, naming.FIELD, taken)
+        return result
 
     def elsewhere(self, name: str, location: A.Location | None, *, type_: bool, beyond_included: bool = True) -> _Checker | None:
         """The checker of the other file that defines ``name``: one this file includes, else
@@ -254,7 +266,7 @@ class _Checker:
         """The module's type names: its own and those it may import from other files."""
         if self._type_names is None:
             names = {n for n, s in self.symbols.items() if s.kind == "type"} | (_type_refs(self.spec) - self.declared.keys())
-            self._type_names = {naming.module_level_name(n) for n in names}
+            self._type_names = {naming.module_level_name(n, _Others(self.symbols, n)) for n in names}  # as py() names them
         return self._type_names
 
     # ---- types ---------------------------------------------------------------------------
@@ -337,12 +349,15 @@ class _Checker:
             return M.ArrayType(element, False, self.size(shape.max, f"maximum size of array {label}"))
         return M.OptionalType(element)
 
-    def field(self, decl: A.Declaration, owner: str, context: str) -> M.Field:
+    def field(self, decl: A.Declaration, owner: str, context: str, siblings: Collection[str] = frozenset()) -> M.Field:
+        """A struct or union member; ``siblings``: the .x names of the other members."""
         assert decl.name is not None
         type_ = self.declaration(decl, owner, context)
-        return M.Field(decl.name, self.py_member(decl.name, decl.location), type_, decl.location, decl.comment, decl.annotations)
+        taken = _Others(siblings, decl.name)
+        return M.Field(decl.name, self.py_member(decl.name, decl.location, taken), type_, decl.location, decl.comment, decl.annotations)
 
     def enum(self, name: str, body: A.EnumBody, location: A.Location, comment: str | None, synthetic: bool = False) -> M.EnumDef:
+        py_name = self.py(name, location)
         values = self.evaluate_enum(body)
         members = []
         seen: dict[int, A.EnumMember] = {}
@@ -358,16 +373,17 @@ class _Checker:
                     "alias",
                 )
             seen.setdefault(value, member)
-            members.append(M.EnumValue(member.name, self.py(member.name, member.location), value, member.location, member.comment, member.annotations))
-        return M.EnumDef(name, self.py(name, location), members, location, comment, synthetic)
+            members.append(M.EnumValue(member.name, self.py(member.name, member.location, naming.ENUM_MEMBER, owner=py_name), value, member.location, member.comment, member.annotations))
+        return M.EnumDef(name, py_name, members, location, comment, synthetic)
 
     def struct(self, name: str, body: A.StructBody, location: A.Location, comment: str | None, synthetic: bool = False) -> M.StructDef:
         fields = []
+        siblings = {decl.name for decl in body.fields if decl.name is not None}
         for decl in body.fields:
             if decl.name is None:
                 self.declaration(decl, name, "struct member")  # reports the misplaced void
             else:
-                fields.append(self.self_reference_as_optional(self.field(decl, name, "struct member"), name))
+                fields.append(self.self_reference_as_optional(self.field(decl, name, "struct member", siblings), name))
         self.no_duplicate_fields(name, fields)
         return M.StructDef(name, self.py(name, location), fields, location, comment, synthetic)
 
@@ -395,14 +411,15 @@ class _Checker:
                 seen[f.name] = f
 
     def union(self, name: str, body: A.UnionBody, location: A.Location, comment: str | None, synthetic: bool = False) -> M.UnionDef:
-        discriminant = self.field(body.discriminant, name, "union discriminant")
+        siblings = {d.name for d in [body.discriminant] + [arm.declaration for arm in body.arms] if d.name is not None}
+        discriminant = self.field(body.discriminant, name, "union discriminant", siblings)
         allowed = self.discriminant_values(discriminant, name)
         arms: list[M.UnionArm] = []
         default: M.UnionArm | None = None
         seen: dict[int, A.Location] = {}
         for arm in body.arms:
             decl = arm.declaration
-            field = None if isinstance(decl.type, A.VoidType) else self.field(decl, name, "union arm")
+            field = None if isinstance(decl.type, A.VoidType) else self.field(decl, name, "union arm", siblings)
             if isinstance(decl.type, A.VoidType):
                 self.declaration(decl, name, "union arm")
             if arm.is_default:
@@ -432,7 +449,8 @@ class _Checker:
         for f in arm_fields:
             if f.name == discriminant.name:
                 # gssproxy's gp_rpc.x does this; both must be attributes of one Python object
-                f.py_name = discriminant.py_name + "_"
+                taken = {discriminant.py_name} | {g.py_name for g in arm_fields if g is not f}
+                f.py_name = naming.python_name(f.name, naming.FIELD, taken, self.type_python_names())[0]
                 self.report.warning(f.location, f"arm '{f.name}' has the name of the discriminant of '{name}'; it is generated as '{f.py_name}'", "discriminant")
         self.no_duplicate_fields(name, [f for f in arm_fields if f.name != discriminant.name] + [discriminant])
         return M.UnionDef(name, self.py(name, location), discriminant, arms, default, location, comment, synthetic)
@@ -544,25 +562,28 @@ class _Checker:
                         self.report.error(taken[name], f"'{name}' is the name of an RPC class of version '{version.name}'; rename the definition", note(version.location, "version declared here"))
 
     def program(self, node: A.ProgramDef) -> M.Program:
-        number = self.value(node.number, "a program number") or 0
+        number = self.unsigned(node.number, "a program number") or 0
         self.module.constants.append(M.Constant(node.name, self.py(node.name, node.location), number, node.location, "program", node.comment))
         versions: list[M.Version] = []
         seen_versions: dict[int, A.Location] = {}
         for version in node.versions:
-            vnum = self.value(version.number, "a version number") or 0
+            vnum = self.unsigned(version.number, "a version number") or 0
             if vnum in seen_versions:
                 self.report.error(version.location, f"duplicate version number {vnum} in program '{node.name}'", note(seen_versions[vnum], "first used here"))
             seen_versions[vnum] = version.location
-            self.module.constants.append(M.Constant(version.name, self.py(version.name, version.location), vnum, version.location, "version"))
+            version_py = self.py(version.name, version.location)
+            self.module.constants.append(M.Constant(version.name, version_py, vnum, version.location, "version"))
+            # a procedure's name is a member of the version's procedure IntEnum too
+            procedure_py = functools.partial(self.py, position=naming.ENUM_MEMBER, owner=naming.procedure_enum(version_py))
             procedures = []
             seen_procs: dict[int, A.Location] = {}
             for proc in version.procedures:
-                pnum = self.value(proc.number, "a procedure number") or 0
+                pnum = self.unsigned(proc.number, "a procedure number") or 0
                 if pnum in seen_procs:
                     self.report.error(proc.number.location, f"duplicate procedure number {pnum} in version '{version.name}'", note(seen_procs[pnum], "first used here"))
                 seen_procs[pnum] = proc.location
                 if not any(c.name == proc.name for c in self.module.constants):
-                    self.module.constants.append(M.Constant(proc.name, self.py(proc.name, proc.location), pnum, proc.location, "procedure"))
+                    self.module.constants.append(M.Constant(proc.name, procedure_py(proc.name, proc.location), pnum, proc.location, "procedure"))
                 args = [self.type_of(a, f"{proc.name}_arg{i + 1}") for i, a in enumerate(proc.arguments)]
                 if len(args) > 1 and any(isinstance(a, M.VoidType) for a in args):
                     self.report.error(proc.location, f"procedure '{proc.name}' mixes void with other arguments")
@@ -572,9 +593,9 @@ class _Checker:
                     self.module.add_type(inline)
                     self.module.invented.add(inline.name)
                 self.pending_inline.clear()
-                procedures.append(M.Procedure(proc.name, self.py(proc.name, proc.location), pnum, args, result, proc.location, proc.comment, proc.annotations))
+                procedures.append(M.Procedure(proc.name, procedure_py(proc.name, proc.location), pnum, args, result, proc.location, proc.comment, proc.annotations))
             self.warn_renamed_methods(version.name, procedures)
-            versions.append(M.Version(version.name, self.py(version.name, version.location), vnum, procedures, version.location))
+            versions.append(M.Version(version.name, version_py, vnum, procedures, version.location))
         return M.Program(node.name, self.py(node.name, node.location), number, versions, node.location, node.comment)
 
     def warn_renamed_methods(self, version: str, procedures: list[M.Procedure]) -> None:
@@ -604,20 +625,36 @@ class _Checker:
         name) describes no type: only a struct or union can contain itself."""
         aliases = {d.name: d for d in self.module.types if isinstance(d, M.AliasDef)}
         order = {name: n for n, name in enumerate(aliases)}  # the order of the file
+        # each typedef names at most one other typedef (arrays and optionals stripped): the
+        # graph has out-degree one, so one walk per typedef, marking what it saw, finds every
+        # loop in linear time
+        following: dict[str, str] = {}
         for name, alias in aliases.items():
-            chain, expr = [name], alias.type
-            while True:
-                while isinstance(expr, (M.ArrayType, M.OptionalType)):
-                    expr = expr.element
-                if not (isinstance(expr, M.NamedType) and expr.name in aliases) or expr.name in chain:
+            expr = alias.type
+            while isinstance(expr, (M.ArrayType, M.OptionalType)):
+                expr = expr.element
+            if isinstance(expr, M.NamedType) and expr.name in aliases:
+                following[name] = expr.name
+        walked: dict[str, int] = {}  # typedef -> the walk that reached it first
+        for walk, start in enumerate(aliases):
+            name = start
+            while name not in walked:
+                walked[name] = walk
+                if name not in following:
                     break
-                chain.append(expr.name)
-                expr = aliases[expr.name].type
-            # reported at the first typedef of the loop in the file, once per loop
-            if isinstance(expr, M.NamedType) and expr.name == name and name == min(chain, key=order.__getitem__):
+                name = following[name]
+            else:
+                if walked[name] != walk:
+                    continue  # joins a path walked before: any loop there is reported
+                loop = [name]
+                while following[loop[-1]] != name:
+                    loop.append(following[loop[-1]])
+                first = loop.index(min(loop, key=order.__getitem__))
+                chain = loop[first:] + loop[:first]
+                # reported at the first typedef of the loop in the file, once per loop
                 self.report.error(
-                    alias.location,
-                    f"typedef '{name}' is defined in terms of itself ({' -> '.join(chain + [name])}); "
+                    aliases[chain[0]].location,
+                    f"typedef '{chain[0]}' is defined in terms of itself ({' -> '.join(chain + [chain[0]])}); "
                     "only a struct or union can contain itself",
                 )
 
@@ -626,52 +663,83 @@ class _Checker:
         through an optional ('*'), a variable-length array ('<>') or a union arm that does
         not recurse. Computed as a least fixpoint, so mutual recursion is covered too."""
         types = {d.name: d for d in self.module.types}
-        finite = {name: isinstance(d, M.EnumDef) for name, d in types.items()}
+        # A struct or typedef needs every type it holds by value; a union needs its
+        # discriminant and one arm. Each definition counts what it still waits for; a type
+        # that becomes finite tells the definitions waiting on it (a worklist: linear in the
+        # number of references, whatever the order of the file).
+        waiting: dict[str, int] = {}  # struct, typedef, union discriminant: names still missing
+        arm_waiting: dict[str, bool] = {}  # union: True while no arm is known finite
+        dependents: dict[str, list[tuple[str, bool]]] = {}  # name -> (definition, as an arm)
 
-        def expr_finite(expr: M.TypeExpr) -> bool:
+        def held(expr: M.TypeExpr) -> str | None:
             while isinstance(expr, M.ArrayType) and expr.fixed and expr.size > 0:
                 expr = expr.element
-            if isinstance(expr, M.NamedType):
-                return finite.get(expr.name, True)
-            return True
+            return expr.name if isinstance(expr, M.NamedType) and expr.name in types and not isinstance(types[expr.name], M.EnumDef) else None
 
-        def definition_finite(d: M.TypeDefinition) -> bool:
-            if isinstance(d, M.StructDef):
-                return all(expr_finite(f.type) for f in d.fields)
+        ready: list[str] = []
+        for name, d in types.items():
             if isinstance(d, M.UnionDef):
-                arms = d.all_arms
-                return expr_finite(d.discriminant.type) and any(a.field is None or expr_finite(a.field.type) for a in arms)
-            if isinstance(d, M.AliasDef):
-                return expr_finite(d.type)
-            return True
-
-        changed = True
-        while changed:
-            changed = False
-            for name, d in types.items():
-                if not finite[name] and definition_finite(d):
-                    finite[name] = changed = True
-        reported: set[frozenset[str]] = set()
-        for name in types:
-            if finite[name]:
+                arms = [None if a.field is None else held(a.field.type) for a in d.all_arms]
+                arm_waiting[name] = all(arms)
+                for arm in set(a for a in arms if a):
+                    dependents.setdefault(arm, []).append((name, True))
+                needed = {n for n in [held(d.discriminant.type)] if n}
+            elif isinstance(d, (M.StructDef, M.AliasDef)):
+                needed = {n for n in map(held, [f.type for f in d.fields] if isinstance(d, M.StructDef) else [d.type]) if n}
+            else:
+                needed = set()
+            waiting[name] = len(needed)
+            for n in needed:
+                dependents.setdefault(n, []).append((name, False))
+            if not needed and not arm_waiting.get(name, False):
+                ready.append(name)
+        finite = set(ready)
+        while ready:
+            for dependent, as_arm in dependents.get(ready.pop(), ()):
+                if as_arm:
+                    arm_waiting[dependent] = False
+                else:
+                    waiting[dependent] -= 1
+                if dependent not in finite and waiting[dependent] == 0 and not arm_waiting.get(dependent, False):
+                    finite.add(dependent)
+                    ready.append(dependent)
+        # each infinite type leads, through its first infinite part, to one next type: walk
+        # those steps until a name repeats (that loop is the cause); a walk that reaches a type
+        # an earlier walk saw stops, since its loop is reported already
+        walked: dict[str, int] = {}
+        for walk, name in enumerate(types):
+            if name in finite:
                 continue
-            # walk through infinite parts until a name repeats: that loop is the cause
-            path = [name]
-            while True:
-                step = next(n for n in _direct_names(types[path[-1]]) if not finite.get(n, True))
-                if step in path:
-                    cycle = path[path.index(step) :]
-                    break
-                path.append(step)
-            if frozenset(cycle) in reported:
+            path: list[str] = []
+            while name not in walked:
+                walked[name] = walk
+                path.append(name)
+                name = next(n for n in _direct_names(types[name]) if n in types and n not in finite)
+            if walked[name] != walk:
                 continue
-            reported.add(frozenset(cycle))
+            cycle = path[path.index(name) :]
             chain = " -> ".join(cycle + [cycle[0]])
             self.report.error(
                 types[cycle[0]].location,
                 f"recursive type '{cycle[0]}' has no finite value ({chain}); "
                 "recursion must be able to end through an optional ('*'), a variable-length array ('<>') or a union arm",
             )
+
+
+class _Others(Collection[str]):
+    """The names of a scope but one (the name being named), without copying the scope."""
+
+    def __init__(self, names: Collection[str], name: str) -> None:
+        self.names, self.name = names, name
+
+    def __contains__(self, other: object) -> bool:
+        return other != self.name and other in self.names
+
+    def __iter__(self) -> Iterator[str]:
+        return (n for n in self.names if n != self.name)
+
+    def __len__(self) -> int:
+        return len(self.names) - (self.name in self.names)
 
 
 def _type_refs(node: object) -> set[str]:
@@ -687,36 +755,6 @@ def _type_refs(node: object) -> set[str]:
         elif dataclasses.is_dataclass(item) and not isinstance(item, (type, A.Location, A.Include)):
             pending.extend(getattr(item, f.name) for f in dataclasses.fields(item))
     return found
-
-
-def _file_beside_defining(name: str, file: str | None) -> Path | None:
-    """Another .x file in the folder of ``file`` that defines ``name``, if one does: the user
-    probably meant to pass it too."""
-    if not file or not name.isidentifier():
-        return None
-    pattern = re.compile(
-        rf"(?:\b(?:struct|union|enum)\s+{name}\s*(?:switch|\{{)|\btypedef\b[^;{{}}]*\b{name}\s*[\[<;]"
-        rf"|\bconst\s+{name}\s*=|#\s*define\s+{name}\b|[{{,]\s*{name}\s*(?:=[^=]|,|\}}))"
-    )
-    itself = Path(file).resolve()
-    try:
-        stamps = tuple((path, path.stat().st_mtime_ns) for path in sorted(itself.parent.glob("*.x")) if path != itself)
-    except OSError:
-        return None
-    return next((path for path, text in _texts(stamps) if pattern.search(text)), None)
-
-
-@functools.lru_cache(maxsize=16)
-def _texts(stamps: tuple[tuple[Path, int], ...]) -> tuple[tuple[Path, str], ...]:
-    """The text of each file (read once while the files stay as they are, however many names
-    are missing)."""
-    found = []
-    for path, _ in stamps:
-        try:
-            found.append((path, path.read_text(encoding="utf-8", errors="replace")))
-        except OSError:
-            continue
-    return tuple(found)
 
 
 def _direct_names(definition: M.TypeDefinition) -> Iterator[str]:

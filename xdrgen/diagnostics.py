@@ -1,7 +1,12 @@
-"""Compiler-style diagnostics: ``file:line:col: error: message``, the source line, a caret."""
+"""Compiler-style diagnostics: ``file:line:col: error: message``, the source line, a caret.
+
+What a diagnostic prints of a file is one line at most, cut to ``QUOTE_WIDTH`` characters around
+the caret, with control and invisible characters as escapes; a file that is not text (it holds a
+NUL byte) is never quoted. A diagnostic may reach a build log that others read."""
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Iterable, Literal
 
@@ -19,38 +24,63 @@ class Diagnostic:
     category: str | None = None  # a warning's kind, for -Wno-KIND (options.WARNING_CATEGORIES)
 
 
+QUOTE_WIDTH = 160  # characters of a quoted line shown around the caret
+MESSAGE_WIDTH = 1000  # a message quoting the file (#error) is cut there
+_INVISIBLE = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
+
+
+def shown(text: str) -> str:
+    """``text`` safe to print: control and invisible characters (terminal escapes, NUL, bidi
+    overrides) as ``\\xNN``/``\\uNNNN``; tabs kept."""
+    return "".join(ch if ch == "\t" or unicodedata.category(ch) not in _INVISIBLE else repr(ch)[1:-1] for ch in text)
+
+
 @dataclass
 class SourceCache:
     """The text of every file read, so a diagnostic can quote its line."""
 
     texts: dict[str, str] = field(default_factory=dict)
+    unquotable: set[str] = field(default_factory=set)  # files that are not text: never quoted
 
-    def add(self, file: str, text: str) -> None:
+    def add(self, file: str, text: str, quotable: bool = True) -> None:
         self.texts[file] = text
+        (self.unquotable.discard if quotable else self.unquotable.add)(file)
 
     def line(self, file: str, number: int) -> str | None:
         text = self.texts.get(file)
-        if text is None:
+        if text is None or file in self.unquotable:
             return None
-        lines = text.splitlines()
+        lines = text.split("\n")
         if 1 <= number <= len(lines):
             return lines[number - 1]
         return None
 
+    def quote(self, file: str, number: int, column: int) -> tuple[str, str] | None:
+        """The line to print and the caret line under it: at most QUOTE_WIDTH characters of the
+        line around ``column``, made safe by ``shown`` (tabs copied into the caret's line so it
+        lines up in any terminal)."""
+        source = self.line(file, number)
+        if source is None:
+            return None
+        start = max(0, min(column - 1 - QUOTE_WIDTH // 2, len(source) - QUOTE_WIDTH))
+        part = source[start : start + QUOTE_WIDTH]
+        before = [shown(ch) for ch in part[: max(column - 1 - start, 0)]]
+        caret = "".join("\t" if ch == "\t" else " " * len(ch) for ch in before) + "^"
+        lead, tail = ("..." if start else ""), ("..." if start + QUOTE_WIDTH < len(source) else "")
+        return lead + shown(part) + tail, " " * len(lead) + caret
+
 
 def format_diagnostic(diagnostic: Diagnostic, sources: SourceCache) -> str:
     """Render one diagnostic (and its notes) as the compiler-format text block."""
-    where = f"{diagnostic.location}: " if diagnostic.location else "xdrgen: "
+    where = f"{shown(str(diagnostic.location))}: " if diagnostic.location else "xdrgen: "
     kind = f" [-W{diagnostic.category}]" if diagnostic.category else ""
-    out = [f"{where}{diagnostic.severity}: {diagnostic.message}{kind}"]
+    message = diagnostic.message if len(diagnostic.message) <= MESSAGE_WIDTH else diagnostic.message[:MESSAGE_WIDTH] + "..."
+    out = [f"{where}{diagnostic.severity}: {shown(message)}{kind}"]
     loc = diagnostic.location
     if loc is not None:
-        source = sources.line(loc.file, loc.line)
-        if source is not None:
-            out.append(source.rstrip("\n"))
-            # Copy tabs from the quoted line so the caret lines up in any terminal.
-            prefix = "".join("\t" if ch == "\t" else " " for ch in source[: loc.column - 1])
-            out.append(prefix + "^")
+        quoted = sources.quote(loc.file, loc.line, loc.column)
+        if quoted is not None:
+            out += quoted
     for note in diagnostic.notes:
         out.append(format_diagnostic(note, sources))
     return "\n".join(out)

@@ -157,7 +157,7 @@ class JsonMapping:
         result = {resolved.discriminant.name: self.to_json(resolved.discriminant.type, discriminant)}
         arm = arm_for(resolved, int(discriminant))
         if arm is not None and arm.field is not None:
-            result[arm.field.name] = self.to_json(arm.field.type, getattr(value, arm.field.py_name))
+            result[arm_key(resolved, arm.field)] = self.to_json(arm.field.type, getattr(value, arm.field.py_name))
         return result
 
     def _fields_to_json(self, fields: list[M.Field], value: Any) -> dict[str, JSON]:
@@ -217,12 +217,13 @@ class JsonMapping:
         arm = arm_for(resolved, int(d))
         if arm is None:
             raise JsonError(f"no arm for discriminant {obj[disc.name]!r}", f"{path}.{disc.name}")
-        _known_keys(obj, {disc.name} | ({arm.field.name} if arm.field else set()), path)
-        if arm.field is None:
+        key = arm_key(resolved, arm.field) if arm.field else None
+        _known_keys(obj, {disc.name} | ({key} if key else set()), path)
+        if arm.field is None or key is None:
             return cls(d)
-        if arm.field.name not in obj:
-            raise JsonError(f"missing arm field {arm.field.name!r}", path)
-        return cls(d, **{arm.field.py_name: self.from_json(arm.field.type, obj[arm.field.name], f"{path}.{arm.field.name}")})
+        if key not in obj:
+            raise JsonError(f"missing arm field {key!r}", path)
+        return cls(d, **{arm.field.py_name: self.from_json(arm.field.type, obj[key], f"{path}.{key}")})
 
     def _fields_from_json(self, fields: list[M.Field], obj: dict[str, JSON], path: str) -> list[Any]:
         _known_keys(obj, {f.name for f in fields}, path)
@@ -242,6 +243,12 @@ class JsonMapping:
             where = f"{path}[{index}]"
             node = cls(*self._fields_from_json(fields, _expect(items[index], dict, "an object", where), where), node)
         return node
+
+
+def arm_key(union: M.UnionDef, field: M.Field) -> str:
+    """The JSON key of an arm: its .x name, or its Python name where the .x name is the
+    discriminant's too (gssproxy's gp_rpc.x), which would make one key of two."""
+    return field.py_name if field.name == union.discriminant.name else field.name
 
 
 def arm_for(union: M.UnionDef, value: int) -> M.UnionArm | None:

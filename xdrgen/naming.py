@@ -13,9 +13,11 @@ import keyword
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Collection
 
 RUNTIME_MODULE = "xdr_runtime"  # the codecs' helpers, written beside the generated modules
 RPC_MODULE = "xdr_rpc"  # RPC framing, clients and servers, written beside them when needed
+GSS_MODULE = "rpcsec_gss"  # RPCSEC_GSS for xdr_rpc's clients and servers, written beside xdr_rpc
 RUNTIME_ALIAS = "_rt"  # how a generated module refers to its runtime
 
 
@@ -43,7 +45,7 @@ IMPORTED_NAMES = frozenset({"enum", "TYPE_CHECKING", "Any", "Awaitable", "ClassV
     alias for alias, _ in RT.bindings()
 )
 RPC_NAMES_TABLE = "_RPC_NAMES"  # the names the module hands over to its RPC sibling on first use
-API_NAMES = frozenset({"XdrError", "CODECS", "codec", "encode", "decode", "_SHAPES", "__getattr__", RPC_NAMES_TABLE})
+API_NAMES = frozenset({"XdrError", "CODECS", "codec", "encode", "decode", "_SHAPES", "_FUNCTIONS", "__getattr__", RPC_NAMES_TABLE})
 # Builtins that generated functions call or name in annotations: a definition of the same name
 # would replace them for the whole module.
 BUILTINS_USED = frozenset(
@@ -70,7 +72,23 @@ CLASS_NAMES = frozenset({"to_xdr", "from_xdr", "int", "float", "bool", "bytes", 
 CLASS_PRIVATE_PREFIX = "_xdr_"  # attributes of the runtime's Record classes
 
 # Module names the output folder already uses, or that the generated code imports.
-RESERVED_MODULE_NAMES = frozenset({RUNTIME_MODULE, RPC_MODULE, "enum", "typing", "dataclasses", "struct", "operator", "asyncio", "socket"})
+RESERVED_MODULE_NAMES = frozenset({RUNTIME_MODULE, RPC_MODULE, GSS_MODULE, "enum", "typing", "dataclasses", "struct", "operator", "asyncio", "socket"})
+# The standard library's modules that a generated module, its RPC sibling and the runtime import,
+# with what those import in turn (Python 3.11-3.13): a file called ``logging.x`` written as
+# ``logging.py`` into a folder on sys.path would replace the real one for the whole program.
+# tests/test_hostile_x.py checks the list against what importing them loads.
+STDLIB_IMPORTED = frozenset(
+    """__future__ _abc _ast _asyncio _bisect _blake2 _bz2 _codecs _collections _collections_abc _compression
+    _contextvars _datetime _functools _hashlib _heapq _io _json _locale _lzma _opcode _operator _pickle
+    _posixsubprocess _random _sha2 _sha512 _signal _socket _sre _ssl _stat _string _struct _thread _typing
+    _warnings _weakref _weakrefset abc annotationlib argparse array ast asyncio atexit base64 binascii bisect
+    builtins bz2 codecs collections concurrent contextlib contextvars copy copyreg dataclasses datetime dis
+    email encodings enum errno fcntl fnmatch functools genericpath glob hashlib heapq importlib inspect io
+    ipaddress itertools json keyword linecache locale logging lzma marshal math ntpath opcode operator os
+    pathlib pickle posix posixpath random re reprlib select selectors shlex shutil signal site socket ssl
+    stat string struct subprocess sys tempfile textwrap threading time token tokenize traceback types
+    typing urllib warnings weakref zipfile zipimport zlib""".split()
+)
 
 
 # What the RPC classes have besides their procedure methods (the runtime's ProgramClient,
@@ -78,31 +96,110 @@ RESERVED_MODULE_NAMES = frozenset({RUNTIME_MODULE, RPC_MODULE, "enum", "typing",
 RPC_ATTRIBUTES = frozenset({"start", "stop", "ports", "close", "connect", "call", "stream", "counters"})
 RPC_PRIVATE_PREFIX = "_xdr_"  # the runtime's own attributes of the RPC classes
 
+# ---- the one rule for every name written ---------------------------------------------------
+#
+# A name of the .x file is written as it is unless Python, the generated code or the runtime
+# give it a meaning at the place it is written (its position). Then it is renamed:
+# - a name whose beginning is the clash takes the prefix ``xdr``: underscores that mean something
+#   to Python wherever the name stands (a dunder ``__x__``, a class-private ``__x`` that class
+#   bodies mangle, ``_`` alone) and the prefixes of the generated code's own names (``_enc_``,
+#   ``_S_``, ``_xdr_``): ``__all__`` -> ``xdr__all__``, ``_`` -> ``xdr_``, ``_enc_s`` -> ``xdr_enc_s``;
+# - any other clash (a keyword, a name the generated code uses at that position, an ``Enum``
+#   sunder name ``_x_``) takes a trailing underscore: ``if`` -> ``if_``, ``_rt`` -> ``_rt_``;
+# - then trailing underscores until the name is free of the clashes and of the other names of
+#   its scope (``taken``), so two names never become one.
+# The checker warns (-Wkeyword / -Wshadow) with the .x location; the .x names stay the names
+# of the wire: JSON, ``encode("name")``/``decode("name")`` and the codec table use them.
+# Soft keywords (``match``, ``case``, ``type``, ``_``) are identifiers: only ``_`` (and ``type``,
+# a builtin the generated code calls) are renamed.
+
+MODULE, FIELD, ENUM_MEMBER, METHOD, PARAMETER, MODULE_FILE = "module", "field", "enum member", "method", "parameter", "module file"
+POSITIONS = (MODULE, FIELD, ENUM_MEMBER, METHOD, PARAMETER, MODULE_FILE)  # PARAMETER: a name only its scope (taken) limits
+ENUM_RESERVED = frozenset({"mro"})  # refused by Enum as a member name (besides sunder and dunder names)
+
+
+def underscore_meaning(name: str) -> bool:
+    """A dunder, a class-private name (mangled inside class bodies), or underscores alone."""
+    return name.startswith("__") or not name.strip("_")
+
+
+def _sunder(name: str) -> bool:
+    return len(name) > 2 and name[0] == name[-1] == "_" and name[1] != "_" and name[-2] != "_"
+
 
 def module_level_clash(name: str) -> bool:
     """Whether a definition called ``name`` would replace something the module itself uses."""
     return name in IMPORTED_NAMES or name in API_NAMES or name in BUILTINS_USED or name.startswith(GENERATED_PREFIXES)
 
 
-def module_level_name(name: str) -> str:
+def clash(name: str, position: str, type_names: Collection[str] = (), owner: str = "") -> str | None:
+    """Why ``name`` cannot be written as it is at ``position`` (None: it can). ``type_names``
+    are the module's type names, which a field or method would hide inside its class body;
+    ``owner`` is the Python name of an enum member's class (Enum treats ``_<owner>__x`` as
+    private)."""
+    if keyword.iskeyword(name):
+        return "is a Python keyword"
+    if underscore_meaning(name):
+        return "has underscores that Python gives a meaning (a dunder or class-private name)"
+    if position in (MODULE, ENUM_MEMBER) and module_level_clash(name):
+        return "would hide a name the generated module uses"
+    if position == ENUM_MEMBER and (_sunder(name) or name in ENUM_RESERVED or name.startswith(f"_{owner}__")):
+        return "is a name Python's Enum reserves"
+    if position == FIELD and (name in CLASS_NAMES or name in type_names or name.startswith(CLASS_PRIVATE_PREFIX)):
+        return "would hide a name the generated class uses"
+    if position == METHOD:
+        if name in type_names:
+            return "would hide the type of the same name in the RPC classes"
+        if name in RPC_ATTRIBUTES or name.startswith(RPC_PRIVATE_PREFIX):
+            return "would replace an attribute of the RPC classes"
+    if position == MODULE_FILE and (name in RESERVED_MODULE_NAMES or name in STDLIB_IMPORTED):
+        return "is the name of a module the generated code imports"
+    return None
+
+
+def python_name(name: str, position: str, taken: Collection[str] = (), type_names: Collection[str] = (), owner: str = "") -> tuple[str, str | None]:
+    """The Python name of the .x name ``name`` written at ``position`` (one of ``POSITIONS``),
+    and why it is not ``name`` (None when it is). ``taken``: the other names of its scope."""
+    why = clash(name, position, type_names, owner)
+    if why is None and name not in taken:
+        return name, None
+    result = name
+    while clash(result, position, type_names, owner) is not None or result in taken:
+        result = "xdr" + result if _starts_reserved(result, position) else result + "_"
+    return result, why or "repeats another name of its scope"
+
+
+def _starts_reserved(name: str, position: str) -> bool:
+    """Whether the clash is in how the name begins, which no trailing underscore mends."""
+    if underscore_meaning(name):
+        return True
+    if position in (MODULE, ENUM_MEMBER):
+        return name.startswith(GENERATED_PREFIXES) or (position == ENUM_MEMBER and name.startswith("_") and name.endswith("_"))
+    return name.startswith(CLASS_PRIVATE_PREFIX if position == FIELD else RPC_PRIVATE_PREFIX if position == METHOD else "\0")
+
+
+def module_level_name(name: str, taken: Collection[str] = ()) -> str:
     """The Python name of a definition of the module (type, constant, enum value, program)."""
-    return name + "_" if keyword.iskeyword(name) or module_level_clash(name) else name
+    return python_name(name, MODULE, taken)[0]
 
 
-def field_name(name: str, type_names: set[str]) -> str:
+def field_name(name: str, type_names: Collection[str], taken: Collection[str] = ()) -> str:
     """The Python name of a struct or union field: besides keywords, a name the class body
     uses after its fields (builtins in annotations, methods, the module's type names) would be
     shadowed inside the class, so it gets the underscore too."""
-    clash = name in CLASS_NAMES or name in type_names or name.startswith(CLASS_PRIVATE_PREFIX)
-    return name + "_" if clash or keyword.iskeyword(name) else name
+    return python_name(name, FIELD, taken, type_names)[0]
+
+
+def identifier_for(path: str | Path) -> str:
+    """A file's stem as an identifier: ``Stellar-types.x`` -> ``Stellar_types``."""
+    name = re.sub(r"\W", "_", Path(path).stem, flags=re.ASCII)
+    return "_" + name if not name or name[0].isdigit() else name
 
 
 def module_name_for(path: str | Path) -> str:
-    """A valid Python module name from a file's stem: ``Stellar-types.x`` -> ``Stellar_types``."""
-    name = re.sub(r"\W", "_", Path(path).stem)
-    if not name or name[0].isdigit():
-        name = "_" + name
-    return name + "_" if keyword.iskeyword(name) else name
+    """The Python module of a file: its stem as an identifier, renamed by the rule
+    (``logging.x`` -> ``logging_``, ``__init__.x`` -> ``xdr__init__``)."""
+    return python_name(identifier_for(path), MODULE_FILE)[0]
 
 
 def rpc_module_for(module_name: str) -> str:
@@ -116,28 +213,13 @@ def rpc_classes(version_py_name: str) -> tuple[str, str, str]:
     return version_py_name + CLIENT_SUFFIX, version_py_name + ASYNC_CLIENT_SUFFIX, version_py_name + SERVER_SUFFIX
 
 
-def rpc_method_name(procedure: str, type_names: set[str], taken: set[str] = set()) -> tuple[str, str | None]:
-    """The method of a procedure in the RPC classes: its name lower-cased, with a trailing
-    ``_`` where that would hide a type of the module inside the class body (``SM_STAT`` next
-    to struct ``sm_stat``), replace an attribute of the runtime's classes, be a keyword, or
+def rpc_method_name(procedure: str, type_names: Collection[str], taken: Collection[str] = ()) -> tuple[str, str | None]:
+    """The method of a procedure in the RPC classes: its name lower-cased, renamed by the rule
+    (``python_name``) where it would hide a type of the module inside the class body (``SM_STAT``
+    next to struct ``sm_stat``), replace an attribute of the runtime's classes, be a keyword, or
     repeat an earlier method of the class (``taken``). Returns the name and, when it changed,
     why (for a warning)."""
-    name = procedure.lower()
-    why = None
-    if keyword.iskeyword(name):
-        why = "is a Python keyword"
-    elif name in type_names:
-        why = "would hide the type of the same name in the RPC classes"
-    elif name in RPC_ATTRIBUTES or name.startswith(RPC_PRIVATE_PREFIX) or (name.startswith("__") and name.endswith("__")):
-        why = "would replace an attribute of the RPC classes"
-    elif name in taken:
-        why = "repeats the method of another procedure"
-    if why is None:
-        return name, None
-    name += "_"
-    while name in taken or name in type_names:
-        name += "_"
-    return name, why
+    return python_name(procedure.lower(), METHOD, taken, type_names)
 
 
 def encoder(py_name: str) -> str:

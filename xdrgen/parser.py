@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import bisect
+import os
+import stat
 import dataclasses
 import re
 import threading
@@ -492,24 +494,24 @@ class Loader:
     include_dirs: Sequence[Path]
     macros: MacroTable
     sources: SourceCache
+    roots: Sequence[Path] | None = None  # where included files may be (resolved); None: anywhere
     _stack: list[Path] = dataclasses.field(default_factory=list)
     # each file is read once, as with include guards; a later #include of it still names it,
     # since the includer's module imports from the included file's
     _loaded: dict[Path, A.Specification] = dataclasses.field(default_factory=dict)
 
-    def load(self, path: Path, display: str | None = None) -> A.Specification:
+    def load(self, path: Path, display: str | None = None, location: A.Location | None = None) -> A.Specification:
         name = display or str(path)
-        try:
-            raw = path.read_bytes()
-        except OSError as error:
-            raise XdrgenError.at(None, f"cannot read {name}: {error.strerror or error}") from None
+        raw = _read_source(path, name, location)
         # .x files are ASCII by the RFC; a few real ones carry Latin-1 in comments.
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError:
             text = raw.decode("latin-1")
-        text = text.replace("\r\n", "\n")
-        self.sources.add(name, text)
+        text = text.replace("\r\n", "\n").replace("\r", "\n")  # CR LF and lone CR end lines, as for cpp
+        # a diagnostic quotes no line of an included file that is not text (a NUL: a binary
+        # file, /proc/*/environ); the inputs themselves are quoted, escaped
+        self.sources.add(name, text, quotable=location is None or b"\0" not in raw)
         resolved = path.resolve()
         self._stack.append(resolved)
         try:
@@ -519,7 +521,7 @@ class Loader:
                 target = self._find(request, path)
                 if target.resolve() in self._stack:
                     raise XdrgenError.at(request.location, f"#include of {request.path!r} includes itself")
-                spec = self._loaded.get(target.resolve()) or self.load(target, _display(target))
+                spec = self._loaded.get(target.resolve()) or self.load(target, _display(target), request.location)
                 extra.append((A.Include(request.path, spec, request.location), request.location))
             for const_name, literal, location in pre.constants:
                 extra.append((A.MacroConstant(const_name, literal, location), location))
@@ -534,12 +536,47 @@ class Loader:
         candidates += [Path(d) / request.path for d in self.include_dirs]
         for candidate in candidates:
             try:
-                if candidate.is_file():
-                    return candidate
+                if candidate.exists() and not candidate.is_dir():  # a device or FIFO: refused unread by load
+                    return self.inside_roots(candidate, f"#include of {request.path!r}", request.location)
             except OSError:  # a name longer than the file system allows (ENAMETOOLONG)
                 continue
         searched = ", ".join(str(c.parent) for c in candidates) or "no directories"
         raise XdrgenError.at(request.location, f"cannot find include file {request.path!r} (searched {searched})")
+
+    def inside_roots(self, path: Path, what: str, location: A.Location | None) -> Path:
+        """``path``, if it lies (symbolic links followed) in the inputs' folders or the ``-I``
+        folders, or ``roots`` is None (--include-anywhere); else an error that names the path
+        and reads nothing of it: a .x file from elsewhere must not make xdrgen read, and echo
+        into a build log, files such as ~/.netrc or /proc/self/environ."""
+        if self.roots is None:
+            return path
+        resolved = path.resolve()
+        if not any(resolved.is_relative_to(root) for root in self.roots):
+            roots = ", ".join(str(r) for r in self.roots)
+            raise XdrgenError.at(location, f"{what} reads {resolved}, outside the input's folder and the -I folders ({roots}); pass --include-anywhere to allow it")
+        return path
+
+
+MAX_SOURCE_BYTES = 64 * 1024 * 1024  # a .x file larger than this is not one (remote_protocol.x: 0.1 MB)
+
+
+def _read_source(path: Path, name: str, location: A.Location | None) -> bytes:
+    """The bytes of a regular file of at most MAX_SOURCE_BYTES: a device, FIFO or folder is an
+    error before anything is read (reading /dev/zero or a FIFO would never end)."""
+    try:
+        # O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer
+        with os.fdopen(os.open(path, os.O_RDONLY | os.O_NONBLOCK), "rb") as file:
+            status = os.fstat(file.fileno())
+            if stat.S_ISDIR(status.st_mode):
+                raise XdrgenError.at(location, f"{name} is a folder, not a .x file")
+            if not stat.S_ISREG(status.st_mode):
+                raise XdrgenError.at(location, f"{name} is not a regular file (a device, FIFO or socket); xdrgen reads only .x files")
+            raw = file.read(MAX_SOURCE_BYTES + 1)
+    except OSError as error:
+        raise XdrgenError.at(location, f"cannot read {name}: {error.strerror or error}") from None
+    if len(raw) > MAX_SOURCE_BYTES:
+        raise XdrgenError.at(location, f"{name} is larger than {MAX_SOURCE_BYTES // (1024 * 1024)} MiB; it is not a .x file")
+    return raw
 
 
 def _display(path: Path) -> str:
@@ -557,14 +594,20 @@ def parse_file(
     target: str | None = None,
     sources: SourceCache | None = None,
     pre_includes: Sequence[str | Path] = (),
+    include_roots: Sequence[str | Path] | None = (),
 ) -> A.Specification:
     """Preprocess and parse ``path`` (and its includes) into a Specification.
 
     ``-D`` integer values become ``MacroConstant`` items at the top of the result;
     ``pre_includes`` are read first, as if ``#include``d at the top (cpp's ``-include``).
+    Files ``#include`` names must lie in the folder (tree) of ``path``, of a ``pre_includes``
+    file (named by the user, as inputs are), of ``include_dirs`` or of ``include_roots``;
+    ``include_roots=None`` lets them lie anywhere.
     """
     macros = MacroTable.initial(defines or {}, target or DEFAULT_TARGET)
-    loader = Loader([Path(d) for d in include_dirs], macros, sources if sources is not None else SourceCache())
+    folders = [Path(path).parent, *(Path(p).parent for p in pre_includes), *include_dirs, *(include_roots or ())]
+    roots = None if include_roots is None else [Path(d).resolve() for d in folders]
+    loader = Loader([Path(d) for d in include_dirs], macros, sources if sources is not None else SourceCache(), roots)
     command_line = [
         A.MacroConstant(name, literal, location)
         for name, literal, location in macros.exported_constants()

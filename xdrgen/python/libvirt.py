@@ -9,9 +9,12 @@ asyncio nor socket; the module re-exports the classes lazily):
   without the enum's prefix, lower-cased (``REMOTE_PROC_CONNECT_OPEN`` -> ``connect_open``);
   the fields of its argument struct are the method's parameters (several argument types: one
   parameter each, ``arg1``, ``arg2``...); it returns the result struct (None for none). Per
-  event, ``on_<event>(callback)`` registers a callback taking the event's message.
+  event, ``on_<event>(callback)`` registers a callback taking the event's message. A procedure
+  annotated ``@readstream`` returns ``(result, stream)`` (an ``xdr_rpc.Stream`` to read with
+  ``async for``); one annotated ``@writestream`` takes the data as its last parameter, ``data``.
 - ``<PREFIX>_Server``: one method per call procedure to override, taking the connection and
-  the same parameters, returning the result.
+  the same parameters, returning the result (a ``@readstream`` one: ``(result, data)``; a
+  ``@writestream`` one gets the incoming data, an ``xdr_rpc.IncomingStream``, last).
 - ``<PREFIX>_Connection``: the server's side of a client, with ``send_<event>(message)``.
 
 A method name that is a Python keyword, a name the runtime class already uses, or the name of
@@ -38,15 +41,19 @@ RPC_ALIAS = "_rpc"  # and to the runtime
 CLASS_SUFFIXES = ("_Client", "_Server", "_Connection")
 # Attributes of the runtime classes the generated ones subclass: a method must not replace one.
 # tests/test_rpc_libvirt_typed.py checks these against the runtime.
-CLIENT_ATTRIBUTES = frozenset({"client", "timeout", "client_options", "connect_unix", "connect_tcp", "closed", "close"})
+CLIENT_ATTRIBUTES = frozenset({"client", "timeout", "client_options", "connect_unix", "connect_tcp", "closed", "close", "start_keepalive"})
 SERVER_ATTRIBUTES = frozenset(
     {
         "program", "version", "handlers", "max_size", "on_connect", "limits", "stats", "errors", "buffered",
         "max_connections", "connections", "connection_count", "serve_unix", "serve_tcp", "accept", "stop",
+        "keepalive_interval", "keepalive_count", "stream_procedures",
     }
 )  # fmt: skip
 CONNECTION_ATTRIBUTES = frozenset(
-    {"server", "reader", "writer", "peer", "last_active", "started", "in_message", "reserved", "calls", "slots", "send_event", "close", "idle", "abort"}
+    {
+        "server", "reader", "writer", "peer", "last_active", "started", "in_message", "reserved", "calls", "slots",
+        "send_event", "close", "idle", "abort", "keepalive", "start_keepalive", "pings_received", "incoming",
+    }
 )
 # the parameters and locals the generated method bodies use besides the procedure's own
 BODY_NAMES = frozenset({"self", "connection", "callback", "result", "message", MODULE_ALIAS, RPC_ALIAS})
@@ -70,6 +77,8 @@ class CallView:
     result_local: str
     spec: str  # the CallSpec expression
     summary: str  # the docstring: member, number and types
+    stream: str | None = None  # "read" / "write": the procedure's @readstream / @writestream
+    data: str = "data"  # the parameter of a stream's data (a write stream's client and server)
 
 
 @dataclass
@@ -109,9 +118,10 @@ def qualified_annotation(expr: M.TypeExpr, module: M.Module) -> str:
     return annotation(expr, module, f"{MODULE_ALIAS}.")
 
 
-def _summary(p: ProcedureBinding) -> str:
-    """A call method's docstring: its procedure and types."""
-    return method_docstring(f"{p.member} ({p.number}): {', '.join(p.arguments) or 'no argument'} -> {p.result or 'no result'}.")
+def _summary(p: ProcedureBinding, stream: str | None = None) -> str:
+    """A call method's docstring: its procedure and types (and its stream's direction)."""
+    flow = {"read": ", and a stream of data from the server", "write": ", after a stream of data to the server"}.get(stream or "", "")
+    return method_docstring(f"{p.member} ({p.number}): {', '.join(p.arguments) or 'no argument'} -> {p.result or 'no result'}{flow}.")
 
 
 def method_docstring(text: str) -> str:
@@ -126,9 +136,9 @@ def method_docstring(text: str) -> str:
 
 
 def _free(name: str, taken: set[str] | frozenset[str]) -> str:
-    while keyword.iskeyword(name) or name in taken:
-        name += "_"
-    return name
+    """``name``, renamed by the naming rule where it is a keyword, has underscores Python gives
+    a meaning, or is ``taken`` in its class or module."""
+    return naming.python_name(name, naming.PARAMETER, taken)[0]
 
 
 class LibvirtViewBuilder:
@@ -141,6 +151,10 @@ class LibvirtViewBuilder:
         self.warnings: list[Diagnostic] = []  # one per renamed method or parameter
         enum = module.type_named(protocol.convention.procedures)
         self.locations = {v.name: v.location for v in enum.values} if isinstance(enum, M.EnumDef) else {}
+        # libvirt's annotations in the comment before each procedure (remote_protocol.x)
+        self.streams = {
+            v.name: kind for v in (enum.values if isinstance(enum, M.EnumDef) else ()) for kind in ("read", "write") if any(a.key == kind + "stream" for a in v.annotations)
+        }
 
     def _named(self, p: ProcedureBinding, what: str, wanted: str, taken: set[str] | frozenset[str]) -> str:
         """``wanted``, or with trailing underscores when it is taken or a keyword (a warning)."""
@@ -213,6 +227,7 @@ class LibvirtViewBuilder:
             else:
                 argument = f"({', '.join(q.name for q in parameters)})"
         result = self._type(p.result) if p.result else "None"
+        stream = self.streams.get(p.member)
         spec_parts = [str(p.number), pystr(server_method)]
         if p.arguments:
             codecs = [self._codec(a) for a in p.arguments]
@@ -221,6 +236,8 @@ class LibvirtViewBuilder:
             spec_parts.append(f"result={self._codec(p.result)}")
         if fields is not None:
             spec_parts.append(f"fields=({', '.join(pystr(f) for f in fields)}{',' if len(fields) == 1 else ''})")
+        if stream is not None:
+            spec_parts.append(f"stream={pystr(stream)}")
         return CallView(
             p.number,
             p.member,
@@ -231,7 +248,9 @@ class LibvirtViewBuilder:
             result,
             _free("result", {q.name for q in parameters}),
             f"_rpc.CallSpec({', '.join(spec_parts)})",
-            _summary(p),
+            _summary(p, stream),
+            stream,
+            _free("data", BODY_NAMES | {q.name for q in parameters}),
         )
 
     def event(self, p: ProcedureBinding, client_names: set[str], connection_names: set[str]) -> EventView:
