@@ -2366,6 +2366,7 @@ class OncClient(_ClosesAsync):
 
 
 def _expire(future: asyncio.Future[bytes], why: str) -> None:
+    """The timer of an asyncio call: no reply came in time."""
     if not future.done():
         future.set_exception(CallTimeout(why))
 
