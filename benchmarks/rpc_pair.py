@@ -11,11 +11,18 @@ One call in flight on loopback TCP, for BENCH_NULL and for BENCH_NAMES (a 1,000-
 
 Each pair is timed in ROUNDS rounds of CALLS calls; it prints the median round trips/s of each
 and the Python/C time ratio (the goal for the large reply: within 4x).
+
+Then the UDP amplification of an OncServer with the default limits (issue 25 item 5): the
+largest reply a 44-byte call can get, and what a result too big for ``max_udp_reply`` gets,
+beside libtirpc's 182x (its 8,800-byte default UDP buffer, as the issue measured it).
 """
 
 from __future__ import annotations
 
+import asyncio
 import importlib
+import logging
+import socket
 import statistics
 import subprocess
 import sys
@@ -27,7 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from xdrgen.compiler import compile_file  # noqa: E402
-from xdrgen.generator import RPC_MODULE, RUNTIME_MODULE, companions, generate, runtime_source  # noqa: E402
+from xdrgen.generator import RPC_RUNTIME_MODULES, companions, generate, runtime_source  # noqa: E402
 
 BENCH_X = ROOT / "benchmarks" / "bench.x"
 ROUNDS = 7
@@ -102,7 +109,7 @@ int main(int argc, char **argv) {
 SERVER_SCRIPT = """
 import asyncio, sys
 sys.path.insert(0, sys.argv[1])
-from benchgen import bench
+from rpcbenchgen import bench
 names = None
 for i in reversed(range({entries})):
     names = bench.name_node(f"name{{i:04d}}", names)
@@ -119,20 +126,20 @@ asyncio.run(main())
 
 
 def build_python(work: Path) -> object:
-    out = work / "benchgen"
+    out = work / "rpcbenchgen"
     out.mkdir()
     (out / "__init__.py").write_text("")
-    for runtime in (RUNTIME_MODULE, RPC_MODULE):
+    for runtime in RPC_RUNTIME_MODULES:
         (out / f"{runtime}.py").write_text(runtime_source(runtime))
     compiled = compile_file(BENCH_X)
     (out / "bench.py").write_text(generate(compiled.model, "bench.x", compiled.text, "bench"))
     for companion, text in companions(compiled.model, "bench.x", compiled.text, "bench").items():
         (out / f"{companion}.py").write_text(text)
     sys.path.insert(0, str(work))
-    return importlib.import_module("benchgen.bench")
+    return importlib.import_module("rpcbenchgen.bench")
 
 
-def build_c(work: Path) -> tuple[Path, Path] | None:
+def build_c(work: Path, server: str = C_SERVER, client: str = C_CLIENT) -> tuple[Path, Path] | None:
     """The C server and client, or None without rpcgen, gcc or libtirpc."""
     flags = subprocess.run(["pkg-config", "--cflags", "--libs", "libtirpc"], capture_output=True, text=True)
     if flags.returncode != 0:
@@ -141,8 +148,8 @@ def build_c(work: Path) -> tuple[Path, Path] | None:
     try:
         for option, name in (("-h", "bench.h"), ("-c", "bench_xdr.c"), ("-l", "bench_clnt.c"), ("-m", "bench_svc.c")):
             subprocess.run(["rpcgen", "-N", option, "-o", name, "bench.x"], cwd=work, check=True, capture_output=True)
-        (work / "server.c").write_text(C_SERVER % {"entries": ENTRIES})
-        (work / "client.c").write_text(C_CLIENT % {"entries": ENTRIES})
+        (work / "server.c").write_text(server % {"entries": ENTRIES})
+        (work / "client.c").write_text(client % {"entries": ENTRIES})
         for binary, sources in (("server", ["server.c", "bench_svc.c"]), ("client", ["client.c", "bench_clnt.c"])):
             subprocess.run(["gcc", "-O2", "-w", "-o", binary, *sources, "bench_xdr.c", *flags.stdout.split()], cwd=work, check=True, capture_output=True)
     except (OSError, subprocess.CalledProcessError) as error:
@@ -157,10 +164,10 @@ def started(argv: list[str], cwd: Path) -> tuple[subprocess.Popen[str], int]:
     return process, int(process.stdout.readline())
 
 
-def python_rounds(bench: object, port: int, procedure: str, calls: int) -> list[float]:
+def python_rounds(bench: object, port: int, procedure: str, calls: int, credentials: object = None) -> list[float]:
     """Seconds per call of each round."""
     times = []
-    with bench.BENCH_V1_Client("127.0.0.1", port) as client:  # type: ignore[attr-defined]
+    with bench.BENCH_V1_Client("127.0.0.1", port, credentials=credentials) as client:  # type: ignore[attr-defined]
         call = client.bench_null if procedure == "NULL" else (lambda: client.bench_names(ENTRIES))
         assert procedure == "NULL" or client.bench_names(ENTRIES).name == "name0000"
         for _ in range(ROUNDS):
@@ -171,9 +178,38 @@ def python_rounds(bench: object, port: int, procedure: str, calls: int) -> list[
     return times
 
 
-def c_rounds(client: Path, port: int, procedure: str, calls: int) -> list[float]:
-    done = subprocess.run([str(client), str(port), "null" if procedure == "NULL" else "names", str(calls), str(ROUNDS)], capture_output=True, text=True, check=True)
+def c_rounds(client: Path, port: int, procedure: str, calls: int, *extra: str) -> list[float]:
+    done = subprocess.run([str(client), str(port), "null" if procedure == "NULL" else "names", str(calls), str(ROUNDS), *extra], capture_output=True, text=True, check=True)
     return [float(line) for line in done.stdout.split()]
+
+
+LIBTIRPC_UDP_AMPLIFICATION = 182  # issue 25: a 44-byte call against libtirpc's 8,800-byte buffer
+
+
+def udp_amplification() -> None:
+    """Reply/call bytes over UDP for a handler answering ``size`` bytes, default limits."""
+    rpc = importlib.import_module("rpcbenchgen.xdr_rpc")
+    program = 0x20000777
+
+    async def reply_to(size: int) -> tuple[int, int]:
+        server = rpc.OncServer()
+        server.add(program, 1, {1: (rpc.RAW, rpc.RAW, lambda context, data: bytes(size))})
+        await server.start(tcp=False)
+        loop = asyncio.get_running_loop()
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+            sock.setblocking(False)
+            call = rpc.call_message(1, program, 1, 1, b"\0\0\0\0")
+            await loop.sock_sendto(sock, call, ("127.0.0.1", server.ports["udp"]))
+            reply = await asyncio.wait_for(loop.sock_recv(sock, 65536), 5)
+        await server.stop()
+        return len(call), len(reply)
+
+    cap = rpc.ServerLimits().max_udp_reply
+    logging.getLogger("xdr_rpc").setLevel(logging.ERROR)  # the refused reply is logged: expected here
+    print(f"\nUDP amplification (reply/call bytes), default max_udp_reply = {cap}; libtirpc: {LIBTIRPC_UDP_AMPLIFICATION}x")
+    for size, what in ((cap - 24, "the largest result that fits"), (65424, "a 65,424-byte result (1,487x before the cap)")):
+        call, reply = asyncio.run(reply_to(size))
+        print(f"  {what:46} {call}-byte call -> {reply:5}-byte reply: {reply / call:6.1f}x")
 
 
 def main() -> None:
@@ -194,10 +230,16 @@ def main() -> None:
                 else:
                     print(f"{procedure:12} {1 / ours:10.0f} {'-':>11} {'-':>14}")
         finally:
-            for process in (python_server, c_server):
-                if process is not None:
-                    process.terminate()
-                    process.wait(10)
+            stop(python_server, c_server)
+        udp_amplification()
+
+
+def stop(*processes: subprocess.Popen[str] | None) -> None:
+    """End the servers this script started."""
+    for process in processes:
+        if process is not None:
+            process.terminate()
+            process.wait(10)
 
 
 if __name__ == "__main__":

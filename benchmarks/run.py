@@ -16,6 +16,7 @@ import atexit
 import shutil
 import statistics
 import struct
+import subprocess
 import sys
 import tempfile
 import time
@@ -34,7 +35,7 @@ with warnings.catch_warnings():
     import xdrlib  # removed in Python 3.13: baseline (A) needs 3.11/3.12 or mda-xdrlib
 
 from xdrgen.compiler import Options, compile_file  # noqa: E402
-from xdrgen.generator import RPC_MODULE, RUNTIME_MODULE, generate, runtime_source  # noqa: E402
+from xdrgen.generator import RPC_RUNTIME_MODULES, generate, runtime_source  # noqa: E402
 
 
 def load_generated() -> tuple[Any, Any, Any]:
@@ -47,7 +48,7 @@ def load_generated() -> tuple[Any, Any, Any]:
     out = Path(folder) / "benchgen"
     out.mkdir()
     (out / "__init__.py").write_text("")
-    for runtime in (RUNTIME_MODULE, RPC_MODULE):
+    for runtime in RPC_RUNTIME_MODULES:
         (out / f"{runtime}.py").write_text(runtime_source(runtime))
     from corpus_options import options_for
 
@@ -712,6 +713,9 @@ if __name__ == "__main__":
 
         checker.main()
         sys.exit()
+    if sys.argv[1:2] == ["gss"]:  # `run.py gss`: RPCSEC_GSS krb5i/krb5p against AUTH_SYS, Python and libtirpc
+        # a process of its own: its generated "benchgen" package is not the one loaded above
+        sys.exit(subprocess.run([sys.executable, str(Path(__file__).with_name("rpc_gss.py"))]).returncode)
     if sys.argv[1:2] == ["rpc"]:  # `run.py rpc`: typed client/server round trips against rpcgen's C pair
         import rpc_pair
 

@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -38,16 +40,24 @@ STATUS = {
 async def controller(socket_path: str, status: str, crash: bool) -> None:
     server = Controller()  # the monitor has events only: no procedure to override
     listener = await server.serve_unix(socket_path)
-    print("listening", flush=True)
-    connection = await server.accept()
-    await connection.send_init_event(lxc.virLXCMonitorInitEventMsg(initpid=os.getpid()))
-    if crash:
-        os._exit(3)  # the container's controller dies: no EXIT event, the socket just closes
-    # the container stopped: queue EXIT, then close only once it is flushed to the driver
-    await connection.send_exit_event(lxc.virLXCMonitorExitEventMsg(STATUS[status]))
-    await connection.close()
-    listener.close()
-    await listener.wait_closed()
+    task, loop = asyncio.current_task(), asyncio.get_running_loop()
+    assert task is not None
+    for number in (signal.SIGTERM, signal.SIGINT):  # stop waiting, and remove the socket file
+        loop.add_signal_handler(number, task.cancel)
+    try:
+        print("listening", flush=True)
+        connection = await server.accept()
+        await connection.send_init_event(lxc.virLXCMonitorInitEventMsg(initpid=os.getpid()))
+        if crash:
+            os._exit(3)  # the container's controller dies: no EXIT event, the socket just closes
+        # the container stopped: queue EXIT, then close only once it is flushed to the driver
+        await connection.send_exit_event(lxc.virLXCMonitorExitEventMsg(STATUS[status]))
+        await connection.close()
+    finally:
+        listener.close()
+        await listener.wait_closed()
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(socket_path)  # asyncio leaves a UNIX socket's file behind
 
 
 async def driver(socket_path: str) -> dict[str, Any]:
@@ -72,13 +82,14 @@ async def driver(socket_path: str) -> dict[str, Any]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("role", choices=["controller", "driver"])
-    parser.add_argument("socket")
-    parser.add_argument("--status", choices=sorted(STATUS), default="shutdown")
-    parser.add_argument("--crash", action="store_true", help="controller: die after INIT, before EXIT")
+    parser.add_argument("role", choices=["controller", "driver"], help="controller: listen and send the events; driver: connect and report")
+    parser.add_argument("socket", help="the UNIX socket's path (the controller makes it and removes it when it exits)")
+    parser.add_argument("--status", choices=sorted(STATUS), default="shutdown", help="controller: the reason its EXIT event gives (default: shutdown)")
+    parser.add_argument("--crash", action="store_true", help="controller: die after INIT, before EXIT (the socket file stays, as after a crash)")
     args = parser.parse_args()
     if args.role == "controller":
-        asyncio.run(controller(args.socket, args.status, args.crash))
+        with contextlib.suppress(asyncio.CancelledError):  # SIGTERM/SIGINT: a clean stop
+            asyncio.run(controller(args.socket, args.status, args.crash))
     else:
         print(json.dumps(asyncio.run(driver(args.socket))))
 

@@ -1,6 +1,7 @@
 """A read-only NFSv3 + MOUNT v3 server for one directory, written with the server classes
-xdrgen generates from protocols/nfs3_readonly.x (RFC 1813's definitions). Real NFS clients
-can list and read it, e.g. libnfs's tools:
+xdrgen generates from protocols/nfs3_readonly.x (RFC 1813's definitions), as committed in
+generated/ (XDRGEN_UPDATE_GOLDEN=1 python3 -m pytest tests/test_generated.py writes them again).
+Real NFS clients can list and read it, e.g. libnfs's tools:
 
     python3 examples/nfs3_server.py DIR --port 20490 &
     nfs-ls 'nfs://127.0.0.1/export?nfsport=20490&mountport=20490'
@@ -9,7 +10,9 @@ can list and read it, e.g. libnfs's tools:
 ``--register`` registers both programs with the local rpcbind instead (then plain
 ``nfs://127.0.0.1/export`` URLs work). The export is called ``/export``; every path under it
 mounts too. File handles are the file's device and inode; a name that would leave the
-directory (``..`` at the top, a symlink pointing outside) is refused.
+directory (``..`` at the top, a symlink pointing outside) is refused. SIGTERM or SIGINT
+(Ctrl-C) stops it cleanly: it answers the calls already received, unregisters from rpcbind and
+closes. It writes nothing to disk.
 """
 
 from __future__ import annotations
@@ -17,10 +20,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import signal
 import stat
 import struct
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -32,21 +35,9 @@ READ_MAX = 64 * 1024
 TYPES = {stat.S_IFREG: 1, stat.S_IFDIR: 2, stat.S_IFBLK: 3, stat.S_IFCHR: 4, stat.S_IFLNK: 5, stat.S_IFSOCK: 6, stat.S_IFIFO: 7}
 
 
-def load_protocol() -> tuple[Any, Any]:
-    """The modules generated from protocols/nfs3_readonly.x, in a temporary package."""
-    from xdrgen.diagnostics import SourceCache
-    from xdrgen.project import Project, render, write
+# the generated modules, committed in generated/: the checkout's root is the import root
+from generated import nfs3_readonly as nfs3, xdr_rpc  # noqa: E402
 
-    folder = Path(tempfile.mkdtemp(prefix="xdrgen-nfs3-")) / "nfs3gen"
-    write(render(Project([ROOT / "protocols" / "nfs3_readonly.x"], folder), SourceCache()))
-    sys.path.insert(0, str(folder.parent))
-    import nfs3gen.nfs3_readonly as nfs3
-    import nfs3gen.xdr_rpc as rpc
-
-    return nfs3, rpc
-
-
-nfs3, xdr_rpc = load_protocol()
 OK = nfs3.nfsstat3.NFS3_OK
 NO_ATTRIBUTES = nfs3.post_op_attr(False)
 
@@ -236,23 +227,27 @@ async def serve(directory: str, host: str, port: int, register: bool) -> None:
     server = xdr_rpc.OncServer(Mount(tree), Nfs(tree))  # both programs on the same ports
     await server.start(host, port, register=register)
     print(f"serving {tree.root} as {EXPORT} on {host}, ports {server.ports}", flush=True)
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for number in (signal.SIGTERM, signal.SIGINT):  # stop() unregisters: no stale rpcbind entries
+        loop.add_signal_handler(number, stopping.set)
     try:
-        await asyncio.Event().wait()
+        await stopping.wait()
     finally:
         await server.stop()
+    print("stopped", flush=True)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("directory")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=0, help="TCP and UDP port (default: any free one)")
-    parser.add_argument("--register", action="store_true", help="register with the local rpcbind")
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("directory", help="the directory to serve, read-only, as /export")
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=0, help="TCP and UDP port for both programs (default: any free one)")
+    parser.add_argument("--register", action="store_true", help="register both programs with the local rpcbind (unregistered on exit)")
     args = parser.parse_args()
-    try:
-        asyncio.run(serve(args.directory, args.host, args.port, args.register))
-    except KeyboardInterrupt:
-        pass
+    if not os.path.isdir(args.directory):
+        parser.error(f"{args.directory}: not a directory")
+    asyncio.run(serve(args.directory, args.host, args.port, args.register))
 
 
 if __name__ == "__main__":

@@ -44,7 +44,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from paths import CORPUS, CORPUS_MISSING, corpus_present  # noqa: E402,F401  (re-exported for tests)
 
 from xdrgen.compiler import Compiled, compile_file  # noqa: E402
-from xdrgen.generator import RPC_MODULE, RUNTIME_MODULE, companions, generate, runtime_source  # noqa: E402
+from xdrgen.generator import RPC_RUNTIME_MODULES, companions, generate, runtime_source  # noqa: E402
 
 REQUIRE_ALL_VARIABLE = "XDRGEN_REQUIRE_ALL"
 SYSTEM_PROGRAM_DIRS = ("/usr/local/sbin", "/usr/sbin", "/sbin")
@@ -142,7 +142,7 @@ class GeneratedPackage:
         self.dir.mkdir()
         self.sets = 0  # sub-packages made for files that use other files' types
         (self.dir / "__init__.py").write_text("")
-        for runtime in (RUNTIME_MODULE, RPC_MODULE):
+        for runtime in RPC_RUNTIME_MODULES:
             (self.dir / f"{runtime}.py").write_text(runtime_source(runtime))
         if str(root) not in sys.path:
             sys.path.insert(0, str(root))
@@ -159,7 +159,7 @@ class GeneratedPackage:
             folder.mkdir()
             (folder / "__init__.py").write_text("")
             package = f"{self.name}.{package}"
-            for runtime in (RUNTIME_MODULE, RPC_MODULE):
+            for runtime in RPC_RUNTIME_MODULES:
                 (folder / f"{runtime}.py").write_text(runtime_source(runtime))
         for unit in [compiled, *others]:
             name = module_name if unit is compiled else unit.module_name
@@ -182,6 +182,12 @@ class GeneratedPackage:
         path = self.dir / f"{module_name}.x"
         path.write_text(source)
         return self.load(compile_file(path), module_name)
+
+
+def sibling_module(module: ModuleType, name: str) -> ModuleType:
+    """The module ``name`` (``xdr_rpc``, ``rpcsec_gss``) written beside the generated ``module``:
+    the runtime its classes use (each generated package has its own copy)."""
+    return importlib.import_module(f"{module.__package__}.{name}")
 
 
 @pytest.fixture(scope="session")

@@ -76,7 +76,7 @@ def require_root(why: str) -> None:
 class Daemon:
     """A daemon process this test started: stdout and stderr go to ``log_path``; stopped by PID."""
 
-    def __init__(self, name: str, argv: Sequence[str], workdir: Path, *, stdin: int | None = None):
+    def __init__(self, name: str, argv: Sequence[str], workdir: Path, *, stdin: int | None = None, env: dict[str, str] | None = None):
         self.name = name
         self.argv = list(argv)
         self.workdir = workdir
@@ -92,6 +92,7 @@ class Daemon:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
+                env={**os.environ, **env} if env is not None else None,  # added to ours (a realm's KRB5_*)
             )
         self.pid = self.process.pid
 

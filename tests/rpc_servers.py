@@ -5,7 +5,8 @@ to either framing.
 
 Run as a script: ``python rpc_servers.py FRAMING LIMITS_JSON`` prints ``PORT n`` once
 listening and serves until SIGTERM. Procedure 1 echoes its argument bytes; procedure 2 raises
-``ValueError``; procedure 3 sleeps 0.5 s, then echoes.
+``ValueError``; procedure 3 sleeps 0.5 s, then echoes; procedure 4 answers 1 MiB of zeros
+(a small call, a big reply: for clients that never read their replies).
 """
 
 from __future__ import annotations
@@ -48,10 +49,14 @@ async def _slow(context: Any, data: bytes = b"") -> bytes:
     return data
 
 
+async def _big(context: Any, data: bytes = b"") -> bytes:
+    return bytes(1 << 20)
+
+
 async def _serve(framing: str, limits: rpc.ServerLimits) -> None:
     stop = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
-    procedures = {1: _echo, 2: _fail, 3: _slow}
+    procedures = {1: _echo, 2: _fail, 3: _slow, 4: _big}
     server: rpc.Server | rpc.OncServer
     if framing == "libvirt":
         server = rpc.Server(PROGRAM, VERSION, handlers={n: (h, rpc.RAW, rpc.RAW) for n, h in procedures.items()}, limits=limits)

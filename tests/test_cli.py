@@ -39,12 +39,12 @@ def test_dump_model_is_json() -> None:
 def test_writes_modules_runtime_and_package_then_leaves_unchanged_files(tmp_path: Path) -> None:
     first = xdrgen(SEED, ROOT / "tests" / "xdr" / "rfc4506_file.x", "-o", tmp_path / "out")
     assert first.returncode == 0, first.stderr
-    assert b"wrote 6 file(s), 0 unchanged" in first.stderr
+    assert b"wrote 7 file(s), 0 unchanged" in first.stderr
     names = sorted(p.name for p in (tmp_path / "out").iterdir())
-    assert names == ["__init__.py", "lxc_monitor_protocol.py", "lxc_monitor_protocol_rpc.py", "rfc4506_file.py", "xdr_rpc.py", "xdr_runtime.py"]
+    assert names == ["__init__.py", "lxc_monitor_protocol.py", "lxc_monitor_protocol_rpc.py", "rfc4506_file.py", "rpcsec_gss.py", "xdr_rpc.py", "xdr_runtime.py"]
     mtime = (tmp_path / "out" / "lxc_monitor_protocol.py").stat().st_mtime_ns
     second = xdrgen(SEED, ROOT / "tests" / "xdr" / "rfc4506_file.x", "-o", tmp_path / "out")
-    assert b"wrote 0 file(s), 5 unchanged" in second.stderr
+    assert b"wrote 0 file(s), 6 unchanged" in second.stderr
     assert (tmp_path / "out" / "lxc_monitor_protocol.py").stat().st_mtime_ns == mtime
     assert xdrgen(SEED, ROOT / "tests" / "xdr" / "rfc4506_file.x", "-o", tmp_path / "out", "-q").stderr == b""
 
@@ -271,7 +271,7 @@ def test_warning_kinds_can_be_silenced(tmp_path: Path) -> None:
     assert strict.returncode == 0 and b"warning" not in strict.stderr, strict.stderr
     only_alias = xdrgen(sun, "-o", tmp_path / "out", "-Werror=alias", "-q")
     assert only_alias.returncode == 1
-    assert b"[-Walias]" in only_alias.stderr and b"[-Wkeyword]" not in only_alias.stderr
+    assert b"[-Werror=alias]" in only_alias.stderr and b"[-Wkeyword]" not in only_alias.stderr
     assert xdrgen(sun, "-o", tmp_path / "out", "-Werror=keyword", "-Wno-keyword").returncode == 0
     bad = xdrgen(sun, "-Wno-keywords")
     assert bad.returncode == 2 and b"unknown warning 'keywords'; the kinds are keyword, shadow" in _one_error_line(bad.stderr)
@@ -421,3 +421,49 @@ def test_check_reports_a_module_whose_source_is_gone(tmp_path: Path) -> None:
     assert b"0 file(s) out of date, 1 without a source" in result.stderr
     written = xdrgen(cwd=tmp_path)
     assert written.returncode == 0 and b"warning: " in written.stderr and b"gone.py: generated from gone.x" in written.stderr
+
+
+def test_without_o_modules_go_to_one_generated_folder_not_the_current_one(tmp_path: Path) -> None:
+    result = xdrgen(SEED, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["generated"]  # no loose __init__.py
+    assert (tmp_path / "generated" / "lxc_monitor_protocol.py").is_file()
+    assert b"default: generated/" in xdrgen("--help").stdout
+
+
+def test_a_folder_input_compiles_its_x_files_as_one_set(tmp_path: Path) -> None:
+    proto = tmp_path / "proto"
+    proto.mkdir()
+    (proto / "base.x").write_text("typedef int count;\n")
+    (proto / "uses.x").write_text("struct tally { count n; };\n")  # a type of the other file
+    (proto / "notes.txt").write_text("not a .x file\n")
+    result = xdrgen(proto, "-o", tmp_path / "out")
+    assert result.returncode == 0, result.stderr
+    assert {"base.py", "uses.py"} <= {p.name for p in (tmp_path / "out").iterdir()}
+    (tmp_path / "empty" / "sub").mkdir(parents=True)
+    (tmp_path / "empty" / "sub" / "a.x").write_text("typedef int a;\n")
+    empty = xdrgen(tmp_path / "empty", "-o", tmp_path / "out2")
+    assert empty.returncode == 2 and not (tmp_path / "out2").exists()
+    line = _one_error_line(empty.stderr)
+    assert b"a folder with no .x files in it (its subfolders have 1: name them, e.g. " in line
+
+
+def test_check_against_a_missing_or_empty_folder_says_so_in_one_line(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    for folder, state in (("missing", b"no such folder"), ("empty", b"an empty folder")):
+        result = xdrgen(SEED, "-o", tmp_path / folder, "--check")
+        assert result.returncode == 1 and result.stdout == b""
+        assert result.stderr.count(b"\n") == 1 and state in result.stderr, result.stderr
+        assert b"run without --check to write its 5 file(s)" in result.stderr
+    assert not (tmp_path / "missing").exists() and not any((tmp_path / "empty").iterdir())
+
+
+def test_werror_prints_error_not_warning(tmp_path: Path) -> None:
+    sun = tmp_path / "sun.x"
+    sun.write_text("struct msg { int from; };\nenum e { A = 1, B = 1 };\n")
+    one = xdrgen(sun, "-o", tmp_path / "out", "-Werror=keyword")
+    assert one.returncode == 1
+    assert b"error: 'from' is a Python keyword; it is generated as 'from_' [-Werror=keyword]" in one.stderr
+    assert b"warning: 'from'" not in one.stderr and b"warning: " in one.stderr  # the alias stays a warning
+    every = xdrgen(sun, "-o", tmp_path / "out", "-Werror", "-q")
+    assert b"warning:" not in every.stderr and every.stderr.count(b"[-Werror=") == 2

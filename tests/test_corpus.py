@@ -17,7 +17,7 @@ from strategies import Strategies
 
 from xdrgen.compiler import Compiled, Options, compile_file
 from xdrgen.diagnostics import XdrgenError
-from xdrgen.generator import RPC_MODULE, companions, generate, runtime_source
+from xdrgen.generator import GSS_MODULE, RPC_MODULE, companions, generate, runtime_source
 
 FILES = corpus_files()
 CHUNK = 16
@@ -115,7 +115,8 @@ def _write_modules(folder: Path, modules: list[tuple[str, Compiled]]) -> int:
         (folder / "__init__.py").write_text("")
         (folder / "xdr_runtime.py").write_text(runtime_source())
         (folder / f"{RPC_MODULE}.py").write_text(runtime_source(RPC_MODULE))
-        written = 3
+        (folder / f"{GSS_MODULE}.py").write_text(runtime_source(GSS_MODULE))
+        written = 4
     else:
         written = 0
     for name, compiled in modules:

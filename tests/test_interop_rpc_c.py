@@ -7,6 +7,8 @@ procedures below), over TCP and UDP."""
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 import re
 import subprocess
 import sys
@@ -196,15 +198,19 @@ def _gcc(out: Path, sources: list[Path]) -> None:
 @pytest.fixture(scope="module")
 def c_programs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """The C client (rpcgen -N clnt stubs + CLIENT_MAIN) and server (rpcgen -N -m + SERVER_MAIN)."""
-    work = tmp_path_factory.mktemp("rpcgen")
+    return build_c_programs(tmp_path_factory.mktemp("rpcgen"), CLIENT_MAIN, SERVER_MAIN)
+
+
+def build_c_programs(work: Path, client_main: str, server_main: str) -> tuple[Path, Path]:
+    """typed.x through rpcgen -N, built with ``client_main`` and ``server_main`` in ``work``."""
     source = work / "typed.x"
     source.write_text(TYPED_X.read_text())
     _rpcgen(["-N", "-h"], source, work / "typed.h")
     _rpcgen(["-N", "-c"], source, work / "typed_xdr.c")
     _rpcgen(["-N", "-l"], source, work / "typed_clnt.c")
     _rpcgen(["-N", "-m"], source, work / "typed_svc.c")
-    (work / "client_main.c").write_text(CLIENT_MAIN)
-    (work / "server_main.c").write_text(SERVER_MAIN)
+    (work / "client_main.c").write_text(client_main)
+    (work / "server_main.c").write_text(server_main)
     _gcc(work / "client", [work / "client_main.c", work / "typed_clnt.c", work / "typed_xdr.c"])
     _gcc(work / "server", [work / "server_main.c", work / "typed_svc.c", work / "typed_xdr.c"])
     return work / "client", work / "server"
@@ -221,7 +227,7 @@ def test_rpcgen_c_client_calls_every_procedure_of_the_python_server(
 ) -> None:
     client, _ = c_programs
     v1, v2 = servers(typed)
-    rpc = sys.modules[typed.__name__.rsplit(".", 1)[0] + ".xdr_rpc"]
+    rpc = importlib.import_module(typed.__name__.rsplit(".", 1)[0] + ".xdr_rpc")  # never rely on another test having imported it
     with serving(lambda: rpc.OncServer(v1(), v2()), register=True) as server:
         assert rpcbind.getport(PROGRAM, V1, 6 if transport == "tcp" else 17) == server.ports[transport]
         done = subprocess.run([str(client), "127.0.0.1", transport], capture_output=True, text=True, timeout=60)
@@ -229,11 +235,10 @@ def test_rpcgen_c_client_calls_every_procedure_of_the_python_server(
     assert done.stdout == EXPECTED_CLIENT_OUTPUT, done.stderr
 
 
-@pytest.fixture(scope="module")
-def c_server(c_programs: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, int]]:
-    """The rpcgen -N -m server, running on loopback: its ports by transport."""
-    _, server = c_programs
-    daemon = Daemon("typed-c-server", [str(server)], tmp_path_factory.mktemp("c-server"))
+@contextlib.contextmanager
+def running_c_server(server: Path, workdir: Path, env: dict[str, str] | None = None) -> Iterator[dict[str, int]]:
+    """The C server ``server`` (SERVER_MAIN's main) running on loopback: its ports by transport."""
+    daemon = Daemon("typed-c-server", [str(server)], workdir, env=env)
     found: list[re.Match[str]] = []
 
     def listening() -> bool:
@@ -248,9 +253,16 @@ def c_server(c_programs: tuple[Path, Path], tmp_path_factory: pytest.TempPathFac
         daemon.stop()
 
 
+@pytest.fixture(scope="module")
+def c_server(c_programs: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, int]]:
+    """The rpcgen -N -m server, running on loopback: its ports by transport."""
+    with running_c_server(c_programs[1], tmp_path_factory.mktemp("c-server")) as ports:
+        yield ports
+
+
 @pytest.mark.parametrize("udp", [False, True], ids=["tcp", "udp"])
 def test_typed_client_calls_every_procedure_of_the_rpcgen_c_server(c_server: dict[str, int], typed: ModuleType, udp: bool) -> None:
-    rpc = sys.modules[typed.__name__.rsplit(".", 1)[0] + ".xdr_rpc"]
+    rpc = importlib.import_module(typed.__name__.rsplit(".", 1)[0] + ".xdr_rpc")  # never rely on another test having imported it
     port = c_server["udp" if udp else "tcp"]
     with typed.TYPED_V1_Client("127.0.0.1", port, udp=udp, timeout=10) as client:
         call_every_procedure(client, typed)

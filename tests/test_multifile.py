@@ -184,7 +184,7 @@ def test_an_undefined_name_names_the_file_beside_that_defines_it(tmp_path: Path)
     _, shapes = write(tmp_path, base=BASE, shapes=SHAPES)
     result = xdrgen(shapes, "-o", tmp_path / "out")
     assert result.returncode == 1
-    assert b"shapes.x:1:16: error: 'Point' is not defined; base.x beside it defines it (pass that file too)" in result.stderr
+    assert b"shapes.x:1:16: error: undefined type 'Point'; base.x beside it defines it: pass that file too" in result.stderr
     (alone,) = write(tmp_path / "alone", alone="typedef uint32 n;\n")
     lone = xdrgen(alone, "-o", tmp_path / "out").stderr
     assert b"undefined type 'uint32'" in lone and b"beside it" not in lone

@@ -101,4 +101,4 @@ def test_readme_apt_line_and_ci_install_the_same_packages() -> None:
     listed = re.search(r"^PACKAGES=\(([^)]*)\)", ci, re.M)
     assert listed is not None
     assert sorted(apt_lines[0].split()) == sorted(listed.group(1).split())
-    assert "pkg-config" in listed.group(1).split() and "XDRGEN_REQUIRE_ALL=1" in ci and "'.[test,fuzz,interop]'" in ci
+    assert "pkg-config" in listed.group(1).split() and "XDRGEN_REQUIRE_ALL=1" in ci and "'.[test,fuzz,interop,gss]'" in ci

@@ -534,7 +534,7 @@ def test_mypy_strict_on_the_generated_modules_and_their_use(tmp_path: Path) -> N
     (package / "__init__.py").write_text("")
     from xdrgen.generator import runtime_source
 
-    for runtime in ("xdr_runtime", "xdr_rpc"):
+    for runtime in ("xdr_runtime", "xdr_rpc", "rpcsec_gss"):
         (package / f"{runtime}.py").write_text(runtime_source(runtime))
     sources = [
         (corpus_module("remote_protocol.x"), "remote_protocol", None),

@@ -4,12 +4,14 @@ generated from the corpus's libnfs/portmap.x (portmapper version 2)."""
 from __future__ import annotations
 
 import asyncio
+import os
+import struct
 import subprocess
 from types import ModuleType
 from typing import Any
 
 import pytest
-from conftest import program, requires, requires_corpus
+from conftest import program, require, requires, requires_corpus
 from corpus_options import CORPUS
 from peers import rpcbind  # noqa: F401  (a fixture: the rpcbind on port 111, reused or started)
 
@@ -105,3 +107,38 @@ def test_udp_and_asyncio_clients_and_error_states(rpcbind: None, pmap: ModuleTyp
         await wrong_version.close()
 
     asyncio.run(asyncio.wait_for(scenario(), 30))
+
+
+def owners(program: int) -> list[str]:
+    """The owner column of ``rpcinfo``'s (rpcbind v4 DUMP) rows of ``program``."""
+    out = subprocess.run([RPCINFO], capture_output=True, text=True, check=True).stdout
+    return [line.split()[-1] for line in out.splitlines()[1:] if line.split() and line.split()[0] == str(program)]
+
+
+def test_registration_goes_through_the_local_socket_and_other_users_cannot_unset_it(rpcbind: None, rpc: Any) -> None:
+    """libtirpc daemons register over rpcbind's local socket, which records their uid; ours
+    registered over TCP, as owner "unknown", and anybody removed them with one UNSET."""
+    require(os.path.exists(rpc.RPCBIND_SOCKET), f"needs rpcbind's local socket {rpc.RPCBIND_SOCKET}")
+    require(os.geteuid() == 0, "needs root, to run rpcinfo as user nobody")
+    program = FAKE_PROGRAM + 1
+
+    async def scenario() -> None:
+        server = rpc.OncServer()
+        server.add(program, 1, {1: (rpc.RAW, rpc.RAW, lambda context, data: data)})
+        await server.start(register=True)
+        try:
+            assert owners(program) == ["superuser", "superuser"]  # tcp and udp, owned by uid 0
+            for version, procedure, arguments in (
+                (2, 2, struct.pack(">IIII", program, 1, 0, 0)),  # PMAPPROC_UNSET
+                (4, 2, struct.pack(">II", program, 1) + b"\0" * 12),  # RPCBPROC_UNSET, any netid
+            ):
+                with rpc.BlockingOncClient("127.0.0.1", 111, 100000, version, timeout=5) as stranger:
+                    assert stranger.call(procedure, arguments) == b"\0\0\0\0"  # refused over TCP
+            nobody = subprocess.run([RPCINFO, "-d", str(program), "1"], user="nobody", capture_output=True, text=True)
+            assert nobody.returncode != 0, nobody.stdout  # refused over the local socket
+            assert owners(program) == ["superuser", "superuser"]
+        finally:
+            await server.stop()
+        assert owners(program) == []  # the owner may unset them
+
+    asyncio.run(asyncio.wait_for(scenario(), 60))

@@ -7,6 +7,7 @@ timeout, junk datagrams, results with bytes after them (rpc.rstatd) and streamed
 from __future__ import annotations
 
 import asyncio
+import importlib
 import socket
 import struct
 import subprocess
@@ -449,6 +450,48 @@ def test_rstatd_style_trailing_bytes_and_ypserv_style_streams(generated_package:
     assert size == len(rstat_reply) - 4
 
 
+@requires_corpus
+def test_a_typed_server_streams_several_results_over_a_unix_socket(generated_package: Any, tmp_path: Any) -> None:
+    """ypserv's YPPROC_ALL from a typed server: the method returns ``Results`` (ypresp_all
+    values until more = FALSE), with no raw bytes; served and called over a UNIX socket by
+    both typed clients, the caller's transport being "unix"."""
+    yp = corpus_module(generated_package, "rpcsvc/yp.x", "rpcsvc_yp")
+    runtime = importlib.import_module(f"{generated_package.name}.xdr_rpc")
+    entries = [yp.ypresp_all(True, yp.ypresp_key_val(yp.ypstat.YP_TRUE, f"v{n}".encode(), f"k{n}".encode())) for n in range(3)]
+    everything = [*entries, yp.ypresp_all(False)]
+    transports: list[str] = []
+
+    class Yp(yp.YPVERS_Server):  # type: ignore[misc,name-defined]
+        def ypproc_domain(self, domain: str) -> bool:
+            transports.append(self.call.transport)
+            return domain == "dom"
+
+        def ypproc_all(self, request: Any) -> Any:
+            assert request.map == "hosts.byname"
+            return runtime.Results(iter(everything))
+
+    path = str(tmp_path / "yp.sock")
+    request = yp.ypreq_nokey("dom", "hosts.byname")
+
+    async def scenario() -> None:
+        server = Yp()
+        await server.start(tcp=False, udp=False, unix=path)
+        client = await yp.YPVERS_AsyncClient.connect(path, unix=True, timeout=10)
+        assert await client.ypproc_domain("dom") is True
+        assert [value async for value in client.stream("YPPROC_ALL", request)] == everything
+        with pytest.raises(runtime.StreamedReply):
+            await client.ypproc_all(request)
+        await client.close()
+        blocking = await asyncio.to_thread(yp.YPVERS_Client, path, unix=True, timeout=10)
+        assert await asyncio.to_thread(lambda: list(blocking.stream("YPPROC_ALL", request))) == everything
+        assert await asyncio.to_thread(blocking.ypproc_domain, "other") is False
+        blocking.close()
+        await server.stop()
+
+    run(scenario())
+    assert transports == ["unix", "unix"]
+
+
 def test_udp_garbage_and_oversized_datagrams_are_dropped(proto: ModuleType) -> None:
     thread = ServerThread(lambda: make_server(proto, limits=rpc.ServerLimits(max_datagram=1024)))
     try:
@@ -465,3 +508,151 @@ def test_udp_garbage_and_oversized_datagrams_are_dropped(proto: ModuleType) -> N
         assert thread.server.errors.counts["bad message"] == 4
     finally:
         thread.stop()
+
+
+def sized_server(**limits: Any) -> rpc.OncServer:
+    """Procedure 1 answers as many zero bytes as its 4-byte argument says."""
+    server = rpc.OncServer(limits=rpc.ServerLimits(**limits))
+    server.add(PROGRAM, 1, {1: (rpc.RAW, rpc.RAW, lambda context, data: bytes(int.from_bytes(data, "big")))})
+    return server
+
+
+def test_udp_replies_over_the_cap_are_answered_system_err() -> None:
+    """A 44-byte call got a 65,424-byte reply (1,487x) and one too big for a datagram was
+    dropped, the caller waiting for its timeout. Above max_udp_reply (libtirpc's 8,800
+    bytes) the reply is SYSTEM_ERR, as rpcgen's servers send when it does not fit."""
+    thread = ServerThread(sized_server)
+    try:
+        port = thread.server.ports["udp"]
+        with rpc.BlockingOncClient("127.0.0.1", port, PROGRAM, 1, udp=True, timeout=5) as client:
+            assert client.call(1, struct.pack(">I", 8800 - 24)) == bytes(8800 - 24)  # the largest that fits
+            for size in (8800 - 23, 65424, 70000):
+                began = time.monotonic()
+                with pytest.raises(rpc.AcceptError) as error:
+                    client.call(1, struct.pack(">I", size))
+                assert error.value.state == rpc.SYSTEM_ERR
+                assert time.monotonic() - began < 1
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:  # the amplification, measured
+            call = rpc.call_message(9, PROGRAM, 1, 1, struct.pack(">I", 1 << 20))
+            sock.sendto(call, ("127.0.0.1", port))
+            sock.settimeout(5)
+            assert len(sock.recv(65536)) / len(call) <= 8800 / 44
+        assert thread.server.errors.counts["reply too big"] == 4
+    finally:
+        thread.stop()
+    thread = ServerThread(lambda: sized_server(max_udp_reply=65507))
+    try:
+        with rpc.BlockingOncClient("127.0.0.1", thread.server.ports["udp"], PROGRAM, 1, udp=True, timeout=5) as client:
+            assert client.call(1, struct.pack(">I", 60000)) == bytes(60000)
+    finally:
+        thread.stop()
+
+
+# ---- every wait of the clients is bounded by its timeout ----------------------------------------
+
+SLACK = 0.5  # what "within T" allows beyond T on a loaded 2-core box
+
+
+def test_replies_with_other_xids_do_not_hold_the_blocking_client_past_its_timeout() -> None:
+    """The skip loop never looked at the deadline: with a 2 s timeout the call returned after
+    32 s, when the server stopped sending replies to other xids."""
+
+    def script(n: int, sock: socket.socket) -> None:
+        xid = read_call(sock)
+        began, k = time.monotonic(), 0
+        try:
+            while time.monotonic() - began < 5:  # 5 s of replies to somebody else, back to back
+                k += 1
+                sock.sendall(rpc.record(reply(xid + k, b"")))
+        except OSError:
+            pass
+
+    port, thread = fake_tcp_peer(script)
+    client = rpc.BlockingOncClient("127.0.0.1", port, PROGRAM, 1, timeout=1.0)
+    began = time.monotonic()
+    with pytest.raises(rpc.CallTimeout):
+        client.call(1)
+    assert time.monotonic() - began < 1.0 + SLACK
+    assert client.counters.unknown_replies >= 5
+    client.close()
+
+
+def silent_listener() -> tuple[socket.socket, list[socket.socket]]:
+    """A server that accepts connections and never reads: what they send piles up."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    accepted: list[socket.socket] = []
+
+    def accept() -> None:
+        try:
+            while True:
+                sock, _ = listener.accept()
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+                accepted.append(sock)
+        except OSError:
+            pass
+
+    threading.Thread(target=accept, daemon=True).start()
+    return listener, accepted
+
+
+def full_backlog() -> tuple[socket.socket, list[socket.socket]]:
+    """A listening socket whose backlog is full: a connect to it waits (its SYN is dropped)."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(0)
+    fillers: list[socket.socket] = []
+    for _ in range(8):
+        sock = socket.socket()
+        sock.setblocking(False)
+        sock.connect_ex(listener.getsockname())
+        fillers.append(sock)
+    time.sleep(0.2)
+    return listener, fillers
+
+
+def test_a_server_that_stops_reading_does_not_hold_the_asyncio_client() -> None:
+    """A 16 MiB call to a server that reads nothing blocked for more than 25 s, and close()
+    hung: the send is bounded by the call's timeout, close() by its own."""
+    listener, accepted = silent_listener()
+
+    async def scenario() -> None:
+        client = await rpc.OncClient.connect("127.0.0.1", listener.getsockname()[1], PROGRAM, 1, max_size=1 << 20)
+        began = time.monotonic()
+        with pytest.raises(rpc.CallTimeout):
+            await client.call(1, bytes(16 << 20), timeout=1.0)
+        assert time.monotonic() - began < 1.0 + SLACK
+        began = time.monotonic()
+        with pytest.raises(rpc.RpcError):  # the connection was given up: the call is not sent
+            await client.call(1, b"", timeout=1.0)
+        await client.close()
+        assert time.monotonic() - began < 2.0 + SLACK
+
+    try:
+        asyncio.run(asyncio.wait_for(scenario(), 30))
+    finally:
+        listener.close()
+        for sock in accepted:
+            sock.close()
+
+
+def test_connects_are_bounded_by_their_timeout() -> None:
+    """Blocking and asyncio clients and both rpcbind lookups, against a peer whose backlog
+    is full (the SYN goes unanswered): none had a connect timeout but the blocking client."""
+    listener, fillers = full_backlog()
+    port = listener.getsockname()[1]
+
+    def within(seconds: float, call: Any) -> None:
+        began = time.monotonic()
+        with pytest.raises(rpc.ConnectFailed):
+            call()
+        assert time.monotonic() - began < seconds + SLACK
+
+    try:
+        within(1.0, lambda: rpc.BlockingOncClient("127.0.0.1", port, PROGRAM, 1, timeout=1.0))
+        within(1.0, lambda: rpc.lookup_port("127.0.0.1", PROGRAM, 1, timeout=1.0, rpcbind_port=port))
+        within(1.0, lambda: asyncio.run(rpc.OncClient.connect("127.0.0.1", port, PROGRAM, 1, timeout=1.0)))
+        within(1.0, lambda: asyncio.run(rpc.lookup_port_async("127.0.0.1", PROGRAM, 1, timeout=1.0, rpcbind_port=port)))
+    finally:
+        listener.close()
+        for sock in fillers:
+            sock.close()

@@ -7,6 +7,7 @@ registered server."""
 from __future__ import annotations
 
 import asyncio
+import importlib
 import os
 import subprocess
 import sys
@@ -142,12 +143,12 @@ def test_method_names_clashing_with_a_type_an_attribute_or_a_keyword_get_an_unde
     )
     compiled = compile_file(source)
     warned = [d.message for d in compiled.reporter.warnings]
-    for procedure, method in [("SM_STAT", "sm_stat_"), ("START", "start_"), ("CLOSE", "close_"), ("IMPORT", "import_"), ("CALL", "call_"), ("_XDR_CALL", "_xdr_call_")]:
+    for procedure, method in [("SM_STAT", "sm_stat_"), ("START", "start_"), ("CLOSE", "close_"), ("IMPORT", "import_"), ("CALL", "call_"), ("_XDR_CALL", "xdr_xdr_call")]:
         assert any(f"procedure '{procedure}'" in w and f"'{method}'" in w for w in warned), (procedure, warned)
     assert not any("'PLAIN'" in w for w in warned)
     m = generated_package.load(compiled, "clash")
     for cls in (m.CLASH_V1_Client, m.CLASH_V1_AsyncClient, m.CLASH_V1_Server):
-        for method in ("sm_stat_", "start_", "close_", "import_", "call_", "plain", "_xdr_call_"):
+        for method in ("sm_stat_", "start_", "close_", "import_", "call_", "plain", "xdr_xdr_call"):
             assert callable(getattr(cls, method)), (cls, method)
     assert m.CLASH_V1_Server.start is not m.CLASH_V1_Server.start_  # the runtime's start stays
     assert naming.rpc_method_name("TYPED_ECHO", set()) == ("typed_echo", None)
@@ -193,7 +194,7 @@ def test_cli_writes_the_rpc_sibling_beside_the_module(tmp_path: Path) -> None:
     out = tmp_path / "out"
     done = subprocess.run([sys.executable, "-m", "xdrgen", str(TYPED_X), "-o", str(out), "-q"], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
-    assert sorted(p.name for p in out.glob("*.py")) == ["__init__.py", "typed.py", "typed_rpc.py", "xdr_rpc.py", "xdr_runtime.py"]
+    assert sorted(p.name for p in out.glob("*.py")) == ["__init__.py", "rpcsec_gss.py", "typed.py", "typed_rpc.py", "xdr_rpc.py", "xdr_runtime.py"]
     assert "class TYPED_V1_Server(_rpc.ProgramServer):" in (out / "typed_rpc.py").read_text()
     # a second input that would write the same sibling is refused, not overwritten
     (tmp_path / "typed_rpc.x").write_text("const X = 1;\n")
@@ -272,7 +273,7 @@ def test_rpcinfo_lists_pings_and_forgets_a_registered_server(typed: ModuleType, 
         return {(int(f[1]), f[2]) for f in (line.split() for line in table.splitlines()[1:]) if len(f) >= 4 and f[0] == str(PROGRAM)}
 
     v1, v2 = servers(typed)
-    rpc = sys.modules[typed.__name__.rsplit(".", 1)[0] + ".xdr_rpc"]
+    rpc = importlib.import_module(typed.__name__.rsplit(".", 1)[0] + ".xdr_rpc")
     with serving(lambda: rpc.OncServer(v1(), v2()), register=True) as server:
         assert listed() == {(V1, "tcp"), (V1, "udp"), (V2, "tcp"), (V2, "udp")}
         table = subprocess.run([RPCINFO, "-p", "127.0.0.1"], capture_output=True, text=True, timeout=30).stdout

@@ -10,14 +10,12 @@ import dataclasses
 import difflib
 import functools
 import keyword
-import re
 import sys
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Collection, Callable, Iterator, Sequence
+from typing import Callable, Collection, Iterator, Sequence
 
 from . import model as M
-from . import naming
+from . import hints, naming
 from . import xdr_ast as A
 from .diagnostics import Reporter, note
 
@@ -225,15 +223,16 @@ class _Checker:
     def undefined(self, name: str, location: A.Location, kind: str, candidates: list[str]) -> None:
         message = f"undefined {kind} '{name}'"
         close = difflib.get_close_matches(name, candidates, n=1, cutoff=0.75)
-        beside = _file_beside_defining(name, location.file if location else None)
-        if beside is not None:
-            message = f"'{name}' is not defined; {beside.name} beside it defines it (pass that file too)"
+        # the one next step that works, if known (hints.py): --rpc-defs, the file's % lines, a file beside
+        hint = hints.undefined_hint(name, kind, location.file if location else None)
+        if kind == "type" and name in self.symbols:
+            message = f"'{name}' is a {self.symbols[name].kind}, not a type"
+        elif hint is not None:
+            message += hint
         elif close:
             message += f"; did you mean '{close[0]}'?"
-        elif kind == "type" and name in self.symbols:
-            message = f"'{name}' is a {self.symbols[name].kind}, not a type"
         else:
-            message += " (names from C headers can be given with -D NAME=VALUE)"
+            message += hints.generic_hint(kind)
         self.report.error(location, message)
 
     def py(self, name: str, location: A.Location | None, position: str = naming.MODULE, taken: Collection[str] | None = None, owner: str = "") -> str:
@@ -756,36 +755,6 @@ def _type_refs(node: object) -> set[str]:
         elif dataclasses.is_dataclass(item) and not isinstance(item, (type, A.Location, A.Include)):
             pending.extend(getattr(item, f.name) for f in dataclasses.fields(item))
     return found
-
-
-def _file_beside_defining(name: str, file: str | None) -> Path | None:
-    """Another .x file in the folder of ``file`` that defines ``name``, if one does: the user
-    probably meant to pass it too."""
-    if not file or not name.isidentifier():
-        return None
-    pattern = re.compile(
-        rf"(?:\b(?:struct|union|enum)\s+{name}\s*(?:switch|\{{)|\btypedef\b[^;{{}}]*\b{name}\s*[\[<;]"
-        rf"|\bconst\s+{name}\s*=|#\s*define\s+{name}\b|[{{,]\s*{name}\s*(?:=[^=]|,|\}}))"
-    )
-    itself = Path(file).resolve()
-    try:
-        stamps = tuple((path, path.stat().st_mtime_ns) for path in sorted(itself.parent.glob("*.x")) if path != itself)
-    except OSError:
-        return None
-    return next((path for path, text in _texts(stamps) if pattern.search(text)), None)
-
-
-@functools.lru_cache(maxsize=16)
-def _texts(stamps: tuple[tuple[Path, int], ...]) -> tuple[tuple[Path, str], ...]:
-    """The text of each file (read once while the files stay as they are, however many names
-    are missing)."""
-    found = []
-    for path, _ in stamps:
-        try:
-            found.append((path, path.read_text(encoding="utf-8", errors="replace")))
-        except OSError:
-            continue
-    return tuple(found)
 
 
 def _direct_names(definition: M.TypeDefinition) -> Iterator[str]:

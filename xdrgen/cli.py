@@ -7,6 +7,7 @@ import difflib
 import json
 import os
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -16,7 +17,7 @@ from .compiler import compile_set
 from .diagnostics import Reporter, SourceCache, XdrgenError, format_diagnostic
 from .dump import to_data
 from .generator import module_name_for
-from .options import OptionError, WarningPolicy, add_common_options, regenerate_command, source_options
+from .options import DEFAULT_OUTPUT, RUNTIMES, OptionError, WarningPolicy, add_common_options, regenerate_command, source_options
 from .project import Project, find_pyproject, load_config, orphans, render, stale, write
 
 SUBCOMMANDS = ("decode", "encode", "help")
@@ -25,7 +26,8 @@ USAGE = "xdrgen [options] [FILE.x ...]  |  xdrgen {decode,encode} [options] [FIL
 
 EXAMPLES = """\
 examples:
-  xdrgen protocols/lxc_monitor_protocol.x -o generated/
+  xdrgen protocols/lxc_monitor_protocol.x      # writes generated/ (the default -o)
+  xdrgen protocols/ -o generated/             # a folder: all its .x files, compiled as one set
   xdrgen nfs_prot.x mount.x -o nfs/ -I include/
   xdrgen remote_protocol.x -D VIR_UUID_BUFLEN=16 -o out/
   xdrgen protocol.x -o generated/ --check     # exit 1 and show a diff if out of date
@@ -46,10 +48,16 @@ def _parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
         allow_abbrev=False,  # split_command must know every option that takes a value
     )
-    p.add_argument("inputs", nargs="*", metavar="FILE.x", help=".x files to compile (default: [tool.xdrgen] inputs of pyproject.toml)")
-    p.add_argument("-o", "--output", metavar="DIR", help="folder for the generated modules (default: .)")
+    p.add_argument("inputs", nargs="*", metavar="FILE.x", help=".x files, or folders whose .x files are compiled as one set (default: [tool.xdrgen] inputs of pyproject.toml)")
+    p.add_argument("-o", "--output", metavar="DIR", help=f"folder for the generated modules, made if missing (default: {DEFAULT_OUTPUT}/, or [tool.xdrgen]'s output)")
     add_common_options(p)
     p.add_argument("--rpc", action="store_true", help="write xdr_rpc.py even if no input declares a program")
+    p.add_argument(
+        "--runtime",
+        choices=RUNTIMES,
+        help="where the modules import the runtime from: beside (xdr_runtime.py and xdr_rpc.py written into the output folder; "
+        "the default) or installed (the xdrgen-runtime distribution, shared by every generated package)",
+    )
     p.add_argument("--stdout", action="store_true", help="print the module of the one input instead of writing files")
     p.add_argument("--check", action="store_true", help="write nothing; exit 1 and print a diff if any output would change")
     p.add_argument("--dump-ast", action="store_true", help="print the syntax tree as JSON and stop")
@@ -138,10 +146,11 @@ def project_root(path: Path) -> Path:
 def _project(args: argparse.Namespace) -> Project | None:
     if args.inputs:
         return Project(
-            [Path(p) for p in args.inputs],
-            Path(args.output or "."),
+            expand_folders([Path(p) for p in args.inputs]),
+            Path(args.output or DEFAULT_OUTPUT),
             source_options(args),
             rpc=args.rpc,
+            runtime=args.runtime or RUNTIMES[0],
             regenerate=lambda path: f"regenerate with `{regenerate_command([Path(p) for p in args.inputs], args, project_root(path))}`",
         )
     pyproject = find_pyproject(Path.cwd())
@@ -158,7 +167,25 @@ def _project(args: argparse.Namespace) -> Project | None:
         rpc=args.rpc or project.rpc,
         regenerate=lambda path: f"regenerate with `{command}` ([tool.xdrgen] of pyproject.toml)",
         conventions=project.conventions,
+        runtime=args.runtime or project.runtime,
     )
+
+
+def expand_folders(inputs: list[Path]) -> list[Path]:
+    """Inputs with each folder replaced by the ``.x`` files directly in it, sorted: a folder
+    is one set of files that may use each other's types."""
+    expanded: list[Path] = []
+    for path in inputs:
+        if not path.is_dir():
+            expanded.append(path)
+            continue
+        found = sorted(path.glob("*.x"))
+        if not found:
+            nested = sorted(path.glob("*/**/*.x"))
+            hint = f" (its subfolders have {len(nested)}: name them, e.g. {nested[0].parent})" if nested else ""
+            raise OptionError(f"{path}: a folder with no .x files in it{hint}")
+        expanded.extend(found)
+    return expanded
 
 
 def _relative(path: Path) -> str:
@@ -194,7 +221,9 @@ def _run(args: argparse.Namespace, sources: SourceCache) -> int:
     shown = [w for w in warnings.diagnostics if policy.shown(w.category)]
     failing = [w for w in shown if policy.fails(w.category)]
     for warning in shown:
-        if not args.quiet or warning in failing:
+        if warning in failing:  # as gcc: an error, marked with the option that made it one
+            print(format_diagnostic(replace(warning, severity="error", category=f"error={warning.category}" if warning.category else "error"), sources), file=sys.stderr)
+        elif not args.quiet:
             print(format_diagnostic(warning, sources), file=sys.stderr)
     if failing:
         print(f"xdrgen: error: {len(failing)} warning(s) treated as errors (-Werror)", file=sys.stderr)
@@ -204,7 +233,7 @@ def _run(args: argparse.Namespace, sources: SourceCache) -> int:
         sys.stdout.flush()
         return 0
     gone = orphans(project, outputs)
-    return _check(outputs, gone, args.quiet) if args.check else _write(outputs, gone, args.quiet)
+    return _check(project.output, outputs, gone, args.quiet) if args.check else _write(outputs, gone, args.quiet)
 
 
 def _dump(project: Project, sources: SourceCache, *, model: bool) -> int:
@@ -231,7 +260,12 @@ def _orphan_message(module: Path, source: str) -> str:
     return f"xdrgen: {module}: generated from {source}, which is not an input any more (delete the module, or restore {source})"
 
 
-def _check(outputs: dict[Path, str], gone: list[tuple[Path, str]], quiet: bool) -> int:
+def _check(output: Path, outputs: dict[Path, str], gone: list[tuple[Path, str]], quiet: bool) -> int:
+    if not any(path.is_file() for path in outputs if path.name != "__init__.py"):
+        # nothing generated there yet: a diff of every line of every module helps nobody
+        state = "no such folder" if not output.exists() else "not a folder" if not output.is_dir() else "an empty folder" if not any(output.iterdir()) else "none of its files are there yet"
+        print(f"xdrgen: {output}: {state}; run without --check to write its {len(outputs)} file(s)", file=sys.stderr)
+        return 1
     changed = stale(outputs)
     for path in changed:
         old = path.read_text(encoding="utf-8") if path.is_file() else ""

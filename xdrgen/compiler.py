@@ -4,6 +4,7 @@ leaves undefined come from the others (see ``checker.check_set``)."""
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from dataclasses import dataclass, field
 from importlib import resources
@@ -15,8 +16,8 @@ from . import naming
 from . import xdr_ast as A
 from .checker import Unit, check_set
 from .diagnostics import Diagnostic, Reporter, SourceCache, XdrgenError
-from .options import Options
-from .parser import parse_file
+from .options import Options, typedef_text
+from .parser import parse_file, parse_text
 
 __all__ = ["Compiled", "Options", "RPC_DEFS", "compile_file", "compile_set"]
 
@@ -70,8 +71,10 @@ def compile_set(paths: Sequence[str | Path], options: Options | None = None, sou
         parse_file, include_dirs=options.include_dirs, defines=options.defines, target=options.target, sources=sources, include_roots=roots
     )
     pending: list[A.Include] = []
-    for path in paths:
+    for index, path in enumerate(paths):
         spec = parse(path, pre_includes=options.pre_includes)
+        if index == 0 and options.defined_types:
+            spec = _with_defined_types(spec, options.defined_types, sources)
         if add(spec, True):
             pending += spec.includes()
     while pending:
@@ -96,6 +99,18 @@ def compile_set(paths: Sequence[str | Path], options: Options | None = None, sou
     return compiled
 
 
+def _with_defined_types(spec: A.Specification, types: dict[str, str], sources: SourceCache) -> A.Specification:
+    """``spec`` with a typedef for each ``--define-type`` first. Each is parsed as a file of its
+    own name (``<--define-type gss_OID=opaque<>>``), so a bad type is an error that quotes it."""
+    first: list[A.Item] = []
+    for name, xdr_type in types.items():
+        file = f"<--define-type {name}={xdr_type}>"
+        text = typedef_text(name, xdr_type) + "\n"
+        sources.add(file, text)
+        first += parse_text(text, file).items
+    return dataclasses.replace(spec, items=tuple(first) + spec.items)
+
+
 def _imported_modules(module: M.Module) -> list[M.Module]:
     return [owner for _, owner in module.foreign.values()] + module.includes
 
@@ -103,20 +118,19 @@ def _imported_modules(module: M.Module) -> list[M.Module]:
 def _name_modules(compiled: list[Compiled]) -> None:
     """Each file's module name: its stem made an identifier, renamed by the naming rule where it
     would be a keyword, a dunder, or a module the generated code imports (``logging.x`` ->
-    ``logging_``, with a warning). Two files of one name are an error; a module's name is never
-    another's RPC sibling (``<module>_rpc``)."""
+    ``logging_``, with a warning). Two files of one name are an error (a module named like
+    another's RPC sibling, ``<module>_rpc``, is one where that sibling is written: project.py)."""
     taken: dict[str, Path] = {}
     problems = []
     for c in compiled:
         name = naming.module_name_for(c.path)
         plain = naming.identifier_for(c.path)
-        if name in taken or naming.rpc_module_for(name) in taken:
-            problems.append(Diagnostic("error", f"{c.path} and {taken.get(name) or taken[naming.rpc_module_for(name)]} would both be module {name}; rename one of them", None))
+        if name in taken:
+            problems.append(Diagnostic("error", f"{c.path} and {taken[name]} would both be module {name}; rename one of them", None))
         elif name != plain:
             why = naming.clash(plain, naming.MODULE_FILE)
             c.reporter.warning(A.Location(c.specification.file, 1, 1), f"the module of this file would be called '{plain}', which {why}; it is written as '{name}.py'", "shadow")
         taken.setdefault(name, c.path)
-        taken.setdefault(naming.rpc_module_for(name), c.path)
         c.model.name = name
     if problems:
         raise XdrgenError(problems)

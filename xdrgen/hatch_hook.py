@@ -11,12 +11,18 @@ In the user's pyproject.toml::
 
 Generated files are written into the source tree (so editable installs see them too) and
 declared as build artifacts, so they are packed even when .gitignore excludes them.
+
+The hook says what it generated in one line per set of files. pip shows a build backend's
+output only with ``-v`` (``python -m build`` always shows it), so when the output is captured
+the line also goes to the controlling terminal, if there is one.
 """
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, Iterable
 
 from hatchling.builders.hooks.plugin.interface import BuildHookInterface
 from hatchling.plugin import hookimpl
@@ -50,9 +56,31 @@ class XdrgenBuildHook(BuildHookInterface):  # type: ignore[type-arg]
             text = "\n".join(format_diagnostic(d, sources) for d in error.diagnostics)
             raise RuntimeError(f"xdrgen could not generate the XDR modules:\n{text}") from None
         written, unchanged = write(outputs)
-        self.app.display_info(f"xdrgen: wrote {written} file(s), {unchanged} unchanged")
+        announce(summary(project.inputs, project.output, written, unchanged, Path(self.root)), self.app.display_info)
         for path in outputs:
             build_data["artifacts"].append(path.relative_to(self.root).as_posix())
+
+
+def summary(inputs: Iterable[Path], output: Path, written: int, unchanged: int, root: Path) -> str:
+    """One line for a set of generated files: its sources, its folder, what changed."""
+    names = ", ".join(_relative(path, root) for path in inputs)
+    return f"xdrgen: {names} -> {_relative(output, root)}/: wrote {written} file(s), {unchanged} unchanged"
+
+
+def announce(line: str, display: Callable[[str], None], terminal: str = "/dev/tty") -> None:
+    """Show ``line`` through hatchling, and on the terminal when stderr is captured (pip)."""
+    display(line)
+    if sys.stderr.isatty():
+        return
+    try:
+        with open(terminal, "w", encoding="utf-8") as tty:
+            tty.write(line + "\n")
+    except OSError:  # no controlling terminal (CI, a daemon): the captured line is all there is
+        pass
+
+
+def _relative(path: Path, root: Path) -> str:
+    return Path(os.path.relpath(path.absolute(), root.absolute())).as_posix()
 
 
 @hookimpl

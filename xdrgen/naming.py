@@ -17,6 +17,7 @@ from typing import Collection
 
 RUNTIME_MODULE = "xdr_runtime"  # the codecs' helpers, written beside the generated modules
 RPC_MODULE = "xdr_rpc"  # RPC framing, clients and servers, written beside them when needed
+GSS_MODULE = "rpcsec_gss"  # RPCSEC_GSS for xdr_rpc's clients and servers, written beside xdr_rpc
 RUNTIME_ALIAS = "_rt"  # how a generated module refers to its runtime
 
 
@@ -44,7 +45,7 @@ IMPORTED_NAMES = frozenset({"enum", "TYPE_CHECKING", "Any", "Awaitable", "ClassV
     alias for alias, _ in RT.bindings()
 )
 RPC_NAMES_TABLE = "_RPC_NAMES"  # the names the module hands over to its RPC sibling on first use
-API_NAMES = frozenset({"XdrError", "CODECS", "codec", "encode", "decode", "_SHAPES", "__getattr__", RPC_NAMES_TABLE})
+API_NAMES = frozenset({"XdrError", "CODECS", "codec", "encode", "decode", "_SHAPES", "_FUNCTIONS", "__getattr__", RPC_NAMES_TABLE})
 # Builtins that generated functions call or name in annotations: a definition of the same name
 # would replace them for the whole module.
 BUILTINS_USED = frozenset(
@@ -71,7 +72,7 @@ CLASS_NAMES = frozenset({"to_xdr", "from_xdr", "int", "float", "bool", "bytes", 
 CLASS_PRIVATE_PREFIX = "_xdr_"  # attributes of the runtime's Record classes
 
 # Module names the output folder already uses, or that the generated code imports.
-RESERVED_MODULE_NAMES = frozenset({RUNTIME_MODULE, RPC_MODULE, "enum", "typing", "dataclasses", "struct", "operator", "asyncio", "socket"})
+RESERVED_MODULE_NAMES = frozenset({RUNTIME_MODULE, RPC_MODULE, GSS_MODULE, "enum", "typing", "dataclasses", "struct", "operator", "asyncio", "socket"})
 # The standard library's modules that a generated module, its RPC sibling and the runtime import,
 # with what those import in turn (Python 3.11-3.13): a file called ``logging.x`` written as
 # ``logging.py`` into a folder on sys.path would replace the real one for the whole program.

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +21,13 @@ from .conventions import Convention, ConventionError, read_convention
 from .preprocess import RPC_TARGETS
 
 TARGETS = {t.removeprefix("RPC_").lower(): t for t in RPC_TARGETS}
-CONFIG_KEYS = ("inputs", "output", "include-dirs", "defines", "pre-includes", "target", "rpc", "rpc-defs", "libvirt")
+# where modules go when neither -o nor 'output' names a folder: one folder of their own, never
+# loose files and an __init__.py in the current folder
+DEFAULT_OUTPUT = "generated"
+CONFIG_KEYS = ("inputs", "output", "include-dirs", "defines", "define-types", "pre-includes", "target", "rpc", "rpc-defs", "libvirt", "runtime")
+# where generated modules import the runtime from: written beside them (the default), or the
+# installed xdrgen-runtime distribution (xdrgen.python.render.RUNTIMES)
+RUNTIMES = ("beside", "installed")
 
 # The kinds of warning the checker gives, for -Wno-NAME / -Werror=NAME.
 WARNING_CATEGORIES = {
@@ -47,6 +54,8 @@ class Options:
     include_anywhere: bool = False  # #include may read files outside the inputs' and -I folders
     target: str | None = None  # "RPC_HDR" ...; None is rpcgen's default (RPC_HDR)
     rpc_defs: bool = False  # names left undefined may come from xdrgen's RPC definitions (RFC 5531)
+    # --define-type NAME=XDR-TYPE: types C headers define, as typedefs of the first input
+    defined_types: dict[str, str] = field(default_factory=dict)
 
 
 # ---- single values -----------------------------------------------------------------------
@@ -58,6 +67,25 @@ def parse_define(item: str) -> tuple[str, str]:
     if not name.isidentifier():
         raise OptionError(f"-D {item}: {name!r} is not a macro name")
     return name, value if equals else "1"
+
+
+def parse_define_type(item: str) -> tuple[str, str]:
+    """``NAME=XDR-TYPE`` (``gss_OID=opaque<>``, ``time_t=int``, ``u64='unsigned hyper'``)."""
+    name, equals, xdr_type = item.partition("=")
+    if not name.isidentifier():
+        raise OptionError(f"--define-type {item}: {name!r} is not a type name")
+    if not equals or not xdr_type.strip():
+        raise OptionError(f"--define-type {item}: give the XDR type too, as NAME=XDR-TYPE (e.g. {name}=opaque<>)")
+    return name, xdr_type.strip()
+
+
+def typedef_text(name: str, xdr_type: str) -> str:
+    """The XDR typedef that ``--define-type name=xdr_type`` stands for: a size (``<>``,
+    ``[16]``) and a ``*`` go with the name, as in ``typedef opaque gss_OID<>;``."""
+    sized = re.fullmatch(r"(.*?)\s*([\[<][^\[\]<>]*[\]>])", xdr_type)
+    base, size = (sized[1], sized[2]) if sized else (xdr_type, "")
+    pointer = "*" if base.endswith("*") else ""
+    return f"typedef {base.rstrip('*').strip()} {pointer}{name}{size};"
 
 
 def config_define(name: object, value: object) -> tuple[str, str]:
@@ -130,6 +158,14 @@ def add_common_options(p: argparse.ArgumentParser) -> None:
     """The options every command shares: how the .x files are read, warnings, -q."""
     p.add_argument("-I", dest="include_dirs", action="append", default=[], metavar="DIR", help="search DIR for #include files")
     p.add_argument("-D", dest="defines", action="append", default=[], metavar="NAME[=VALUE]", help="define a macro, as cpp does (an integer value becomes a constant; NAME alone is 1)")
+    p.add_argument(
+        "--define-type",
+        dest="define_types",
+        action="append",
+        default=[],
+        metavar="NAME=XDR-TYPE",
+        help="a type C headers define, in XDR terms (gss_OID='opaque<>', time_t=int): as 'typedef XDR-TYPE NAME;' in the first input",
+    )
     p.add_argument("--include", dest="pre_includes", action="append", default=[], metavar="FILE.x", help="read FILE.x first, as if #included at the top")
     p.add_argument(
         "--include-anywhere", action="store_true", help="let #include read files outside the inputs' folders and the -I folders (refused by default: a .x file is untrusted input)"
@@ -150,6 +186,7 @@ def source_options(args: argparse.Namespace, base: Options | None = None) -> Opt
         include_anywhere=base.include_anywhere or args.include_anywhere,
         target=parse_target(args.target) if args.target else base.target,
         rpc_defs=base.rpc_defs or args.rpc_defs,
+        defined_types={**base.defined_types, **dict(parse_define_type(item) for item in getattr(args, "define_types", []))},
     )
 
 
@@ -164,6 +201,8 @@ def regenerate_command(inputs: Sequence[Path], args: argparse.Namespace, root: P
     for item in args.defines:
         name, value = parse_define(item)
         words += ["-D", name if value == "1" else f"{name}={value}"]
+    for item in getattr(args, "define_types", []):
+        words += ["--define-type", "=".join(parse_define_type(item))]
     for path in args.pre_includes:
         words += ["--include", _relative(Path(path), root)]
     if args.target:
@@ -172,6 +211,8 @@ def regenerate_command(inputs: Sequence[Path], args: argparse.Namespace, root: P
         words.append("--rpc-defs")
     if getattr(args, "rpc", False):
         words.append("--rpc")
+    if getattr(args, "runtime", None) not in (None, RUNTIMES[0]):
+        words += ["--runtime", args.runtime]
     return " ".join(shlex.quote(w) for w in words)
 
 
@@ -191,6 +232,7 @@ class Config:
     options: Options
     rpc: bool
     conventions: dict[str, Convention] = field(default_factory=dict)  # [tool.xdrgen.libvirt.<module>]
+    runtime: str = RUNTIMES[0]
 
 
 def read_config(table: Mapping[str, Any], root: Path) -> Config:
@@ -207,13 +249,16 @@ def read_config(table: Mapping[str, Any], root: Path) -> Config:
         if not matches:
             raise OptionError(f"input pattern {pattern!r} matches no file")
         inputs.extend(matches)
-    output = table.get("output", ".")
+    output = table.get("output", DEFAULT_OUTPUT)
     if not isinstance(output, str):
         raise OptionError("'output' must be a string (a folder)")
     rpc, rpc_defs = table.get("rpc", False), table.get("rpc-defs", False)
     for key, flag in (("rpc", rpc), ("rpc-defs", rpc_defs)):
         if not isinstance(flag, bool):
             raise OptionError(f"'{key}' must be true or false")
+    runtime = table.get("runtime", RUNTIMES[0])
+    if runtime not in RUNTIMES:
+        raise OptionError(f"'runtime' must be one of {', '.join(map(repr, RUNTIMES))}")
     target = table.get("target")
     if target is not None and not isinstance(target, str):
         raise OptionError(f"'target' must be a string, one of {', '.join(TARGETS)}")
@@ -226,9 +271,11 @@ def read_config(table: Mapping[str, Any], root: Path) -> Config:
             pre_includes=[root / p for p in _string_list(table.get("pre-includes", []), "pre-includes")],
             target=_config_target(target) if target else None,
             rpc_defs=rpc_defs,
+            defined_types=_config_define_types(table.get("define-types", {})),
         ),
         rpc=rpc,
         conventions=_config_conventions(table.get("libvirt", {})),
+        runtime=runtime,
     )
 
 
@@ -252,6 +299,16 @@ def _config_defines(value: object) -> dict[str, str]:
     if isinstance(value, dict):
         return dict(config_define(k, v) for k, v in value.items())
     raise OptionError("'defines' must be a table (NAME = VALUE) or a list of \"NAME[=VALUE]\" strings")
+
+
+def _config_define_types(value: object) -> dict[str, str]:
+    """``define-types = { gss_OID = "opaque<>" }``."""
+    if not isinstance(value, Mapping) or not all(isinstance(v, str) for v in value.values()):
+        raise OptionError("'define-types' must be a table of NAME = \"XDR-TYPE\" strings")
+    try:
+        return dict(parse_define_type(f"{name}={xdr_type}") for name, xdr_type in value.items())
+    except OptionError as error:
+        raise OptionError(f"'define-types': {error}") from None
 
 
 def _config_target(value: str) -> str:

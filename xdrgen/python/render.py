@@ -13,7 +13,7 @@ from typing import Any
 import jinja2
 
 from .. import __version__
-from .. import conventions
+from .. import conventions, options
 from .. import model as M
 from .. import naming
 from ..diagnostics import Reporter
@@ -23,6 +23,20 @@ from .imports import imports, public_names, reaches, rpc_class_names
 from .libvirt import LibvirtView, LibvirtViewBuilder
 from .text import comment_lines, comment_text, commented, docstring, docstring_text, literal, oneline, pystr
 from .views import EnumView, StructView, TypedefView, UnionView, ViewBuilder
+
+
+RUNTIMES = options.RUNTIMES
+# the import package of the installed runtime (the xdrgen-runtime distribution: runtime/)
+RUNTIME_PACKAGE = "xdrgen_runtime"
+
+
+@lru_cache(maxsize=1)
+def runtime_api_version() -> int:
+    """The ``API_VERSION`` of the runtime this xdrgen ships: what its modules check at import."""
+    source = (resources.files("xdrgen") / "runtime" / "xdr_runtime.py").read_text(encoding="utf-8")
+    found = re.search(r"^API_VERSION: Final = (\d+)$", source, re.MULTILINE)
+    assert found is not None, "xdr_runtime.py states its API_VERSION"
+    return int(found[1])
 
 
 def _templates_dir() -> Path:
@@ -144,11 +158,13 @@ def generate(
     format: bool = True,
     regenerate: str | None = None,
     convention: conventions.Convention | None = None,
+    runtime: str = "beside",
 ) -> str:
     """Render ``module`` as Python source. ``source_text`` is hashed into the header;
     ``regenerate`` is the header's "Do not edit: ..." text (how the module is written again).
     The typed RPC classes live in the module ``companions`` writes beside it, re-exported here
-    on first use; ``convention`` says how a module follows libvirt's convention (else detected)."""
+    on first use; ``convention`` says how a module follows libvirt's convention (else detected);
+    ``runtime`` where it imports the runtime from (one of RUNTIMES)."""
     module_name = module_name or naming.module_name_for(source_name)
     renderer = Renderer(module, module_name)
     libvirt = _libvirt_builder(module, module_name, convention)
@@ -165,7 +181,7 @@ def generate(
     code = (
         renderer.render(
             "module.py.j2",
-            **_header(source_name, source_text, regenerate),
+            **_header(source_name, source_text, regenerate, runtime),
             docstring=_module_docstring(module, name, module_name),
             module=module,
             module_name=module_name,
@@ -177,8 +193,7 @@ def generate(
             runtime_constants=[(alias, name) for alias, name in naming.RT.bindings() if re.search(rf"\b{alias}\b", types_code)],
             formats=renderer.views.formats.definitions(),
             tables=renderer.views.formats.table_definitions(),
-            codecs=[renderer.views.codec(t) for t in module.types],
-            renamed=[(t.name, t.py_name) for t in module.types if t.py_name != t.name],
+            codecs=[renderer.views.codec(t, block) for t, block in zip(module.types, blocks)],
         )
         + "\n"
     )
@@ -187,10 +202,15 @@ def generate(
     return format_like_black(code) if format else code
 
 
-def _header(source_name: str, source_text: str, regenerate: str | None) -> dict[str, str]:
-    """What the first lines of every module written from a .x file say (templates' header)."""
+def _header(source_name: str, source_text: str, regenerate: str | None, runtime: str = "beside") -> dict[str, Any]:
+    """What the first lines of every module written from a .x file say (templates' header),
+    and how it imports the runtime and checks its API version."""
+    if runtime not in RUNTIMES:
+        raise ValueError(f"runtime {runtime!r}: use one of {', '.join(RUNTIMES)}")
     name = Path(source_name).name
     return {
+        "runtime_package": RUNTIME_PACKAGE if runtime == "installed" else "",
+        "api_version": runtime_api_version(),
         "version": __version__,
         "source_name": name,
         "sha256": hashlib.sha256(source_text.encode("utf-8")).hexdigest(),
@@ -231,12 +251,13 @@ def companions(
     regenerate: str | None = None,
     convention: conventions.Convention | None = None,
     warnings: Reporter | None = None,
+    runtime: str = "beside",
 ) -> dict[str, str]:
     """The modules written beside the one ``generate`` makes, by module name: ``<module>_rpc``,
     holding the typed RPC classes of its programs (ONC RPC), or of libvirt's framing when it
     follows libvirt's convention (methods and parameters renamed are reported to ``warnings``)."""
     module_name = module_name or naming.module_name_for(source_name)
-    header = _header(source_name, source_text, regenerate)
+    header = _header(source_name, source_text, regenerate, runtime)
     if module.programs:
         code = _onc_classes(module, module_name, header)
         return {naming.rpc_module_for(module_name): format_like_black(code) if format else code}
@@ -247,7 +268,7 @@ def companions(
     return {view.companion: format_like_black(code) if format else code}
 
 
-def _onc_classes(module: M.Module, module_name: str, header: dict[str, str]) -> str:
+def _onc_classes(module: M.Module, module_name: str, header: dict[str, Any]) -> str:
     """The typed clients and servers of every program version of ``module``."""
     renderer = Renderer(module, module_name)
     classes: list[str] = []

@@ -93,10 +93,12 @@ class TypedefView:
 
 @dataclass
 class CodecView:
-    """A type's entry in the module's table of shapes (its functions are found by name)."""
+    """A type's entries in the module's tables of shapes and of functions (``functions``: the
+    text of its ``_rt.Functions`` tuple)."""
 
     name: str
     shape: str
+    functions: str = ""
 
 
 @dataclass
@@ -184,8 +186,14 @@ class ViewBuilder:
             unpack=naming.unpacker(t.py_name) if self.shapes.unpacks(t) else None,
         )
 
-    def codec(self, t: M.TypeDefinition) -> CodecView:
-        return CodecView(t.name, definition_shape(t, self.shapes))
+    def codec(self, t: M.TypeDefinition, block: str) -> CodecView:
+        """``t``'s entries in the module's tables; ``block`` is its rendered code, which says
+        which of its functions exist (a struct that packs has no encoder, one not fixed in size
+        no unpacker)."""
+        names = [naming.encoder(t.py_name), naming.decoder(t.py_name), naming.packer(t.py_name), naming.unpacker(t.py_name)]
+        listed = [name if re.search(rf"^def {name}\(", block, re.MULTILINE) else "None" for name in names]
+        listed.append(t.py_name if isinstance(t, (M.EnumDef, M.StructDef, M.UnionDef)) else "None")
+        return CodecView(t.name, definition_shape(t, self.shapes), f"({', '.join(listed)})")
 
     def view(self, t: M.TypeDefinition) -> TypeView:
         if isinstance(t, M.EnumDef):

@@ -10,7 +10,8 @@ asynchronous events (serial 0). ``Client`` and ``Server`` speak it.
 
 ONC RPC is RFC 5531: call and reply messages, AUTH_NONE / AUTH_SYS, record marking over TCP
 and one message per datagram over UDP. ``OncClient`` (asyncio), ``BlockingOncClient`` and
-``OncServer`` speak it.
+``OncServer`` speak it, and RPCSEC_GSS (Kerberos) through the ``rpcsec_gss`` module written
+beside this one (``Credentials.gss``, ``OncServer(gss=...)``).
 
 Both servers take their limits from one ``ServerLimits`` (idle timeout, deadline for a started
 message, connection cap, listen backlog, message size, calls in flight, bounded logging).
@@ -19,6 +20,7 @@ message, connection cap, listen backlog, message size, calls in flight, bounded 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import enum
 import inspect
@@ -28,7 +30,7 @@ import socket
 import struct
 import time
 from dataclasses import dataclass, field
-from typing import Any, AsyncIterator, Awaitable, Callable, ClassVar, Iterator, Mapping, NoReturn, Protocol, Self, Sequence, TypeAlias, TypeVar, Union
+from typing import Any, AsyncIterator, Awaitable, Callable, ClassVar, Iterable, Iterator, Mapping, NoReturn, Protocol, Self, Sequence, TypeAlias, TypeVar, Union
 
 from typing import TYPE_CHECKING
 
@@ -82,10 +84,14 @@ class ConnectFailed(RpcError, ConnectionError):
     """The connection could not be made (refused, reset during a burst, no such socket)."""
 
 
-async def _open_tcp(host: str, port: int) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
-    """A TCP connection for an asyncio client; ConnectFailed names where it could not go."""
+async def _open_tcp(host: str, port: int, timeout: float | None = None) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    """A TCP connection for an asyncio client, within ``timeout`` seconds; ConnectFailed
+    names where it could not go."""
     try:
-        return await asyncio.open_connection(host, port)
+        async with asyncio.timeout(timeout):
+            return await asyncio.open_connection(host, port)
+    except TimeoutError:
+        raise ConnectFailed(f"cannot connect to {host}:{port}: no answer within {timeout} s") from None
     except OSError as error:
         raise ConnectFailed(f"cannot connect to {host}:{port}: {error}") from None
 
@@ -164,17 +170,37 @@ class ServerLimits:
     - ``idle_timeout``: seconds a connection may send nothing while no call of it is running;
     - ``message_deadline``: seconds to finish a message once its first byte came, and to take
       a reply off our hands (a slow-loris or a reader that never reads is dropped);
-    - ``max_connections``: above it, the connection idle the longest is closed to make room
-      (libtirpc does the same); when every connection is busy the newcomer is closed at once.
-      The cap is lowered to what the file descriptor limit leaves (``RLIMIT_NOFILE`` - 64);
+    - ``max_connections``: above it, a connection is closed to make room: first the one
+      stalled the longest inside a message, among the addresses holding more than
+      ``max_stalled_per_peer`` such connections (idle clients are spared while there are
+      such half-messages not yet stalled long enough); then the one idle the longest
+      (libtirpc closes the idlest). A connection with a call in progress (being read, running, or its
+      reply unsent, short of a stall) or accepted less than ``accept_grace`` seconds ago is
+      never closed for a newcomer: the newcomer waits in the listen backlog until one leaves
+      or becomes evictable. The cap is lowered to what the file descriptor limit leaves
+      (``RLIMIT_NOFILE`` - 64);
+    - ``accept_grace``: seconds a new connection has to send its first call (a burst of
+      clients is not evicted before its calls are read), and without a byte after which a
+      started message counts as stalled;
+    - ``max_stalled_per_peer``: stalled half-messages one peer address may keep open under
+      the cap before its own are the first closed (``None``: a quarter of the cap);
     - ``backlog``: the listen backlog, sized for bursts of connects;
     - ``max_message``: largest frame (libvirt) or record (ONC), checked before reading it;
       ``None`` means the framing's own default (16 MiB, 4 MiB);
-    - ``max_buffered``: bytes of unfinished and unanswered messages of all clients together;
-      a reader waits for room (within its message deadline), so many big messages at once
-      cost at most this much;
+    - ``max_buffered``: bytes of unfinished and unanswered messages and of replies not yet
+      sent, of all clients together. It is charged as bytes arrive (a header announcing a
+      size reserves nothing) and as replies are made; a reader waits for room (within its
+      message deadline). A connection whose unsent replies exceed its share
+      (``max_buffered / max_connections``, at least 64 KiB) is not read and runs no call
+      until they drain, and is dropped at its deadline. Whatever clients do, memory stays
+      within ``max_buffered`` plus ``CONNECTION_OVERHEAD`` per connection (plus, per
+      connection, the replies of calls that were already running together when its share
+      filled up: at most ``max_calls_in_flight``);
     - ``max_fragments``: fragments in one ONC record (zero-length ones cost a header each);
     - ``max_datagram``: largest UDP datagram looked at;
+    - ``max_udp_reply``: largest UDP reply sent (libtirpc's default buffer, 8,800 bytes:
+      a 44-byte call cannot be turned into more than 200x its size); a bigger one is
+      answered with SYSTEM_ERR, as rpcgen's servers do when the reply does not fit;
     - ``max_calls_in_flight``: calls of one connection running at once (reading waits);
     - ``max_datagrams_in_flight``: UDP calls running at once (more are dropped: UDP clients
       retransmit);
@@ -186,11 +212,14 @@ class ServerLimits:
     idle_timeout: float | None = 120.0
     message_deadline: float | None = 30.0
     max_connections: int = 1024
+    accept_grace: float = 2.0
+    max_stalled_per_peer: int | None = None
     backlog: int = 1024
     max_message: int | None = None
     max_buffered: int = 256 * 1024 * 1024
     max_fragments: int = 8192
     max_datagram: int = 65536
+    max_udp_reply: int = 8800
     max_calls_in_flight: int = 64
     max_datagrams_in_flight: int = 256
     stop_grace: float = 10.0
@@ -230,21 +259,36 @@ def _descriptors_for_clients() -> int:
     return (1 << 30) if soft == resource.RLIM_INFINITY else max(soft - 64, 1)
 
 
+# What one stream connection may hold beyond what ``max_buffered`` charges: asyncio's read
+# buffer (paused above 2 x STREAM_LIMIT, plus the one recv of up to 256 KiB that crossed it),
+# the READ_CHUNK being charged, and the transport's write buffer below its 64 KiB high-water
+# mark once a reply's charge is released.
+STREAM_LIMIT = 64 * 1024
+READ_CHUNK = 64 * 1024
+CONNECTION_OVERHEAD = 2 * STREAM_LIMIT + 256 * 1024 + READ_CHUNK + 64 * 1024
+
+
 class _Tracked:
     """What the limits need to know about one stream connection."""
 
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, limits: ServerLimits):
         self.reader, self.writer = reader, writer
         self.peer: Any = writer.get_extra_info("peername")
-        self.last_active = self.started = asyncio.get_running_loop().time()
+        self.last_active = self.started = self._accepted_at = asyncio.get_running_loop().time()
         self.in_message = False
         self.reserved = 0  # bytes of the message being read, counted against max_buffered
+        self._unsent = 0  # bytes of replies written but not yet taken by the peer, counted too
         self.calls: set[asyncio.Task[None]] = set()
         self.slots = asyncio.Semaphore(limits.max_calls_in_flight)
 
     @property
     def idle(self) -> bool:
-        return not self.in_message and not self.calls
+        return not self.in_message and not self.calls and not self._unsent
+
+    @property
+    def _peer_host(self) -> Any:
+        """The peer's address without its port: what ``max_stalled_per_peer`` counts by."""
+        return self.peer[0] if isinstance(self.peer, tuple) and self.peer else self.peer
 
     def abort(self) -> None:
         """Drop the connection now: the read loop wakes with end of file."""
@@ -288,9 +332,8 @@ class _StreamServer:
         self._freed = asyncio.Event()
 
     async def _reserve(self, client: _Tracked, count: int) -> None:
-        """Room for ``count`` more bytes of this client's message (waits while others hold it)."""
-        if count > self.limits.max_buffered:
-            raise RpcError(f"message larger than the server's buffer limit of {self.limits.max_buffered} bytes")
+        """Charge ``count`` bytes that arrived for this client's message, waiting while the
+        budget is full (the bytes are already here: at most a READ_CHUNK per connection)."""
         while self.buffered + count > self.limits.max_buffered:
             self._freed.clear()
             await self._freed.wait()
@@ -303,23 +346,73 @@ class _StreamServer:
             self._freed.set()
 
     @property
+    def _reply_share(self) -> int:
+        """Unsent reply bytes one connection may hold before it is neither read nor served."""
+        return max(self.limits.max_buffered // max(self.max_connections, 1), 64 * 1024)
+
+    async def _wait_for_replies_to_drain(self, client: _Tracked) -> None:
+        """Wait while this client's unsent replies exceed its share, or the budget is
+        spent (the caller bounds the wait by the message deadline)."""
+        share = self._reply_share
+        while client._unsent > share or (client._unsent and self.buffered >= self.limits.max_buffered):
+            self._freed.clear()
+            await self._freed.wait()
+
+    async def _send(self, client: _Tracked, reply: bytes) -> None:
+        """Write a reply; its bytes count against ``max_buffered`` until the peer took them
+        (down to the transport's high-water mark), within the message deadline."""
+        size = len(reply)
+        self.buffered += size
+        client._unsent += size
+        try:
+            client.writer.write(reply)
+            del reply
+            async with asyncio.timeout(self.limits.message_deadline):
+                await client.writer.drain()
+        finally:
+            client._unsent -= size
+            self._release(size)
+
+    @property
     def connection_count(self) -> int:
         return len(self._clients)
 
     def _make_room(self) -> bool:
-        """Whether one more client fits under the cap, closing the connection idle the
-        longest if that is what it takes; False when every connection is busy."""
+        """Whether one more client fits under the cap, closing a connection if that is what
+        it takes (see ``ServerLimits.max_connections``); False when none may be closed now."""
         if len(self._clients) + self._starting < self.max_connections:
             return True
-        idle = [c for c in self._clients if c.idle]
-        if not idle:
+        victim, why = self._evictable()
+        if victim is None:
             return False
-        oldest = min(idle, key=lambda c: c.last_active)
         self.stats["evicted"] += 1
-        self.errors.report("evicted", f"connection cap of {self.max_connections} reached: closing the longest idle client {oldest.peer!r}")
-        oldest.abort()
-        self._clients.pop(oldest, None)
+        self.errors.report("evicted", f"connection cap of {self.max_connections} reached: closing {why} {victim.peer!r}")
+        victim.abort()
+        self._clients.pop(victim, None)
         return True
+
+    def _evictable(self) -> tuple[_Tracked | None, str]:
+        """The connection to close for a newcomer: the longest stalled half-message of an
+        address over its share; else, unless such half-messages are about to count as
+        stalled, the longest idle; never one accepted within the grace."""
+        now = asyncio.get_running_loop().time()
+        grace = self.limits.accept_grace
+        halves = [c for c in self._clients if c.in_message and not c.calls]
+        share = self.limits.max_stalled_per_peer
+        share = max(self.max_connections // 4, 1) if share is None else share
+        per_host: dict[Any, int] = {}
+        for c in halves:
+            per_host[c._peer_host] = per_host.get(c._peer_host, 0) + 1
+        over = [c for c in halves if per_host[c._peer_host] > share]
+        stalled = [c for c in over if now - c._accepted_at >= grace and now - c.last_active >= grace]
+        if stalled:
+            return min(stalled, key=lambda c: c.last_active), "the longest stalled half-message of an address over its share"
+        if over:
+            return None, ""  # they will be the ones to go: spare the idle clients meanwhile
+        idle = [c for c in self._clients if c.idle and now - c._accepted_at >= grace]
+        if idle:
+            return min(idle, key=lambda c: c.last_active), "the longest idle client"
+        return None, ""
 
     async def _listen(self, sock: socket.socket) -> Listener:
         """Serve clients from a listening socket. Accepting is ours, not asyncio's: a socket
@@ -348,9 +441,12 @@ class _StreamServer:
                 self.errors.report("accept", f"accept() failed: {error}")
                 await asyncio.sleep(0.1)
                 continue
-            if self._stopping or not self._make_room():
+            while not self._stopping and not self._make_room():
+                # every slot busy or new: the newcomer waits for one (the backlog holds the
+                # others); a slot frees when a connection ends or one becomes evictable
+                await asyncio.sleep(0.05)
+            if self._stopping:
                 self.stats["refused"] += 1
-                self.errors.report("refused", f"connection cap of {self.max_connections} reached with every client busy: refusing one")
                 accepted.close()  # refused politely: an orderly close before reading anything
                 continue
             self._starting += 1
@@ -362,9 +458,9 @@ class _StreamServer:
     async def _start_client(self, accepted: socket.socket, unix: bool) -> None:
         try:
             if unix:
-                reader, writer = await asyncio.open_unix_connection(sock=accepted)
+                reader, writer = await asyncio.open_unix_connection(sock=accepted, limit=STREAM_LIMIT)
             else:
-                reader, writer = await asyncio.open_connection(sock=accepted)
+                reader, writer = await asyncio.open_connection(sock=accepted, limit=STREAM_LIMIT)
         except OSError:
             accepted.close()
             return
@@ -387,9 +483,10 @@ class _StreamServer:
             expired = False
             try:
                 async with asyncio.timeout_at(when):
-                    if not first:
-                        await self._reserve(client, count)
-                    data = await client.reader.readexactly(count)
+                    if first:
+                        data = await client.reader.readexactly(count)
+                    else:
+                        data = await self._read_charged(client, count)
             except asyncio.IncompleteReadError as error:
                 closed = len(error.partial)  # keep the count, not the bytes
             except TimeoutError:
@@ -408,6 +505,25 @@ class _StreamServer:
                 client.in_message, client.started = True, client.last_active
             return data
 
+    async def _read_charged(self, client: _Tracked, count: int) -> bytes:
+        """``count`` bytes of a message, charged to ``max_buffered`` a READ_CHUNK at a time
+        as they arrive (a header alone reserves nothing; asyncio's read buffer stays small)."""
+        if count > self.limits.max_buffered:
+            raise RpcError(f"message larger than the server's buffer limit of {self.limits.max_buffered} bytes")
+        # one growing bytearray, not a list of chunks: a big message is then one allocation,
+        # given back to the system when freed instead of fragmenting the heap
+        gathered = bytearray()
+        while len(gathered) < count:
+            chunk = await client.reader.read(min(count - len(gathered), READ_CHUNK))
+            if not chunk:
+                raise ConnectionClosed(f"connection closed inside a message ({len(gathered)} of {count} bytes)", mid_message=True)
+            await self._reserve(client, len(chunk))
+            client.last_active = asyncio.get_running_loop().time()  # progress: not stalled
+            if len(chunk) == count:
+                return chunk
+            gathered += chunk
+        return bytes(gathered)
+
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         client = self._make_client(reader, writer)
         task = asyncio.current_task()
@@ -417,6 +533,8 @@ class _StreamServer:
         try:
             await self._connected(client)
             while not self._stopping:
+                if client._unsent:
+                    await self._replies_drained(client)
                 message = await self._read_message(client)
                 held, client.reserved, client.in_message = client.reserved, 0, False
                 await client.slots.acquire()
@@ -436,6 +554,15 @@ class _StreamServer:
             self._release(client.reserved)
             client.reserved = 0
             await self._finish(client)
+
+    async def _replies_drained(self, client: _Tracked) -> None:
+        """Read no more of a client whose unsent replies exceed its share until they drain;
+        one that does not read them within the message deadline is dropped."""
+        try:
+            async with asyncio.timeout(self.limits.message_deadline):
+                await self._wait_for_replies_to_drain(client)
+        except TimeoutError:
+            raise Timeout(f"did not read its replies within {self.limits.message_deadline} s", "deadline") from None
 
     async def _finish(self, client: _Tracked) -> None:
         """Answer the calls already received (within the stop grace), then close."""
@@ -462,14 +589,15 @@ class _StreamServer:
         try:
             self.stats["calls"] += 1
             try:
+                if client._unsent:  # a peer not reading its replies gets no more made
+                    async with asyncio.timeout(self.limits.message_deadline):
+                        await self._wait_for_replies_to_drain(client)
                 reply = await self._reply_to(client, message)
             finally:
                 del message
                 self._release(held)
             if reply is not None and not client.writer.is_closing():
-                client.writer.write(reply)
-                async with asyncio.timeout(self.limits.message_deadline):
-                    await client.writer.drain()
+                await self._send(client, reply)
         except TimeoutError:
             self.errors.report("deadline", f"{client.peer!r}: dropped, did not read its reply within {self.limits.message_deadline} s")
             client.abort()
@@ -1823,6 +1951,7 @@ class TypedServer(Server):
 
 RPC_VERSION = 2
 AUTH_NONE, AUTH_SYS = 0, 1
+RPCSEC_GSS = 6  # handled by the rpcsec_gss module beside this one (python-gssapi needed)
 MAX_AUTH_BYTES = 400
 LAST_FRAGMENT = 0x80000000
 RECORD_MAX = 4 * 1024 * 1024  # largest record accepted from a peer (all fragments together)
@@ -1852,7 +1981,8 @@ class Rejected(RpcError):
 
 @dataclass(frozen=True)
 class Credentials:
-    """An opaque_auth: AUTH_NONE by default, or ``Credentials.sys(...)`` for AUTH_SYS."""
+    """An opaque_auth: AUTH_NONE by default, ``Credentials.sys(...)`` for AUTH_SYS, or
+    ``Credentials.gss(...)`` for RPCSEC_GSS (Kerberos)."""
 
     flavor: int = AUTH_NONE
     body: bytes = b""
@@ -1866,8 +1996,33 @@ class Credentials:
         out += [_U32.pack(g) for g in gids]
         return cls(AUTH_SYS, b"".join(out))
 
+    @classmethod
+    def gss(cls, target: str, service: str | int = "integrity", *, initiator: str | None = None) -> Credentials:
+        """RPCSEC_GSS with Kerberos v5: ``target`` is the server's host-based service name
+        (``"nfs@server.example"``); ``service`` is "none" (krb5), "integrity" (krb5i) or
+        "privacy" (krb5p); ``initiator`` a principal of ours (default: the credential cache's,
+        or the keytab's in ``KRB5_CLIENT_KTNAME``). Needs ``pip install 'xdrgen-python[gss]'``."""
+        gss = _gss()
+        gss.gssapi_module()  # say what to install now rather than at the first call
+        credentials: Credentials = gss.GssCredentials(target=target, service=gss.service_of(service), initiator=initiator)
+        return credentials
+
     def encode(self) -> bytes:
         return _U32.pack(self.flavor) + _U32.pack(len(self.body)) + self.body + b"\0" * (-len(self.body) % 4)
+
+
+def _gss() -> Any:
+    """The rpcsec_gss module beside this one, imported when RPCSEC_GSS is first used."""
+    try:
+        from . import rpcsec_gss
+    except ImportError:
+        import rpcsec_gss  # type: ignore[no-redef,import-not-found]  # the output folder is on sys.path
+    return rpcsec_gss
+
+
+def _gss_session(credentials: Credentials, program: int, version: int) -> Any:
+    """A client's RPCSEC_GSS context for ``credentials`` made by ``Credentials.gss``, else None."""
+    return credentials.session(program, version) if credentials.flavor == RPCSEC_GSS else None  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -1899,8 +2054,10 @@ def call_message(xid: int, program: int, version: int, procedure: int, args: byt
     return struct.pack(">IIIIII", xid, 0, RPC_VERSION, program, version, procedure) + credentials.encode() + Credentials().encode() + args
 
 
-def parse_reply(message: bytes) -> tuple[int, bytes]:
-    """(xid, results) of a reply message; the failure states raise AcceptError / Rejected."""
+def parse_reply(message: bytes, check: Callable[[int, bytes, bytes], bytes] | None = None) -> tuple[int, bytes]:
+    """(xid, results) of a reply message; the failure states raise AcceptError / Rejected.
+    ``check(verifier flavour, verifier, results)`` checks a successful reply's verifier and
+    returns its results unwrapped (RPCSEC_GSS)."""
     try:
         xid, mtype, reply_stat = struct.unpack_from(">III", message)
         if mtype != 1:
@@ -1922,6 +2079,9 @@ def parse_reply(message: bytes) -> tuple[int, bytes]:
             raise AcceptError(2, f" (server has versions {low}..{high})", low, high)
         if accept_stat != 0:
             raise AcceptError(accept_stat)
+        if check is not None:
+            verifier = message[20 : 20 + verifier_length]
+            return xid, check(_U32.unpack_from(message, 12)[0], verifier, message[position + 4 :])
         return xid, message[position + 4 :]
     except struct.error:
         raise RpcError(f"truncated reply message ({len(message)} bytes)") from None
@@ -2022,7 +2182,12 @@ async def read_record(reader: asyncio.StreamReader, max_size: int = RECORD_MAX, 
 
 class OncClient(_ClosesAsync):
     """An asyncio ONC RPC client over TCP: concurrent calls matched by xid, a timeout per
-    call. Replies nobody waits for (late ones) are skipped and counted in ``counters``."""
+    call covering both sending it and waiting for its reply. Replies nobody waits for (late
+    ones) are skipped and counted in ``counters``. A call the server does not take within
+    its timeout gives the connection up (part of its record may be on the wire);
+    ``close()`` waits at most ``CLOSE_TIMEOUT`` for unsent bytes, then drops them."""
+
+    CLOSE_TIMEOUT = 1.0
 
     def __init__(
         self,
@@ -2039,38 +2204,75 @@ class OncClient(_ClosesAsync):
         self.reader, self.writer = reader, writer
         self.program, self.version = program, version
         self.credentials = credentials
+        self.gss = _gss_session(credentials, program, version)
         self.max_size, self.max_fragments = max_size, max_fragments
         self.strict_results = strict_results
         self.counters = ReplyCounters()
         self.xid = int.from_bytes(os.urandom(4), "big")  # unpredictable, as RFC 5531 advises
-        self.pending: dict[int, asyncio.Future[bytes]] = {}
+        self.pending: dict[int, asyncio.Future[bytes]] = {}  # xid: the reply message
         self.failure: BaseException | None = None
         self._task = asyncio.ensure_future(self._read_loop())
 
     @classmethod
-    async def connect(cls, host: str, port: int, program: int, version: int, **options: Any) -> OncClient:
-        reader, writer = await _open_tcp(host, port)
+    async def connect(cls, host: str, port: int, program: int, version: int, *, timeout: float | None = 30.0, **options: Any) -> OncClient:
+        """Connect within ``timeout`` seconds (ConnectFailed otherwise)."""
+        reader, writer = await _open_tcp(host, port, timeout)
+        return cls(reader, writer, program, version, **options)
+
+    @classmethod
+    async def connect_unix(cls, path: str, program: int, version: int, *, timeout: float | None = 30.0, **options: Any) -> OncClient:
+        """Connect to a UNIX socket (record marking, as over TCP) within ``timeout`` seconds."""
+        try:
+            async with asyncio.timeout(timeout):
+                reader, writer = await asyncio.open_unix_connection(path)
+        except TimeoutError:
+            raise ConnectFailed(f"cannot connect to {path}: no answer within {timeout} s") from None
+        except OSError as error:
+            raise ConnectFailed(f"cannot connect to {path}: {error}") from None
         return cls(reader, writer, program, version, **options)
 
     async def call(self, procedure: int, arguments: bytes = b"", *, timeout: float | None = 30.0, version: int | None = None) -> bytes:
         """Send encoded ``arguments``; returns the encoded results. ``version`` calls another
         version of the program than the client's (rpcbind answers v2 to v4 on one port)."""
+        if self.gss is not None:
+            results: bytes = await self.gss.call_async(lambda number, seal: self._exchange(number, seal, timeout), procedure, arguments)
+            return results
+        seal = lambda xid: (call_message(xid, self.program, version or self.version, procedure, arguments, self.credentials), None)  # noqa: E731
+        return await self._exchange(procedure, seal, timeout)
+
+    async def _exchange(self, procedure: int, seal: Callable[[int], tuple[bytes, Any]], timeout: float | None) -> bytes:
+        """One call: ``seal(xid)`` gives the message and the check of its reply (or None)."""
         if self.failure is not None:  # a new exception each time: re-raising one would grow its traceback
             raise ConnectionClosed(f"connection is closed ({self.failure})")
         self.xid = (self.xid + 1) & 0xFFFFFFFF
         xid = self.xid
-        future: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        when = None if timeout is None else loop.time() + timeout
+        future: asyncio.Future[bytes] = loop.create_future()
         self.pending[xid] = future
         try:
-            message = call_message(xid, self.program, version or self.version, procedure, arguments, self.credentials)
+            message, check = seal(xid)
             self.writer.write(record(message))
-            await self.writer.drain()
+            del message
             try:
-                return await asyncio.wait_for(future, timeout)
+                async with asyncio.timeout_at(when):
+                    await self.writer.drain()
+            except TimeoutError:
+                self._give_up(ConnectionClosed(f"the server took no call for {timeout} s: connection given up", mid_message=True))
+                raise CallTimeout(f"procedure {procedure} not sent within {timeout} s") from None
+            try:
+                async with asyncio.timeout_at(when):
+                    return parse_reply(await future, check)[1]
             except TimeoutError:
                 raise CallTimeout(f"no reply to procedure {procedure} within {timeout} s") from None
         finally:
             self.pending.pop(xid, None)
+
+    def _give_up(self, failure: RpcError) -> None:
+        """Drop the connection now (unsent bytes too): later calls fail at once."""
+        if self.failure is None:
+            self.failure = failure
+        self.writer.transport.abort()
 
     async def call_decoded(self, procedure: int, arguments: bytes, result: _DecodesFrom | None, *, timeout: float | None = 30.0) -> Any:
         """``call``, with the result decoded by the codec ``result`` (see ``decode_result``)."""
@@ -2082,7 +2284,15 @@ class OncClient(_ClosesAsync):
             yield value
 
     async def close(self) -> None:
-        await close_stream(self.writer)
+        if self.gss is not None and self.gss.established and self.failure is None:
+            with contextlib.suppress(RpcError, OSError):  # RPCSEC_GSS_DESTROY: courtesy, not needed
+                await self._exchange(0, self.gss.destroy_call, 5.0)
+        self.writer.close()
+        try:
+            async with asyncio.timeout(self.CLOSE_TIMEOUT):
+                await self.writer.wait_closed()
+        except (OSError, TimeoutError):
+            self.writer.transport.abort()  # a server that does not read: drop what it did not take
         await asyncio.gather(self._task, return_exceptions=True)
 
     async def _read_loop(self) -> None:
@@ -2097,22 +2307,20 @@ class OncClient(_ClosesAsync):
                 if future is None or future.done():
                     self.counters.unknown_replies += 1  # late: its call timed out or was cancelled
                     continue
-                try:
-                    future.set_result(parse_reply(message)[1])
-                except RpcError as error:
-                    future.set_exception(error)
+                future.set_result(message)  # parsed (and its verifier checked) by the call
         except (RpcError, OSError) as error:
             failure = error
         finally:
-            self.failure = failure
+            self.failure = self.failure or failure
             for future in self.pending.values():
                 if not future.done():
                     future.set_exception(failure)
 
 
 class BlockingOncClient(_Closes):
-    """The same calls without asyncio, over TCP (record marking) or UDP (one datagram per
-    message, retransmitted until ``timeout``). A TCP call that fails half way (a timeout in
+    """The same calls without asyncio, over TCP (record marking), a UNIX socket (``unix``:
+    ``host`` is its path; record marking too) or UDP (one datagram per message,
+    retransmitted until ``timeout``). A TCP call that fails half way (a timeout in
     the middle of a reply, a broken record) closes the connection; the next call opens a new
     one, so the stream is never read out of step. UDP datagrams that are not a reply to the
     call (junk, late replies) are skipped and counted in ``counters``."""
@@ -2125,6 +2333,7 @@ class BlockingOncClient(_Closes):
         version: int,
         *,
         udp: bool = False,
+        unix: bool = False,
         credentials: Credentials = Credentials(),
         timeout: float = 10.0,
         max_size: int = RECORD_MAX,
@@ -2132,8 +2341,9 @@ class BlockingOncClient(_Closes):
         strict_results: bool = False,
     ):
         self.host, self.port = host, port
-        self.program, self.version, self.udp = program, version, udp
+        self.program, self.version, self.udp, self.unix = program, version, udp, unix
         self.credentials, self.timeout = credentials, timeout
+        self.gss = _gss_session(credentials, program, version)
         self.max_size, self.max_fragments = max_size, max_fragments
         self.strict_results = strict_results
         self.counters = ReplyCounters()
@@ -2147,31 +2357,48 @@ class BlockingOncClient(_Closes):
             if self.udp:
                 sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
                 sock.connect((self.host, self.port))
+            elif self.unix:
+                sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                try:
+                    sock.settimeout(self.timeout)
+                    sock.connect(self.host)
+                except OSError:
+                    sock.close()
+                    raise
             else:
                 sock = socket.create_connection((self.host, self.port), self.timeout)
         except OSError as error:
-            raise ConnectFailed(f"cannot connect to {self.host}:{self.port}: {error}") from None
+            where = self.host if self.unix else f"{self.host}:{self.port}"
+            raise ConnectFailed(f"cannot connect to {where}: {error}") from None
         self.sock = sock
         return sock
 
     def call(self, procedure: int, arguments: bytes = b"") -> bytes:
+        if self.gss is not None:
+            results: bytes = self.gss.call_blocking(self._exchange, procedure, arguments)
+            return results
+        return self._exchange(procedure, lambda xid: (call_message(xid, self.program, self.version, procedure, arguments, self.credentials), None))
+
+    def _exchange(self, procedure: int, seal: Callable[[int], tuple[bytes, Any]]) -> bytes:
+        """One call: ``seal(xid)`` gives the message and the check of its reply (or None)."""
         self.xid = (self.xid + 1) & 0xFFFFFFFF
-        message = call_message(self.xid, self.program, self.version, procedure, arguments, self.credentials)
+        message, check = seal(self.xid)
         deadline = time.monotonic() + self.timeout
         if self.udp:
-            return self._call_udp(message, deadline)
+            return self._call_udp(message, deadline, check)
         sock = self.sock
         if sock is None:
             self.reconnects += 1
             sock = self._connect()
         try:
-            sock.settimeout(max(deadline - time.monotonic(), 0.001))
+            sock.settimeout(_left(deadline))
             sock.sendall(record(message))
             while True:
                 reply = self._read_record(sock, deadline)
                 if len(reply) >= 4 and _U32.unpack_from(reply)[0] == self.xid:
-                    return parse_reply(reply)[1]
+                    return parse_reply(reply, check)[1]
                 self.counters.unknown_replies += 1  # a late answer to an earlier call
+                _left(deadline)  # replies to others, back to back, do not extend the wait
         except (TimeoutError, socket.timeout):
             self._drop()
             raise CallTimeout(f"no reply to procedure {procedure} within {self.timeout} s") from None
@@ -2183,7 +2410,7 @@ class BlockingOncClient(_Closes):
                 raise
             raise ConnectionClosed(f"connection failed: {error}", mid_message=True) from None
 
-    def _call_udp(self, message: bytes, deadline: float) -> bytes:
+    def _call_udp(self, message: bytes, deadline: float, check: Any = None) -> bytes:
         sock = self.sock
         assert sock is not None
         while True:
@@ -2209,7 +2436,7 @@ class BlockingOncClient(_Closes):
                         self.counters.junk_datagrams += 1
                     continue
                 try:
-                    return parse_reply(reply)[1]
+                    return parse_reply(reply, check)[1]
                 except (AcceptError, Rejected):
                     raise
                 except RpcError:
@@ -2243,7 +2470,7 @@ class BlockingOncClient(_Closes):
         chunks: list[bytes] = []
         got = 0
         while got < count:
-            sock.settimeout(max(deadline - time.monotonic(), 0.001))
+            sock.settimeout(_left(deadline))
             chunk = sock.recv(min(count - got, 1 << 20))
             if not chunk:
                 raise ConnectionClosed("connection closed inside a record", mid_message=True)
@@ -2252,12 +2479,28 @@ class BlockingOncClient(_Closes):
         return b"".join(chunks)
 
     def close(self) -> None:
+        if self.gss is not None and self.gss.established and (self.sock is not None):
+            with contextlib.suppress(RpcError, OSError):  # RPCSEC_GSS_DESTROY: courtesy, not needed
+                self.timeout = min(self.timeout, 5.0)
+                self._exchange(0, self.gss.destroy_call)
         self._drop()
+
+
+def _left(deadline: float) -> float:
+    """Seconds left until ``deadline`` (a socket timeout), or TimeoutError once it passed."""
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise TimeoutError("deadline passed")
+    return left
 
 
 # ---- finding a program's port (RFC 1833) ------------------------------------------------------
 
 PMAP_PROGRAM, PMAP_PORT = 100000, 111
+# rpcbind's local socket: what is set through it is owned by the caller's uid (from the
+# socket's peer credentials), and rpcbind refuses to unset it for anybody else but root;
+# over TCP or UDP the owner is "unknown" and anybody may unset it
+RPCBIND_SOCKET = "/run/rpcbind.sock"
 PMAPPROC_GETPORT, RPCBPROC_GETADDR = 3, 3
 
 
@@ -2287,24 +2530,28 @@ def _port_from_uaddr(results: bytes, program: int, version: int) -> int:
 
 def lookup_port(host: str, program: int, version: int, *, udp: bool = False, timeout: float = 10.0, rpcbind_port: int = PMAP_PORT) -> int:
     """The port ``program`` ``version`` listens on at ``host`` (TCP, or UDP): portmap v2
-    GETPORT, falling back to rpcbind v4 then v3 GETADDR where only those answer. Raises
-    ConnectFailed when it is not registered."""
-    for version_asked, procedure, arguments, port_of in _lookups(program, version, udp):
-        try:
-            with BlockingOncClient(host, rpcbind_port, PMAP_PROGRAM, version_asked, timeout=timeout) as rpcbind:
+    GETPORT, falling back to rpcbind v4 then v3 GETADDR where only those answer, on one
+    connection, all within ``timeout``. Raises ConnectFailed when it is not registered."""
+    deadline = time.monotonic() + timeout
+    with BlockingOncClient(host, rpcbind_port, PMAP_PROGRAM, 2, timeout=timeout) as rpcbind:
+        for version_asked, procedure, arguments, port_of in _lookups(program, version, udp):
+            rpcbind.version, rpcbind.timeout = version_asked, max(deadline - time.monotonic(), 0.001)
+            try:
                 return port_of(rpcbind.call(procedure, arguments), program, version)
-        except AcceptError:
-            continue  # this rpcbind does not speak that version
+            except AcceptError:
+                continue  # this rpcbind does not speak that version
     raise ConnectFailed(f"no portmapper version on {host}:{rpcbind_port} answered")
 
 
 async def lookup_port_async(host: str, program: int, version: int, *, udp: bool = False, timeout: float = 10.0, rpcbind_port: int = PMAP_PORT) -> int:
     """``lookup_port`` on asyncio."""
-    client = await OncClient.connect(host, rpcbind_port, PMAP_PROGRAM, 2)
+    deadline = time.monotonic() + timeout
+    client = await OncClient.connect(host, rpcbind_port, PMAP_PROGRAM, 2, timeout=timeout)
     try:
         for version_asked, procedure, arguments, port_of in _lookups(program, version, udp):
+            left = max(deadline - time.monotonic(), 0.001)
             try:
-                return port_of(await client.call(procedure, arguments, timeout=timeout, version=version_asked), program, version)
+                return port_of(await client.call(procedure, arguments, timeout=left, version=version_asked), program, version)
             except AcceptError:
                 continue
     finally:
@@ -2328,7 +2575,8 @@ def _lookups(program: int, version: int, udp: bool) -> list[tuple[int, int, byte
 class CallContext:
     """Who is calling what: handed to every ONC handler as its first argument, and readable
     anywhere inside the handler as ``current_call.get()``. ``auth_sys`` holds the AUTH_SYS
-    fields when the caller sent them; ``address`` is the caller's (host, port)."""
+    fields when the caller sent them; ``gss`` the RPCSEC_GSS caller (``principal``,
+    ``service``) when the call came over a context; ``address`` is the caller's (host, port)."""
 
     xid: int
     program: int
@@ -2337,7 +2585,8 @@ class CallContext:
     credentials: Credentials
     auth_sys: AuthSys | None
     address: Any
-    transport: str  # "tcp" or "udp"
+    transport: str  # "tcp", "udp" or "unix"
+    gss: Any = None  # rpcsec_gss.Caller
 
 
 current_call: contextvars.ContextVar[CallContext] = contextvars.ContextVar("current_call")
@@ -2360,6 +2609,16 @@ class RawBytes:
 
 
 RAW = RawBytes()
+
+
+class Results:
+    """Several results in one reply, each encoded with the procedure's result codec one
+    after the other: what a handler returns for a procedure whose reply is a stream
+    (ypserv's YPPROC_ALL sends ``ypresp_all`` values until one says ``more = FALSE``);
+    clients read it with ``stream`` / ``call_stream``."""
+
+    def __init__(self, values: Iterable[Any]):
+        self.values = values
 
 # a procedure of a program version: (argument codec or codecs, result codec, handler)
 ProcedureEntry = tuple[Any, Any, Handler]
@@ -2416,9 +2675,10 @@ class _UdpEndpoint(asyncio.DatagramProtocol):
             self.server.errors.report("bad message", f"{addr!r}: datagram dropped, {error}")
             return
         if reply is not None and self.transport is not None and not self.transport.is_closing():
-            if len(reply) > UDP_MAX:
-                self.server.errors.report("handler error", f"{addr!r}: reply of {len(reply)} bytes does not fit a datagram")
-                return
+            cap = min(self.server.limits.max_udp_reply, UDP_MAX)
+            if len(reply) > cap:
+                self.server.errors.report("reply too big", f"{addr!r}: reply of {len(reply)} bytes exceeds the UDP cap of {cap}: answered SYSTEM_ERR")
+                reply = _accepted(_U32.unpack_from(reply)[0], SYSTEM_ERR)
             self.transport.sendto(reply, addr)
 
 
@@ -2433,8 +2693,10 @@ class OncServer(_StreamServer):
     *arguments)`` (plain or async) with a ``CallContext``; its return value is the result.
     Procedure 0 answers an empty success unless the table holds it. Arguments are strict
     (bytes left after them are GARBAGE_ARGS) unless ``strict_arguments=False``.
-    ``auth_policy(context)`` returning False refuses a call with AUTH_TOOWEAK. Limits come from
-    ``limits`` (``ServerLimits``), shared with the libvirt-framing ``Server``.
+    ``auth_policy(context)`` returning False refuses a call with AUTH_TOOWEAK
+    (``rpcsec_gss.minimum_service`` makes one). ``gss`` (an ``rpcsec_gss.Acceptor``: a service
+    principal and its keytab) accepts RPCSEC_GSS calls. Limits come from ``limits``
+    (``ServerLimits``), shared with the libvirt-framing ``Server``.
     """
 
     def __init__(
@@ -2443,8 +2705,10 @@ class OncServer(_StreamServer):
         limits: ServerLimits | None = None,
         auth_policy: Callable[[CallContext], bool] | None = None,
         strict_arguments: bool = True,
+        gss: Any = None,
     ):
         super().__init__(limits, log)
+        self.gss = gss
         self.stats["dropped datagrams"] = 0
         self.max_record = self.limits.max_message or RECORD_MAX
         self.auth_policy = auth_policy
@@ -2454,6 +2718,7 @@ class OncServer(_StreamServer):
         self.host = "127.0.0.1"  # the address listened on, for registration
         self._udp: tuple[asyncio.DatagramTransport, _UdpEndpoint] | None = None
         self._registered: list[tuple[int, int, str, int]] = []
+        self.rpcbind_socket = RPCBIND_SOCKET
         for service in services:
             self.add_service(service)
 
@@ -2484,11 +2749,15 @@ class OncServer(_StreamServer):
             raise KeyError(f"no procedure {sorted(map(str, unknown))} in version {held.name}")
         self.add(program.number, held.number, entries)
 
-    async def start(self, host: str = "127.0.0.1", port: int = 0, tcp: bool = True, udp: bool = True, register: bool = False) -> None:
+    async def start(self, host: str = "127.0.0.1", port: int = 0, tcp: bool = True, udp: bool = True, register: bool = False, unix: str | None = None) -> None:
         """Listen (returns once listening); ``ports`` then holds the port of each transport.
-        With ``register`` every program version is registered with the local rpcbind."""
+        ``unix`` also listens on a UNIX socket at that path (record marking, as over TCP;
+        not registered). With ``register`` every program version is registered with the
+        local rpcbind."""
         self._stopping = False
         loop = asyncio.get_running_loop()
+        if unix is not None:
+            await self._listen(_unix_listener(unix, self.limits.backlog))
         if tcp:
             listener = await self._listen(_tcp_listener(host, port, self.limits.backlog))
             self.host, self.ports["tcp"] = listener.sockets[0].getsockname()[:2]
@@ -2521,7 +2790,9 @@ class OncServer(_StreamServer):
     async def register(self, rpcbind_host: str = "127.0.0.1") -> None:
         """Register every program version held on every transport listening (``start`` does
         it with ``register=True``); earlier registrations of the same versions are unset
-        first, as rpcgen's servers do."""
+        first, as rpcgen's servers do. A local rpcbind is spoken to over its UNIX socket
+        (``rpcbind_socket``) when it has one, so the registrations are owned by this
+        process's user and no other user can unset them."""
         entries = [(program, version, transport, port) for program, versions in self.programs.items() for version in versions for transport, port in self.ports.items()]
         await self._rpcbind(rpcbind_host, entries, unset_first=True)
         self._registered = entries
@@ -2531,8 +2802,18 @@ class OncServer(_StreamServer):
         entries, self._registered = self._registered, []
         await self._rpcbind(rpcbind_host, entries, set_=False)
 
+    async def _rpcbind_client(self, host: str) -> OncClient:
+        """rpcbind's local socket when it is there and the rpcbind is local (as libtirpc's
+        servers register), else TCP port 111."""
+        if host in ("127.0.0.1", "::1", "localhost") and os.path.exists(self.rpcbind_socket):
+            try:
+                return await OncClient.connect_unix(self.rpcbind_socket, PMAP_PROGRAM, 4, timeout=10)
+            except ConnectFailed:
+                pass  # a socket left behind by an rpcbind that is gone: try the port
+        return await OncClient.connect(host, PMAP_PORT, PMAP_PROGRAM, 4, timeout=10)
+
     async def _rpcbind(self, host: str, entries: list[tuple[int, int, str, int]], *, set_: bool = True, unset_first: bool = False) -> None:
-        rpcbind = await OncClient.connect(host, PMAP_PORT, PMAP_PROGRAM, 4)
+        rpcbind = await self._rpcbind_client(host)
         try:
             # UNSET drops a program version on every transport at once: all of them first
             if unset_first or not set_:
@@ -2564,7 +2845,7 @@ class OncServer(_StreamServer):
                 return b"".join(parts)
 
     async def _reply_to(self, client: _Tracked, message: bytes) -> bytes | None:
-        reply = await self._process(message, client.peer, "tcp")
+        reply = await self._process(message, client.peer, "tcp" if isinstance(client.peer, tuple) else "unix")
         return record(reply) if reply is not None else None
 
     async def _process(self, message: bytes, address: Any, transport: str) -> bytes | None:
@@ -2587,29 +2868,36 @@ class OncServer(_StreamServer):
             verifier_length = reader.u32()
             if verifier_length > MAX_AUTH_BYTES:
                 return _denied(xid, struct.pack(">II", AUTH_ERROR, AUTH_BADVERF))
-            reader.opaque(verifier_length)
+            verifier = reader.opaque(verifier_length)
         except _rt.XdrError:
             raise RpcError("call header cut short") from None
-        auth_sys = None
+        auth_sys = gss = None
+        accepted: Callable[..., bytes] = lambda state, body=b"": _accepted(xid, state, body)  # noqa: E731
         if flavor == AUTH_SYS:
             try:
                 auth_sys = AuthSys.parse(body)
             except (_rt.XdrError, UnicodeDecodeError):
                 return _denied(xid, struct.pack(">II", AUTH_ERROR, AUTH_BADCRED))
+        elif flavor == RPCSEC_GSS and self.gss is not None:
+            verdict = self.gss.receive(message, reader.offset, body, verifier)
+            if verdict.reply is not None:  # a control procedure's answer, or a refusal
+                return bytes(verdict.reply)
+            # the arguments as they were before protection; replies carry the GSS verifier
+            message, reader.offset, gss, accepted = verdict.arguments, 0, verdict.caller, verdict.accepted
         elif flavor != AUTH_NONE:
             return _denied(xid, struct.pack(">II", AUTH_ERROR, AUTH_REJECTEDCRED))
-        context = CallContext(xid, program, version, procedure, Credentials(flavor, body), auth_sys, address, transport)
+        context = CallContext(xid, program, version, procedure, Credentials(flavor, body), auth_sys, address, transport, gss)
         if self.auth_policy is not None and not self.auth_policy(context):
             return _denied(xid, struct.pack(">II", AUTH_ERROR, AUTH_TOOWEAK))
         versions = self.programs.get(program)
         if versions is None:
-            return _accepted(xid, PROG_UNAVAIL)
+            return accepted(PROG_UNAVAIL)
         table = versions.get(version)
         if table is None:
-            return _accepted(xid, PROG_MISMATCH, struct.pack(">II", min(versions), max(versions)))
+            return accepted(PROG_MISMATCH, struct.pack(">II", min(versions), max(versions)))
         entry = table.get(procedure)
         if entry is None:
-            return _accepted(xid, SUCCESS) if procedure == 0 else _accepted(xid, PROC_UNAVAIL)
+            return accepted(SUCCESS) if procedure == 0 else accepted(PROC_UNAVAIL)
         codecs, result_codec, handler = entry
         arguments = []
         offset = reader.offset
@@ -2618,17 +2906,20 @@ class OncServer(_StreamServer):
                 value, offset = codec.decode_from(message, offset)
                 arguments.append(value)
         except ValueError:  # XdrError, from whichever runtime the codecs were written with
-            return _accepted(xid, GARBAGE_ARGS)
+            return accepted(GARBAGE_ARGS)
         if self.strict_arguments and offset != len(message):
-            return _accepted(xid, GARBAGE_ARGS)
+            return accepted(GARBAGE_ARGS)
         current_call.set(context)
         try:
             result = await _maybe_await(handler(context, *arguments))
-            payload = result_codec.encode(result) if result_codec is not None else b""
+            if isinstance(result, Results) and result_codec is not None:
+                payload = b"".join(result_codec.encode(value) for value in result.values)
+            else:
+                payload = result_codec.encode(result) if result_codec is not None else b""
         except Exception as error:
             self.errors.report("handler error", f"program {program} version {version} procedure {procedure} raised {type(error).__name__}: {error}", level=logging.ERROR, exc_info=error)
-            return _accepted(xid, SYSTEM_ERR)
-        return _accepted(xid, SUCCESS, payload)
+            return accepted(SYSTEM_ERR)
+        return accepted(SUCCESS, payload)
 
 
 async def _call_both(rpcbind: OncClient, procedure4: int, arguments4: bytes, procedure2: int, arguments2: bytes) -> bool:
@@ -2688,18 +2979,19 @@ def _streamed_call(cls: Any, key: int | str, arguments: tuple[Any, ...]) -> tupl
 
 
 class ProgramClient(_Closes):
-    """A blocking client of one program version, over TCP or UDP (``udp=True``). With no
+    """A blocking client of one program version, over TCP, UDP (``udp=True``) or a UNIX
+    socket (``unix=True``: ``host`` is its path). With no
     ``port`` the portmapper/rpcbind on ``host`` is asked (GETPORT, then GETADDR). A context
     manager; ``close()`` drops the connection."""
 
     _xdr_program: _rt.Program  # set by the generated class, with _xdr_version
     _xdr_version: int
 
-    def __init__(self, host: str, port: int | None = None, *, udp: bool = False, credentials: Credentials | None = None, timeout: float = 30.0) -> None:
+    def __init__(self, host: str, port: int | None = None, *, udp: bool = False, unix: bool = False, credentials: Credentials | None = None, timeout: float = 30.0) -> None:
         program, version = self._xdr_program.number, self._xdr_version
-        if port is None:
+        if port is None and not unix:
             port = lookup_port(host, program, version, udp=udp, timeout=min(timeout, 10.0))
-        self._xdr_client = BlockingOncClient(host, port, program, version, udp=udp, credentials=credentials or Credentials(), timeout=timeout)
+        self._xdr_client = BlockingOncClient(host, port or 0, program, version, udp=udp, unix=unix, credentials=credentials or Credentials(), timeout=timeout)
         self._xdr_procedures_by_number = _procedures_of(type(self))
 
     def call(self, procedure: int | str, *arguments: Any) -> Any:
@@ -2739,11 +3031,16 @@ class AsyncProgramClient(_ClosesAsync):
         self._xdr_procedures_by_number = _procedures_of(type(self))
 
     @classmethod
-    async def connect(cls, host: str, port: int | None = None, *, credentials: Credentials | None = None, timeout: float = 30.0) -> Self:
+    async def connect(cls, host: str, port: int | None = None, *, unix: bool = False, credentials: Credentials | None = None, timeout: float = 30.0) -> Self:
+        """Connect to ``host`` and ``port`` (asked of rpcbind when None), or with ``unix``
+        to the UNIX socket at the path ``host``."""
         program, version = cls._xdr_program.number, cls._xdr_version
+        if unix:
+            client = await OncClient.connect_unix(host, program, version, timeout=timeout, credentials=credentials or Credentials())
+            return cls(client, timeout)
         if port is None:
             port = await lookup_port_async(host, program, version, timeout=min(timeout, 10.0))
-        client = await OncClient.connect(host, port, program, version, credentials=credentials or Credentials())
+        client = await OncClient.connect(host, port, program, version, timeout=timeout, credentials=credentials or Credentials())
         return cls(client, timeout)
 
     async def call(self, procedure: int | str, *arguments: Any) -> Any:
@@ -2792,13 +3089,14 @@ class ProgramServer:
     def ports(self) -> dict[str, int]:
         return dict(self._xdr_server.ports) if self._xdr_server is not None else {}
 
-    async def start(self, host: str = "127.0.0.1", port: int = 0, tcp: bool = True, udp: bool = True, register: bool = False) -> None:
-        """Listen (returns once listening); with ``register`` the version is registered with
-        the local rpcbind on every transport."""
+    async def start(self, host: str = "127.0.0.1", port: int = 0, tcp: bool = True, udp: bool = True, register: bool = False, unix: str | None = None) -> None:
+        """Listen (returns once listening); ``unix`` also listens on a UNIX socket at that
+        path; with ``register`` the version is registered with the local rpcbind on every
+        transport but the UNIX socket."""
         if self._xdr_server is not None:
             raise RuntimeError("the server is running already")
         server = OncServer(self, **self._xdr_options)
-        await server.start(host, port, tcp, udp, register)
+        await server.start(host, port, tcp, udp, register, unix)
         self._xdr_server = server
 
     async def stop(self) -> None:

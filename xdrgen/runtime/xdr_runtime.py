@@ -8,12 +8,17 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
+import os
 import struct
 import sys
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, ClassVar, Generic, Iterator, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Final, Generic, Iterator, TypeAlias, TypeVar
 
-__all__ = ["XdrError", "Codec", "Record", "Union", "LinkedRecord", "Program", "Version", "Procedure"]
+# The version of what generated modules call here; each checks it at import. Raised when a
+# change would break modules generated before it (they then fail at import, naming both).
+API_VERSION: Final = 1
+
+__all__ = ["XdrError", "FastPathError", "Codec", "Record", "Union", "LinkedRecord", "Program", "Version", "Procedure"]
 
 T = TypeVar("T")
 R = TypeVar("R", bound="Record")
@@ -361,6 +366,23 @@ class Reject(Exception):
     """Raised by a fast path for input it will not take; never escapes a generated codec."""
 
 
+class FastPathError(AssertionError):
+    """Strict mode only: a fast function refused a value or input that the checked codec then
+    took. That is a bug of the generated fast path (it only costs time otherwise: the checked
+    codec is 10-65x slower), never the caller's fault."""
+
+
+# Strict mode (XDRGEN_STRICT_FAST=1 in the environment, or set this to True): a fast function
+# refusing a valid value raises FastPathError instead of falling back, so that tests notice a
+# fast path that stopped working. Off by default: a user never pays for a refusal with an error.
+STRICT_FAST = os.environ.get("XDRGEN_STRICT_FAST", "") not in ("", "0")
+
+
+def _fast_path_failed(path: str, refused: BaseException | None) -> FastPathError:
+    why = f" ({refused.__class__.__name__}: {refused})" if refused is not None else ""
+    return FastPathError(f"{path}: the fast path refused a valid value{why}; the checked codec took it (strict mode, XDRGEN_STRICT_FAST)")
+
+
 FAST_ERRORS = (struct.error, Reject, KeyError, IndexError, TypeError, AttributeError, OverflowError, UnicodeError)
 REFUSED = FAST_ERRORS + (XdrError,)
 Struct = struct.Struct
@@ -419,27 +441,31 @@ class Sized(_ByCount):
         return f">{self.head}{count}s{-count % 4}{self.padding}{self.tail}"
 
 
-def encode_refused(value: object, refused: Exception) -> bytes:
+def encode_refused(codec: Codec[Any], value: object, refused: Exception) -> bytes:
     """What a ``_pack_`` function does with a value its fast path refused (``refused``, caught in
-    it): encode it with the checked codec of its type, which raises the XdrError that names the
-    field and the reason if the value is wrong. (Other fast functions leave this to their codec.)"""
-    traceback = refused.__traceback__
-    assert traceback is not None, "refused was raised and caught"
-    return _codec_of(traceback.tb_frame.f_code).encode_checked(value)
+    it): encode it with ``codec``, its type's checked codec, which raises the XdrError that names
+    the field and the reason if the value is wrong. (Other fast functions leave this to their
+    codec.)"""
+    data = codec.encode_checked(value)
+    if STRICT_FAST:
+        raise _fast_path_failed(codec.path, refused)
+    return data
 
 
-def decode_whole(decoder: Callable[[bytes, int], tuple[T, int]], data: bytes | bytearray | memoryview, max_size: int | None) -> T:
-    """What an ``_unpack_`` function does with input its one ``Struct.unpack`` refused, or with a
-    size limit: decode it with the codec of ``decoder``'s type, the long way."""
-    return _codec_of(decoder.__code__).decode_whole(data, max_size)  # type: ignore[no-any-return]
+def decode_whole(cls: type[R], data: bytes | bytearray | memoryview, max_size: int | None) -> R:
+    """What an ``_unpack_`` function of the struct ``cls`` does with a size limit: decode the
+    input with the type's codec, the long way."""
+    value: R = cls._xdr_codec.decode_whole(data, max_size)
+    return value
 
 
-# the codec of each generated function, by its code (see ``registry``)
-_CODECS_BY_CODE: dict[Any, Codec[Any]] = {}
-
-
-def _codec_of(code: Any) -> Codec[Any]:
-    return _CODECS_BY_CODE[code]
+def decode_refused(cls: type[R], data: bytes | bytearray | memoryview, refused: Exception) -> R:
+    """What an ``_unpack_`` function of the struct ``cls`` does with input its one
+    ``Struct.unpack`` refused: decode it the long way, which says why it is wrong."""
+    value: R = cls._xdr_codec.decode_whole(data, None)
+    if STRICT_FAST:
+        raise _fast_path_failed(cls._xdr_codec.path, refused)
+    return value
 
 
 def _nested_too_deeply(path: str, offset: int | None) -> XdrError:
@@ -904,8 +930,11 @@ class Codec(Generic[T]):
             out: list[bytes] = []
             try:
                 encoder(value, out)
-            except REFUSED:
-                return self.encode_checked(value)
+            except REFUSED as refused:
+                data = self.encode_checked(value)
+                if STRICT_FAST:
+                    raise _fast_path_failed(self.path, refused) from None
+                return data
             except RecursionError:
                 raise _nested_too_deeply(self.path, None) from None
             return b"".join(out)
@@ -946,14 +975,16 @@ class Codec(Generic[T]):
             raise XdrError(f"message of {len(buf) - offset} bytes exceeds max_size {max_size}", offset=offset, path=self.path)
         try:
             return self.decoder(buf, offset)
-        except REFUSED:
-            pass
+        except REFUSED as error:
+            refused = error
         except RecursionError:
             raise _nested_too_deeply(self.path, offset) from None
         try:
             result: tuple[T, int] = _decode_checked(self.registry, self.name, buf, offset, self.path)
         except RecursionError:
             raise _nested_too_deeply(self.path, offset) from None
+        if STRICT_FAST:
+            raise _fast_path_failed(self.path, refused)
         return result
 
     def decode_whole(self, data: bytes | bytearray | memoryview, max_size: int | None = None) -> T:
@@ -967,8 +998,9 @@ class Codec(Generic[T]):
         return f"Codec({self.path})"
 
 
-# How a generated module names the functions of a type (the generator's naming module agrees).
-ENCODER_PREFIX, DECODER_PREFIX, PACK_PREFIX, UNPACK_PREFIX = "_enc_", "_dec_", "_pack_", "_unpack_"
+# What a generated module registers for each of its types: its encoder (None when it has a
+# packer instead), decoder, packer, unpacker (None when it has none) and class (None for an alias).
+Functions: TypeAlias = tuple[Callable[..., Any] | None, Callable[..., Any], Callable[..., Any] | None, Callable[..., Any] | None, type | None]
 
 
 class _Registry(dict):  # type: ignore[type-arg]
@@ -998,37 +1030,24 @@ class _Registry(dict):  # type: ignore[type-arg]
 
 def registry(
     module: str,
-    namespace: dict[str, Any],
+    package: str | None,
     shapes: dict[str, Any],
-    renamed: dict[str, str] | None = None,
+    functions: dict[str, Functions],
     imported: dict[str, tuple[str, ...]] | None = None,
 ) -> dict[str, Codec[Any]]:
     """A generated module's ``CODECS``: a codec for each type of ``shapes`` (XDR name -> shape),
-    made of the functions that ``namespace`` (the module's globals) holds under the type's
-    Python name (the XDR name unless ``renamed``) with the prefixes above, and the codecs of the
-    types it takes from other modules of its package (``imported``). Each codec is told the
-    others (the checked codec follows named types through them), each class its codec."""
-    table: dict[str, Codec[Any]] = _Registry(namespace.get("__package__") or "", imported) if imported else {}
+    made of the functions the module lists for it in ``functions`` (an explicit table: nothing
+    is found by name), and the codecs of the types it takes from other modules of its package
+    (``package``; ``imported``: module name -> XDR names). Each codec is told the others (the
+    checked codec follows named types through them), each class its codec."""
+    table: dict[str, Codec[Any]] = _Registry(package or "", imported) if imported else {}
     for name, shape in shapes.items():
-        py_name = renamed.get(name, name) if renamed else name
-        encoder = namespace.get(ENCODER_PREFIX + py_name)
-        codec: Codec[Any] = Codec(
-            name,
-            shape,
-            encoder,
-            namespace[DECODER_PREFIX + py_name],
-            pack=namespace.get(PACK_PREFIX + py_name),
-            unpack=namespace.get(UNPACK_PREFIX + py_name),
-            cls=namespace[py_name] if shape[0] in ("enum", "struct", "union") else None,
-        )
+        encoder, decoder, pack, unpack, cls = functions[name]
+        codec: Codec[Any] = Codec(name, shape, encoder, decoder, pack=pack, unpack=unpack, cls=cls)
         codec.module, codec.path, codec.registry = module, f"{module}.{name}", table
         table[name] = codec
-        for function in (encoder, codec.decoder, codec.encode, codec.decode):
-            code = getattr(function, "__code__", None)
-            if code is not None and function.__module__ == namespace["__name__"]:
-                _CODECS_BY_CODE[code] = codec
-        if codec.cls is not None and issubclass(codec.cls, Record):
-            codec.cls._xdr_codec = codec
+        if cls is not None and issubclass(cls, Record):
+            cls._xdr_codec = codec
     return table
 
 
