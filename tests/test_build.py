@@ -87,7 +87,7 @@ def test_wheel_install_and_build_hook_in_a_fresh_venv(tmp_path: Path) -> None:
     built = installing.stdout + installing.stderr  # the build environment's output comes on stderr
     assert f"Processing {wheel}" in built, "the build requirement did not resolve to the wheel built here"
     # one line for the set: its sources, its folder, what changed
-    assert "xdrgen: proto/lxc_monitor_log.x, proto/lxc_monitor_protocol.x -> src/sample_lxc/xdr/: wrote 6 file(s), 0 unchanged" in built, built[-3000:]
+    assert "xdrgen: proto/lxc_monitor_log.x, proto/lxc_monitor_protocol.x -> src/sample_lxc/xdr/: wrote 7 file(s), 0 unchanged" in built, built[-3000:]
     code = (
         "from sample_lxc.xdr import lxc_monitor_protocol as m, lxc_monitor_log as log;"
         "v = m.virLXCMonitorInitEventMsg(initpid=4242);"

@@ -454,7 +454,7 @@ def test_check_against_a_missing_or_empty_folder_says_so_in_one_line(tmp_path: P
         result = xdrgen(SEED, "-o", tmp_path / folder, "--check")
         assert result.returncode == 1 and result.stdout == b""
         assert result.stderr.count(b"\n") == 1 and state in result.stderr, result.stderr
-        assert b"run without --check to write its 5 file(s)" in result.stderr
+        assert b"run without --check to write its 6 file(s)" in result.stderr
     assert not (tmp_path / "missing").exists() and not any((tmp_path / "empty").iterdir())
 
 

@@ -220,17 +220,18 @@ def test_broken_headers_are_refused_as_libvirtd_refuses_them(libvirtd: Path, rem
         raw_frame(program, 1, 157, 3, 13, 1),
         raw_frame(program, 1, 157, 5, 14, 0),  # REPLY_WITH_FDS
         raw_frame(program, 1, 157, 9, 15, 0),  # no such type
+        raw_frame(program, 2, 157, 4, 17, 0, b"\0" * 4),  # CALL_WITH_FDS passing no descriptors: a CALL
         raw_frame(program, 2, 157, 0, 16, 0),  # the connection is still up
     ]
-    expected = exchange(str(libvirtd), frames, 10)  # one reply per refused call, none for the dropped frames
-    assert [struct.unpack(">I", reply[20:24])[0] for reply in expected] == [1, 2, 3, 4, 5, 6, 7, 8, 9, 16]
+    expected = exchange(str(libvirtd), frames, 11)  # one reply per refused call, none for the dropped frames
+    assert [struct.unpack(">I", reply[20:24])[0] for reply in expected] == [1, 2, 3, 4, 5, 6, 7, 8, 9, 16, 17]
 
     async def scenario() -> list[bytes]:
         server = remote.REMOTE_Server()
         await server.serve_unix(str(tmp_path / "typed.sock"))
-        got = await asyncio.to_thread(exchange, str(tmp_path / "typed.sock"), frames, 10)
+        got = await asyncio.to_thread(exchange, str(tmp_path / "typed.sock"), frames, 11)
         await server.stop()
-        assert server.errors.counts["refused call"] == 9 and server.errors.counts["ignored frame"] == 6
+        assert server.errors.counts["refused call"] == 10 and server.errors.counts["ignored frame"] == 6
         return got
 
     assert asyncio.run(asyncio.wait_for(scenario(), 60)) == expected

@@ -63,14 +63,15 @@ def test_the_distribution_is_the_runtime_unchanged_with_no_dependencies(runtime_
     with zipfile.ZipFile(runtime_wheel) as wheel:
         names = set(wheel.namelist())
         metadata = wheel.read(next(n for n in names if n.endswith(".dist-info/METADATA"))).decode()
-        packed = {name: wheel.read(f"xdrgen_runtime/{name}").decode() for name in ("xdr_runtime.py", "xdr_rpc.py")}
+        packed = {name: wheel.read(f"xdrgen_runtime/{name}").decode() for name in ("xdr_runtime.py", "xdr_rpc.py", "rpcsec_gss.py")}
     assert runtime_wheel.name.startswith(f"xdrgen_runtime-{runtime_api_version()}-")  # its version is the API's
     assert "Requires-Dist" not in metadata and "xdrgen_runtime/py.typed" in names
     for name, text in packed.items():
         assert text == (ROOT / "xdrgen" / "runtime" / name).read_text()
         imported = {alias.name.split(".")[0] for node in ast.walk(ast.parse(text)) if isinstance(node, ast.Import) for alias in node.names}
         imported |= {node.module.split(".")[0] for node in ast.walk(ast.parse(text)) if isinstance(node, ast.ImportFrom) and node.module and not node.level}
-        assert imported - {"xdr_runtime"} <= sys.stdlib_module_names, f"{name} imports {imported - sys.stdlib_module_names}"
+        # gssapi: imported by rpcsec_gss only when RPCSEC_GSS is used (the gss extra)
+        assert imported - {"xdr_runtime", "xdr_rpc", "rpcsec_gss", "gssapi"} <= sys.stdlib_module_names, f"{name} imports {imported - sys.stdlib_module_names}"
 
 
 def test_two_generated_packages_share_the_installed_runtime_and_its_xdr_error(site: Path, tmp_path: Path) -> None:

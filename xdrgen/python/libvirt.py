@@ -13,7 +13,7 @@ asyncio nor socket; the module re-exports the classes lazily):
   annotated ``@readstream`` returns ``(result, stream)`` (an ``xdr_rpc.Stream`` to read with
   ``async for``); one annotated ``@writestream`` takes the data as its last parameter, ``data``.
 - ``<PREFIX>_Server``: one method per call procedure to override, taking the connection and
-  the same parameters, returning the result (a ``@readstream`` one: ``(result, data)``; a
+  the same parameters, returning the result (a ``@readstream`` one: ``(result, chunks)``; a
   ``@writestream`` one gets the incoming data, an ``xdr_rpc.IncomingStream``, last).
 - ``<PREFIX>_Connection``: the server's side of a client, with ``send_<event>(message)``.
 

@@ -1565,8 +1565,9 @@ class Server(_StreamServer):
         """The next CALL, with the reason it is refused (None: it is served). Other frames are
         handled here, in the order they came, as libvirtd does: a stream's frames go to it,
         PINGs are answered; frames a client may not send (REPLY, MESSAGE of our program,
-        unknown types) and stream data of no stream are read and dropped; a CALL_WITH_FDS (no
-        descriptors over our sockets) drops the client."""
+        unknown types) and stream data of no stream are read and dropped; a CALL_WITH_FDS is a
+        CALL when it passes no descriptors, else (none pass over our sockets) it drops the
+        client."""
         assert isinstance(client, ServerConnection)
         try:
             return await self._next_call(client)
@@ -1583,9 +1584,14 @@ class Server(_StreamServer):
             _check_frame_length(_U32.unpack(first)[0], self.max_size)
             fixed = first + await self._read_exactly(client, HEADER.size - 4, False)
             length, program, version, procedure, kind, serial, status = HEADER.unpack(fixed)
-            if kind == MessageType.CALL_WITH_FDS:  # before reading the payload: it costs 28 bytes
-                raise RpcError("CALL_WITH_FDS frame: no file descriptors pass on this connection")
+            if kind == MessageType.CALL_WITH_FDS and length < HEADER.size + 4:  # no descriptor count
+                raise RpcError("CALL_WITH_FDS frame without its descriptor count")
             body = await self._read_exactly(client, length - HEADER.size, False) if length > HEADER.size else b""
+            if kind == MessageType.CALL_WITH_FDS:
+                # as libvirtd: a count of 0 makes it a CALL; descriptors do not pass on our sockets
+                if _U32.unpack_from(body)[0] != 0:
+                    raise RpcError("CALL_WITH_FDS frame with file descriptors: none pass on this connection")
+                kind, body = MessageType.CALL, body[4:]
             if kind == MessageType.CALL:
                 refusal = None
                 if program != self.program or version != self.version:
