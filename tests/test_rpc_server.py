@@ -548,6 +548,32 @@ def test_udp_replies_over_the_cap_are_answered_system_err() -> None:
         thread.stop()
 
 
+def test_a_timeout_scope_inside_a_handler_times_the_handler() -> None:
+    """A handler entering ``asyncio.timeout`` before its first wait: the scope belongs to the
+    call's task, so it ends the handler (SYSTEM_ERR) and not the connection's read loop (as
+    it would if the read loop ran calls up to their first wait)."""
+
+    async def bounded(context: rpc.CallContext, data: bytes) -> bytes:
+        async with asyncio.timeout(0.2):
+            await asyncio.sleep(5)
+        return data
+
+    async def scenario() -> None:
+        server = rpc.OncServer()
+        server.add(PROGRAM, 1, {1: (rpc.RAW, rpc.RAW, bounded), 2: (rpc.RAW, rpc.RAW, lambda context, data: data)})
+        await server.start(udp=False)
+        client = await rpc.OncClient.connect("127.0.0.1", server.ports["tcp"], PROGRAM, 1)
+        began = time.monotonic()
+        with pytest.raises(rpc.AcceptError) as error:
+            await client.call(1, b"x", timeout=5)
+        assert error.value.state == rpc.SYSTEM_ERR and time.monotonic() - began < 1
+        assert await client.call(2, b"still here", timeout=5) == b"still here"
+        await client.close()
+        await server.stop()
+
+    run(scenario())
+
+
 # ---- every wait of the clients is bounded by its timeout ----------------------------------------
 
 SLACK = 0.5  # what "within T" allows beyond T on a loaded 2-core box

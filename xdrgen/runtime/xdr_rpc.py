@@ -274,12 +274,19 @@ class _Tracked:
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, limits: ServerLimits):
         self.reader, self.writer = reader, writer
         self.peer: Any = writer.get_extra_info("peername")
-        self.last_active = self.started = self._accepted_at = asyncio.get_running_loop().time()
+        self.last_active = self.started = self._accepted_at = time.monotonic()
+        # (kind, why) set by the watchdog, which then aborts: not the exception itself, whose
+        # traceback would keep the frames (and the message read so far) alive in a cycle
+        self._expired: tuple[str, str] | None = None
         self.in_message = False
         self.reserved = 0  # bytes of the message being read, counted against max_buffered
         self._unsent = 0  # bytes of replies written but not yet taken by the peer, counted too
         self.calls: set[asyncio.Task[None]] = set()
         self.slots = asyncio.Semaphore(limits.max_calls_in_flight)
+
+    def _timeout(self) -> Timeout:
+        assert self._expired is not None
+        return Timeout(self._expired[1], self._expired[0])
 
     @property
     def idle(self) -> bool:
@@ -330,6 +337,7 @@ class _StreamServer:
         self._stopping = False
         self.buffered = 0
         self._freed = asyncio.Event()
+        self._watchdog: asyncio.Future[None] | None = None
 
     async def _reserve(self, client: _Tracked, count: int) -> None:
         """Charge ``count`` bytes that arrived for this client's message, waiting while the
@@ -337,6 +345,8 @@ class _StreamServer:
         while self.buffered + count > self.limits.max_buffered:
             self._freed.clear()
             await self._freed.wait()
+            if client._expired is not None:
+                raise client._timeout()
         self.buffered += count
         client.reserved += count
 
@@ -361,14 +371,18 @@ class _StreamServer:
     async def _send(self, client: _Tracked, reply: bytes) -> None:
         """Write a reply; its bytes count against ``max_buffered`` until the peer took them
         (down to the transport's high-water mark), within the message deadline."""
-        size = len(reply)
+        client.writer.write(reply)
+        size = min(len(reply), client.writer.transport.get_write_buffer_size())
+        del reply
+        if not size:
+            return  # the system took it all: nothing waits
         self.buffered += size
         client._unsent += size
         try:
-            client.writer.write(reply)
-            del reply
             async with asyncio.timeout(self.limits.message_deadline):
                 await client.writer.drain()
+        except TimeoutError:
+            raise Timeout(f"did not read its reply within {self.limits.message_deadline} s", "deadline") from None
         finally:
             client._unsent -= size
             self._release(size)
@@ -395,7 +409,7 @@ class _StreamServer:
         """The connection to close for a newcomer: the longest stalled half-message of an
         address over its share; else, unless such half-messages are about to count as
         stalled, the longest idle; never one accepted within the grace."""
-        now = asyncio.get_running_loop().time()
+        now = time.monotonic()
         grace = self.limits.accept_grace
         halves = [c for c in self._clients if c.in_message and not c.calls]
         share = self.limits.max_stalled_per_peer
@@ -469,41 +483,62 @@ class _StreamServer:
         await self._serve(reader, writer)
 
     async def _read_exactly(self, client: _Tracked, count: int, first: bool) -> bytes:
-        """``count`` bytes. The ``first`` bytes of a message wait at most the idle timeout
-        (for as long as a call of this client runs, waiting is not idling); the rest of the
-        message must come before the deadline counted from its first bytes."""
-        limits = self.limits
-        loop = asyncio.get_running_loop()
-        while True:
+        """``count`` bytes: the ``first`` of a message, or more of it. The watchdog holds
+        the timeouts (a timer per read cost a quarter of a call's time): the first bytes
+        may take the idle timeout (while a call of this client runs, waiting is not
+        idling), the whole message the deadline counted from its first bytes."""
+        closed: int | None = None
+        said = ""
+        try:
             if first:
-                when = None if limits.idle_timeout is None else loop.time() + limits.idle_timeout
+                data = await client.reader.readexactly(count)
             else:
-                when = None if limits.message_deadline is None else client.started + limits.message_deadline
-            closed: int | None = None
+                data = await self._read_charged(client, count)
+        except asyncio.IncompleteReadError as error:
+            closed = len(error.partial)  # keep the count, not the bytes
+        except ConnectionClosed as error:
+            closed, said = 0, str(error)
+        if closed is not None:  # raised out here: the frames that held the bytes are gone
+            if client._expired is not None:
+                raise client._timeout()
+            if said:
+                raise ConnectionClosed(said, mid_message=True)
+            inside = client.in_message or closed > 0
+            raise ConnectionClosed(f"connection closed inside a message ({closed} of {count} bytes)" if inside else "connection closed", mid_message=inside)
+        client.last_active = time.monotonic()
+        if first:
+            client.in_message, client.started = True, client.last_active
+        return data
+
+    def _watch_the_clock(self) -> None:
+        """Start the watchdog that drops clients past their idle timeout or deadline."""
+        if self._watchdog is None or self._watchdog.done():
+            timeouts = [t for t in (self.limits.idle_timeout, self.limits.message_deadline) if t is not None]
+            if timeouts:
+                self._watchdog = asyncio.ensure_future(self._watch(min(max(min(timeouts) / 4, 0.05), 1.0)))
+
+    async def _watch(self, interval: float) -> None:
+        """Every ``interval``: a client inside a message past its deadline, or waiting for a
+        message longer than the idle timeout with no call running, is dropped (its read
+        loop wakes and reports why); ``limits`` are read each time, as they may change."""
+        while True:
+            await asyncio.sleep(interval)
+            now = time.monotonic()
+            idle, deadline = self.limits.idle_timeout, self.limits.message_deadline
             expired = False
-            try:
-                async with asyncio.timeout_at(when):
-                    if first:
-                        data = await client.reader.readexactly(count)
-                    else:
-                        data = await self._read_charged(client, count)
-            except asyncio.IncompleteReadError as error:
-                closed = len(error.partial)  # keep the count, not the bytes
-            except TimeoutError:
-                expired = True
-            if closed is not None:
-                inside = client.in_message or closed > 0
-                raise ConnectionClosed(f"connection closed inside a message ({closed} of {count} bytes)" if inside else "connection closed", mid_message=inside)
-            if expired:
-                if first and client.calls:
+            for client in list(self._clients):
+                if client._expired is not None:
                     continue
-                if first:
-                    raise Timeout(f"idle for {limits.idle_timeout} s", "idle")
-                raise Timeout(f"message not finished within {limits.message_deadline} s", "deadline")
-            client.last_active = loop.time()
-            if first:
-                client.in_message, client.started = True, client.last_active
-            return data
+                if client.in_message:
+                    if deadline is not None and now - client.started > deadline:
+                        client._expired = ("deadline", f"message not finished within {deadline} s")
+                elif idle is not None and not client.calls and not client._unsent and now - client.last_active > idle:
+                    client._expired = ("idle", f"idle for {idle} s")
+                if client._expired is not None:
+                    expired = True
+                    client.abort()
+            if expired:
+                self._freed.set()  # a reader waiting for room wakes and finds it expired
 
     async def _read_charged(self, client: _Tracked, count: int) -> bytes:
         """``count`` bytes of a message, charged to ``max_buffered`` a READ_CHUNK at a time
@@ -518,7 +553,7 @@ class _StreamServer:
             if not chunk:
                 raise ConnectionClosed(f"connection closed inside a message ({len(gathered)} of {count} bytes)", mid_message=True)
             await self._reserve(client, len(chunk))
-            client.last_active = asyncio.get_running_loop().time()  # progress: not stalled
+            client.last_active = time.monotonic()  # progress: not stalled
             if len(chunk) == count:
                 return chunk
             gathered += chunk
@@ -530,6 +565,7 @@ class _StreamServer:
         assert task is not None
         self._clients[client] = task
         self.stats["accepted"] += 1
+        self._watch_the_clock()
         try:
             await self._connected(client)
             while not self._stopping:
@@ -537,8 +573,13 @@ class _StreamServer:
                     await self._replies_drained(client)
                 message = await self._read_message(client)
                 held, client.reserved, client.in_message = client.reserved, 0, False
+                self.stats["calls"] += 1
                 await client.slots.acquire()
+                # each call in a task of its own (running the call here up to its first
+                # wait would save the task, but a timeout scope entered there would cancel
+                # the read loop instead of the call: asyncio's eager tasks are 3.12's)
                 task = asyncio.ensure_future(self._answer(client, message, held))
+                del message
                 client.calls.add(task)
                 task.add_done_callback(client.calls.discard)
         except ConnectionClosed as error:
@@ -546,6 +587,7 @@ class _StreamServer:
                 self.errors.report("closed mid-message", f"{client.peer!r}: {error}")
         except Timeout as error:
             self.errors.report(error.kind, f"{client.peer!r}: dropped, {error}")
+            client.abort()  # what it did not read is not waited for either
         except (RpcError, _rt.XdrError) as error:
             self.errors.report("bad message", f"{client.peer!r}: dropped, {error}")
         except OSError as error:
@@ -587,19 +629,17 @@ class _StreamServer:
         """Run one call and send its reply; ``held`` bytes of the buffer limit are the call's
         until then."""
         try:
-            self.stats["calls"] += 1
             try:
                 if client._unsent:  # a peer not reading its replies gets no more made
-                    async with asyncio.timeout(self.limits.message_deadline):
-                        await self._wait_for_replies_to_drain(client)
+                    await self._replies_drained(client)
                 reply = await self._reply_to(client, message)
             finally:
                 del message
                 self._release(held)
             if reply is not None and not client.writer.is_closing():
                 await self._send(client, reply)
-        except TimeoutError:
-            self.errors.report("deadline", f"{client.peer!r}: dropped, did not read its reply within {self.limits.message_deadline} s")
+        except Timeout as error:
+            self.errors.report(error.kind, f"{client.peer!r}: dropped, {error}")
             client.abort()
         except RpcError as error:
             self.errors.report("bad message", f"{client.peer!r}: dropped, {error}")
@@ -608,6 +648,7 @@ class _StreamServer:
             self.errors.report("socket error", f"{client.peer!r}: {error}")
             client.abort()
         finally:
+            client.last_active = time.monotonic()  # idle from now on, not from the call
             client.slots.release()
 
     async def _close_listeners(self) -> None:
@@ -626,6 +667,10 @@ class _StreamServer:
             client.reader.feed_eof()  # the read loop ends as if the client had closed
         if tasks:
             await asyncio.wait(tasks, timeout=self.limits.stop_grace + 1)
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+            await asyncio.gather(self._watchdog, return_exceptions=True)
+            self._watchdog = None
 
     # the framing's part
     def _make_client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> _Tracked:
@@ -2260,17 +2305,20 @@ class OncClient(_ClosesAsync):
             message, check = seal(xid)
             self.writer.write(record(message))
             del message
+            if self.writer.transport.get_write_buffer_size():  # not all taken at once: wait, timed
+                try:
+                    async with asyncio.timeout_at(when):
+                        await self.writer.drain()
+                except TimeoutError:
+                    self._give_up(ConnectionClosed(f"the server took no call for {timeout} s: connection given up", mid_message=True))
+                    raise CallTimeout(f"procedure {procedure} not sent within {timeout} s") from None
+            # a plain timer on the future: cheaper than a timeout scope around the await
+            timer = None if when is None else loop.call_at(when, _expire, future, f"no reply to procedure {procedure} within {timeout} s")
             try:
-                async with asyncio.timeout_at(when):
-                    await self.writer.drain()
-            except TimeoutError:
-                self._give_up(ConnectionClosed(f"the server took no call for {timeout} s: connection given up", mid_message=True))
-                raise CallTimeout(f"procedure {procedure} not sent within {timeout} s") from None
-            try:
-                async with asyncio.timeout_at(when):
-                    return parse_reply(await future, check)[1]
-            except TimeoutError:
-                raise CallTimeout(f"no reply to procedure {procedure} within {timeout} s") from None
+                return parse_reply(await future, check)[1]
+            finally:
+                if timer is not None:
+                    timer.cancel()
         finally:
             self.pending.pop(xid, None)
 
@@ -2321,6 +2369,12 @@ class OncClient(_ClosesAsync):
             for future in self.pending.values():
                 if not future.done():
                     future.set_exception(failure)
+
+
+def _expire(future: asyncio.Future[bytes], why: str) -> None:
+    """The timer of an asyncio call: no reply came in time."""
+    if not future.done():
+        future.set_exception(CallTimeout(why))
 
 
 class BlockingOncClient(_Closes):
