@@ -26,13 +26,16 @@ class Diagnostic:
 
 QUOTE_WIDTH = 160  # characters of a quoted line shown around the caret
 MESSAGE_WIDTH = 1000  # a message quoting the file (#error) is cut there
-_INVISIBLE = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
+# Unicode categories never printed as they are (here and in generated comments and docstrings,
+# xdrgen/python/text.py): controls (NUL, CR, terminal escapes), format characters (bidi
+# overrides), surrogates, private-use and unassigned code points, line and paragraph separators
+INVISIBLE = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
 
 
 def shown(text: str) -> str:
     """``text`` safe to print: control and invisible characters (terminal escapes, NUL, bidi
     overrides) as ``\\xNN``/``\\uNNNN``; tabs kept."""
-    return "".join(ch if ch == "\t" or unicodedata.category(ch) not in _INVISIBLE else repr(ch)[1:-1] for ch in text)
+    return "".join(ch if ch == "\t" or unicodedata.category(ch) not in INVISIBLE else repr(ch)[1:-1] for ch in text)
 
 
 @dataclass

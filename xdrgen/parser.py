@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import bisect
-import os
-import stat
 import dataclasses
+import os
 import re
+import stat
 import threading
 from dataclasses import dataclass
 from functools import lru_cache

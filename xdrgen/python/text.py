@@ -14,6 +14,7 @@ import textwrap
 import unicodedata
 
 from .. import model as M
+from ..diagnostics import INVISIBLE  # written as escapes: NUL (no source may hold one), CR (ends a comment), bidi overrides
 from ..layout import LINE_LENGTH
 
 
@@ -51,11 +52,6 @@ def annotation(expr: M.TypeExpr, module: M.Module, qualifier: str = "") -> str:
     return qualifier + module.type_named(expr.name).py_name
 
 
-# Characters written as escapes in comments and docstrings: control characters (NUL, which no
-# Python source may hold; CR, which ends a comment as LF does; the separators str.splitlines
-# splits on), format characters (bidirectional overrides that make code look other than it is),
-# surrogates, private-use and unassigned code points.
-_ESCAPED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
 # A comment on one of the first two lines that matches this declares the file's encoding (PEP 263)
 _CODING = re.compile(r"(?<=coding)[:=]")
 
@@ -66,7 +62,7 @@ def _escape(char: str) -> str:
 
 
 def _escape_unsafe(text: str, keep: str = "") -> str:
-    return "".join(_escape(c) if c not in keep and unicodedata.category(c) in _ESCAPED_CATEGORIES else c for c in text)
+    return "".join(_escape(c) if c not in keep and unicodedata.category(c) in INVISIBLE else c for c in text)
 
 
 def comment_text(text: str) -> str:
