@@ -141,6 +141,9 @@ def test_readme_setup_commands_work_from_a_fresh_clone_with_the_system_python(tm
     base = run(clone / ".venv" / "bin" / "python3", "-c", "import sys; print(sys.base_prefix)").stdout.strip()
     assert base == "/usr", f"the venv was made by {base}, not Debian's python3"
     assert (clone / "generated" / "lxc_monitor_protocol.py").is_file()
+    # the main job writes exactly the committed golden output (tests/test_generated.py checks it)
+    changed = [p.name for p in (clone / "generated").iterdir() if p.read_bytes() != (ROOT / "generated" / p.name).read_bytes()]
+    assert changed == [], f"README's main job leaves generated/ different from what is committed: {changed}"
 
 
 def test_readme_and_ci_install_the_same_debian_packages() -> None:
