@@ -235,17 +235,12 @@ class _Checker:
             message += hints.generic_hint(kind)
         self.report.error(location, message)
 
-    def py(self, name: str, location: A.Location | None, position: str = naming.MODULE, taken: Collection[str] | None = None, owner: str = "") -> str:
-        """The Python name of a definition (``naming.python_name``: module level unless
-        ``position`` says otherwise; ``taken``, the other names of its scope, defaults to the
-        module's names), with a warning where it is not the .x name."""
-        if taken is None:
-            taken = _Others(self.symbols, name)
-        result, why = naming.python_name(name, position, taken, self.type_python_names() if position == naming.FIELD else (), owner)
-        if why is not None and (name, location) not in self.warned_keywords:
-            self.warned_keywords.add((name, location))
-            category = "keyword" if keyword.iskeyword(name) else "shadow"
-            self.report.warning(location, f"'{name}' {why}; it is generated as '{result}'", category)
+    def py(self, name: str, location: A.Location | None, position: str = naming.MODULE, owner: str = "") -> str:
+        """The Python name of a module-level definition or an enum member (``naming.python_name``,
+        its scope the module's names), with a warning where it is not the .x name."""
+        result, why = naming.python_name(name, position, _Others(self.symbols, name), owner=owner)
+        if why is not None:
+            self.warn_renamed(name, location, why, result)
         return result
 
     def py_member(self, name: str, location: A.Location | None, taken: Collection[str] = ()) -> str:
@@ -254,8 +249,15 @@ class _Checker:
         the module's type names) are escaped silently, as README documents."""
         result, why = naming.python_name(name, naming.FIELD, taken, self.type_python_names())
         if why is not None and (keyword.iskeyword(name) or naming.underscore_meaning(name) or name in taken):
-            return self.py(name, location, naming.FIELD, taken)
+            self.warn_renamed(name, location, why, result)
         return result
+
+    def warn_renamed(self, name: str, location: A.Location | None, why: str, result: str) -> None:
+        """Say once per place that ``name`` is written as ``result``, and why."""
+        if (name, location) not in self.warned_keywords:
+            self.warned_keywords.add((name, location))
+            category = "keyword" if keyword.iskeyword(name) else "shadow"
+            self.report.warning(location, f"'{name}' {why}; it is generated as '{result}'", category)
 
     def elsewhere(self, name: str, location: A.Location | None, *, type_: bool, beyond_included: bool = True) -> _Checker | None:
         """The checker of the other file that defines ``name``: one this file includes, else

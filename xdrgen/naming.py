@@ -183,13 +183,6 @@ def module_level_name(name: str, taken: Collection[str] = ()) -> str:
     return python_name(name, MODULE, taken)[0]
 
 
-def field_name(name: str, type_names: Collection[str], taken: Collection[str] = ()) -> str:
-    """The Python name of a struct or union field: besides keywords, a name the class body
-    uses after its fields (builtins in annotations, methods, the module's type names) would be
-    shadowed inside the class, so it gets the underscore too."""
-    return python_name(name, FIELD, taken, type_names)[0]
-
-
 def identifier_for(path: str | Path) -> str:
     """A file's stem as an identifier: ``Stellar-types.x`` -> ``Stellar_types``."""
     name = re.sub(r"\W", "_", Path(path).stem, flags=re.ASCII)
